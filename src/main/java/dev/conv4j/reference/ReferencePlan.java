@@ -1,0 +1,197 @@
+package dev.conv4j.reference;
+
+import dev.conv4j.Check;
+import dev.conv4j.ConvShapes;
+import dev.conv4j.ConvSpec;
+import dev.conv4j.Direction;
+import dev.conv4j.PaddingMode;
+import dev.conv4j.engine.Plan;
+import dev.conv4j.engine.PlanArgs;
+import dev.conv4j.engine.PlanOptions;
+import dev.conv4j.tensor.Layout;
+import dev.conv4j.tensor.Shape;
+import dev.conv4j.tensor.Tensor;
+import java.nio.FloatBuffer;
+
+/**
+ * A reference plan. A transposed spec runs as the adjoint of the plain convolution with its
+ * channels swapped (forward = that convolution's backward-data, and so on); a non-zero
+ * padding mode runs on an explicitly padded copy of the input ({@link Pad}).
+ */
+final class ReferencePlan implements Plan {
+    private final ConvSpec spec;
+    private final PlanOptions options;
+    private final Shape srcShape;
+    private final Shape dstShape;
+    private final Shape weiShape;
+    private final Shape biaShape;
+    private final boolean padded;     // a non-zero padding mode: convolve a padded copy
+    private final Shape paddedShape;
+    private final ConvGeometry geometry;
+    private volatile boolean closed;
+
+    ReferencePlan(ConvSpec spec, Shape src, PlanOptions options) {
+        this.spec = spec;
+        this.options = options;
+        this.srcShape = src;
+        this.dstShape = ConvShapes.dst(spec, src);
+        this.weiShape = ConvShapes.wei(spec);
+        this.biaShape = ConvShapes.bia(spec);
+        this.padded = spec.paddingMode() != PaddingMode.ZEROS;
+        ConvGeometry q = ConvGeometry.of(spec, src, ConvShapes.padLeft(spec, src));
+        if (padded) {
+            paddedShape = Pad.paddedShape(spec, src);
+            int[] in3 = {1, 1, 1};
+            for (int k = 0; k < spec.rank(); k++) {
+                in3[3 - spec.rank() + k] = paddedShape.spatial(k);
+            }
+            q = q.withInput(in3);
+        } else {
+            paddedShape = null;
+        }
+        this.geometry = q;
+    }
+
+    @Override public ConvSpec spec() { return spec; }
+    @Override public Shape srcShape() { return srcShape; }
+    @Override public Shape dstShape() { return dstShape; }
+    @Override public Shape weiShape() { return weiShape; }
+    @Override public Shape biaShape() { return biaShape; }
+    @Override public String engineName() { return "reference"; }
+    @Override public String implementation(Direction dir) { return "java:reference"; }
+
+    @Override public void forward(Tensor src, Tensor wei, Tensor bia, Tensor dst) {
+        checkOpen();
+        check("src", src, srcShape, true);
+        check("wei", wei, weiShape, false);
+        PlanArgs.check("bia", bia, biaShape, null);
+        check("dst", dst, dstShape, true);
+        Tensor x = channelsFirst(src);
+        Tensor y = scratchFor(dst);
+        FloatBuffer b = bia == null ? null : bia.buffer();
+        if (spec.transposed()) {
+            ReferenceConv.backwardData(geometry, x.buffer(), wei.buffer(), y.buffer());
+            if (b != null) {
+                addBias(y, b);
+            }
+        } else {
+            ReferenceConv.forward(geometry, padded(x).buffer(), wei.buffer(), b, y.buffer());
+        }
+        finish(y, dst);
+    }
+
+    @Override public void backwardData(Tensor diffDst, Tensor wei, Tensor diffSrc) {
+        checkOpen();
+        checkTraining();
+        check("diff_dst", diffDst, dstShape, true);
+        check("wei", wei, weiShape, false);
+        check("diff_src", diffSrc, srcShape, true);
+        Tensor dy = channelsFirst(diffDst);
+        Tensor dx = scratchFor(diffSrc);
+        if (spec.transposed()) {
+            ReferenceConv.forward(geometry, dy.buffer(), wei.buffer(), null, dx.buffer());
+        } else if (padded) {
+            Tensor dxPadded = Tensor.allocate(paddedShape);
+            ReferenceConv.backwardData(geometry, dy.buffer(), wei.buffer(), dxPadded.buffer());
+            Pad.fold(spec, dxPadded, dx);
+        } else {
+            ReferenceConv.backwardData(geometry, dy.buffer(), wei.buffer(), dx.buffer());
+        }
+        finish(dx, diffSrc);
+    }
+
+    @Override public void backwardWeights(Tensor src, Tensor diffDst, Tensor diffWei, Tensor diffBia) {
+        checkOpen();
+        checkTraining();
+        check("src", src, srcShape, true);
+        check("diff_dst", diffDst, dstShape, true);
+        check("diff_wei", diffWei, weiShape, false);
+        PlanArgs.check("diff_bia", diffBia, biaShape, null);
+        Tensor x = channelsFirst(src);
+        Tensor dy = channelsFirst(diffDst);
+        FloatBuffer db = diffBia == null ? null : diffBia.buffer();
+        if (spec.transposed()) {
+            // The plain convolution's "input" is this layer's output gradient, and its
+            // "output gradient" is this layer's input.
+            ReferenceConv.backwardWeights(geometry, dy.buffer(), x.buffer(), diffWei.buffer(), null);
+            if (db != null) {
+                sumBias(dy, db);
+            }
+        } else {
+            ReferenceConv.backwardWeights(geometry, padded(x).buffer(), dy.buffer(), diffWei.buffer(), db);
+        }
+        diffWei.markModified();
+        if (diffBia != null) {
+            diffBia.markModified();
+        }
+    }
+
+    @Override public void close() { closed = true; }
+
+    private void checkOpen() {
+        Check.state(!closed, "Plan for %s on input %s is closed", spec, srcShape);
+    }
+
+    private void checkTraining() {
+        Check.state(options.training(), "Plan for %s was prepared for inference only: prepare it with training=true to run backward", spec);
+    }
+
+    private void check(String name, Tensor t, Shape shape, boolean activation) {
+        PlanArgs.check(name, t, shape, activation ? options.userLayout() : null);
+    }
+
+    private Tensor padded(Tensor x) {
+        if (!padded) {
+            return x;
+        }
+        Tensor p = Tensor.allocate(paddedShape);
+        Pad.pad(spec, x, p);
+        return p;
+    }
+
+    private static Tensor channelsFirst(Tensor t) {
+        return t.layout() == Layout.CHANNELS_FIRST ? t : t.toLayout(Layout.CHANNELS_FIRST);
+    }
+
+    private static Tensor scratchFor(Tensor out) {
+        return out.layout() == Layout.CHANNELS_FIRST ? out : Tensor.allocate(out.shape());
+    }
+
+    private static void finish(Tensor result, Tensor out) {
+        if (result != out) {
+            out.copyFrom(result);
+        } else {
+            out.markModified();
+        }
+    }
+
+    private void addBias(Tensor y, FloatBuffer b) {
+        int n = dstShape.dim(0);
+        int oc = dstShape.dim(1);
+        int plane = (int) (dstShape.elementCount() / ((long) n * oc));
+        FloatBuffer d = y.buffer();
+        for (int i = 0; i < n * oc; i++) {
+            float bias = b.get(i % oc);
+            for (int j = 0; j < plane; j++) {
+                int at = i * plane + j;
+                d.put(at, (float) ((double) d.get(at) + bias));
+            }
+        }
+    }
+
+    private void sumBias(Tensor dy, FloatBuffer db) {
+        int n = dstShape.dim(0);
+        int oc = dstShape.dim(1);
+        int plane = (int) (dstShape.elementCount() / ((long) n * oc));
+        FloatBuffer d = dy.buffer();
+        for (int o = 0; o < oc; o++) {
+            double acc = 0.0;
+            for (int b = 0; b < n; b++) {
+                for (int j = 0; j < plane; j++) {
+                    acc += d.get((b * oc + o) * plane + j);
+                }
+            }
+            db.put(o, (float) acc);
+        }
+    }
+}

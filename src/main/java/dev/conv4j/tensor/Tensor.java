@@ -1,0 +1,205 @@
+package dev.conv4j.tensor;
+
+import dev.conv4j.Check;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+
+/**
+ * A float32 tensor: a {@link Shape}, a {@link Layout} and storage that both engines read and
+ * write in place. {@link #allocate} gives off-heap (direct, native-order) storage, which the
+ * oneDNN engine uses without a copy; {@link #wrap} views a Java {@code float[]}, which the
+ * oneDNN engine copies through a staging buffer.
+ *
+ * <p>Element {@code i} is the {@code i}-th element of the storage. For
+ * {@link Layout#CHANNELS_FIRST} that is C-order over the logical shape; for
+ * {@link Layout#CHANNELS_LAST} the channel index is innermost ({@link #offset}).
+ *
+ * <p>{@link #version()} changes on every write through this class; code that writes the
+ * {@link #buffer()} directly calls {@link #markModified()} so that engines caching a
+ * re-laid-out copy (weights) know to refresh it. Not thread-safe.
+ */
+public final class Tensor {
+    private final Shape shape;
+    private final Layout layout;
+    private final FloatBuffer data;
+    private final float[] array;   // non-null for wrapped heap storage
+    private final int size;
+    private long version;
+
+    private Tensor(Shape shape, Layout layout, FloatBuffer data, float[] array) {
+        this.shape = shape;
+        this.layout = layout;
+        this.data = data;
+        this.array = array;
+        this.size = (int) shape.elementCount();
+    }
+
+    private static int checkedSize(Shape shape) {
+        Check.arg(shape.elementCount() <= Integer.MAX_VALUE,
+                "shape: %s has %d elements, more than the %d a tensor can hold",
+                shape, shape.elementCount(), Integer.MAX_VALUE);
+        return (int) shape.elementCount();
+    }
+
+    /** A zero-filled off-heap tensor in {@link Layout#CHANNELS_FIRST}. */
+    public static Tensor allocate(Shape shape) {
+        return allocate(shape, Layout.CHANNELS_FIRST);
+    }
+
+    /** A zero-filled off-heap tensor in the given layout. */
+    public static Tensor allocate(Shape shape, Layout layout) {
+        int n = checkedSize(shape);
+        checkLayout(shape, layout);
+        FloatBuffer buf = ByteBuffer.allocateDirect(Math.multiplyExact(n, Float.BYTES))
+                .order(ByteOrder.nativeOrder()).asFloatBuffer();
+        return new Tensor(shape, layout, buf, null);
+    }
+
+    /** A zero-filled off-heap tensor of the given dimensions. */
+    public static Tensor zeros(int... dims) {
+        return allocate(Shape.of(dims));
+    }
+
+    /** An off-heap copy of {@code values}, which must hold exactly {@code shape.elementCount()} values. */
+    public static Tensor of(Shape shape, float... values) {
+        Tensor t = allocate(shape);
+        Check.arg(values.length == t.size, "values: expected %d for shape %s, got %d", t.size, shape, values.length);
+        t.data.put(0, values);
+        return t;
+    }
+
+    /** A channels-first tensor viewing {@code values} (not copied; writes go to the array). */
+    public static Tensor wrap(float[] values, int... dims) {
+        return wrap(values, Shape.of(dims), Layout.CHANNELS_FIRST);
+    }
+
+    /** A tensor viewing {@code values} (not copied) with the given shape and layout. */
+    public static Tensor wrap(float[] values, Shape shape, Layout layout) {
+        int n = checkedSize(shape);
+        checkLayout(shape, layout);
+        Check.arg(values.length == n, "values: expected %d for shape %s, got %d", n, shape, values.length);
+        return new Tensor(shape, layout, FloatBuffer.wrap(values), values);
+    }
+
+    private static void checkLayout(Shape shape, Layout layout) {
+        Check.arg(layout == Layout.CHANNELS_FIRST || shape.rank() >= 3,
+                "layout: channels-last needs [N, C, spatial...], got %s", shape);
+    }
+
+    public Shape shape() { return shape; }
+    public Layout layout() { return layout; }
+    /** Number of elements. */
+    public int size() { return size; }
+    /** Whether the storage is off-heap (usable by native code without a copy). */
+    public boolean isDirect() { return data.isDirect(); }
+
+    /**
+     * The storage. Use absolute {@code get(i)}/{@code put(i, v)}; after writing, call
+     * {@link #markModified()}.
+     */
+    public FloatBuffer buffer() { return data; }
+
+    /** The wrapped array, or {@code null} for off-heap storage. */
+    public float[] array() { return array; }
+
+    public float get(int i) { return data.get(i); }
+
+    public void set(int i, float v) {
+        data.put(i, v);
+        version++;
+    }
+
+    /** Storage index of the element at logical index {@code idx} ({@code [n, c, spatial...]}). */
+    public int offset(int... idx) {
+        int rank = shape.rank();
+        Check.arg(idx.length == rank, "index: expected %d indices, got %d", rank, idx.length);
+        long off = 0;
+        if (layout == Layout.CHANNELS_FIRST) {
+            for (int d = 0; d < rank; d++) {
+                off = off * shape.dim(d) + idx[d];
+            }
+        } else {
+            off = idx[0];
+            for (int d = 2; d < rank; d++) {
+                off = off * shape.dim(d) + idx[d];
+            }
+            off = off * shape.dim(1) + idx[1];
+        }
+        return (int) off;
+    }
+
+    /** The element at logical index {@code idx}. */
+    public float at(int... idx) { return data.get(offset(idx)); }
+
+    public void fill(float v) {
+        for (int i = 0; i < size; i++) {
+            data.put(i, v);
+        }
+        version++;
+    }
+
+    /** Copies {@code src}'s elements (same shape; layouts converted). */
+    public void copyFrom(Tensor src) {
+        Check.arg(src.shape.equals(shape), "tensor: cannot copy %s into %s", src.shape, shape);
+        if (src.layout == layout) {
+            FloatBuffer from = src.data.duplicate();
+            from.clear();
+            FloatBuffer to = data.duplicate();
+            to.clear();
+            to.put(from);
+        } else {
+            Tensor cf = layout == Layout.CHANNELS_FIRST ? this : src;
+            Tensor cl = layout == Layout.CHANNELS_FIRST ? src : this;
+            boolean toChannelsFirst = cf == this;
+            int n = shape.dim(0);
+            int c = shape.dim(1);
+            int inner = size / (n * c == 0 ? 1 : n * c);
+            for (int b = 0; b < n; b++) {
+                for (int ch = 0; ch < c; ch++) {
+                    for (int s = 0; s < inner; s++) {
+                        int iFirst = (b * c + ch) * inner + s;
+                        int iLast = (b * inner + s) * c + ch;
+                        if (toChannelsFirst) {
+                            cf.data.put(iFirst, cl.data.get(iLast));
+                        } else {
+                            cl.data.put(iLast, cf.data.get(iFirst));
+                        }
+                    }
+                }
+            }
+        }
+        version++;
+    }
+
+    /** A new off-heap tensor with this tensor's values in {@code target} layout. */
+    public Tensor toLayout(Layout target) {
+        Tensor t = allocate(shape, target);
+        t.copyFrom(this);
+        return t;
+    }
+
+    /** A new off-heap copy. */
+    public Tensor copy() {
+        return toLayout(layout);
+    }
+
+    /** The values in storage order, as a new array. */
+    public float[] toArray() {
+        float[] out = new float[size];
+        data.get(0, out);
+        return out;
+    }
+
+    /** A counter that changes on every write made through this class or {@link #markModified()}. */
+    public long version() { return version; }
+
+    /** Records a write made directly to {@link #buffer()}. */
+    public void markModified() { version++; }
+
+    @Override public String toString() {
+        String head = size <= 8 ? Arrays.toString(toArray()) : "";
+        return "Tensor" + shape + (layout == Layout.CHANNELS_LAST ? " channels-last" : "") + head;
+    }
+}
