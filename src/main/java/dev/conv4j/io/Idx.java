@@ -1,0 +1,118 @@
+package dev.conv4j.io;
+
+import dev.conv4j.Check;
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * Reads IDX files, the format of MNIST and Fashion-MNIST, plain or gzip-compressed (detected
+ * from the first two bytes, whatever the file name).
+ *
+ * <p>An IDX file is a 4-byte magic number {@code 0x00 0x00 type rank}, then {@code rank}
+ * big-endian 32-bit dimension sizes, then the elements in C order. Only unsigned bytes
+ * ({@code type = 0x08}) are read: images are {@code [count, rows, columns]}, labels
+ * {@code [count]}.
+ */
+public final class Idx {
+    private Idx() {}
+
+    /** The unsigned-byte type code of an IDX file. */
+    public static final int UBYTE = 0x08;
+
+    /**
+     * An IDX array of unsigned bytes.
+     *
+     * @param dims dimension sizes, outermost first
+     * @param data the elements in C order, as unsigned values 0..255 stored in bytes
+     *             (read them with {@code data[i] & 0xff})
+     */
+    public record UbyteArray(int[] dims, byte[] data) {
+        /** Element {@code i} as an int in 0..255. */
+        public int get(int i) {
+            return data[i] & 0xff;
+        }
+
+        /** Number of elements. */
+        public int size() {
+            return data.length;
+        }
+
+        @Override public String toString() {
+            return "UbyteArray" + Arrays.toString(dims);
+        }
+    }
+
+    /**
+     * Reads an IDX file of unsigned bytes.
+     *
+     * @param file the file, gzip-compressed or not; read
+     * @throws IllegalArgumentException if the file is not an IDX file of unsigned bytes, or is
+     *         truncated; the message names the file
+     * @throws UncheckedIOException if the file cannot be read
+     */
+    public static UbyteArray readUbyte(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            return readUbyte(in, file.toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException("idx: cannot read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Reads an IDX array of unsigned bytes from a stream (gzip-compressed or not); the stream
+     * is read to the end of the array and not closed.
+     *
+     * @param in   the stream; read
+     * @param name the source's name in error messages
+     */
+    public static UbyteArray readUbyte(InputStream in, String name) throws IOException {
+        InputStream raw = in.markSupported() ? in : new BufferedInputStream(in);
+        raw.mark(2);
+        int b0 = raw.read();
+        int b1 = raw.read();
+        raw.reset();
+        InputStream body = (b0 == 0x1f && b1 == 0x8b) ? new GZIPInputStream(raw, 1 << 16) : raw;
+        DataInputStream data = new DataInputStream(new BufferedInputStream(body, 1 << 16));
+        try {
+            int zero = data.readUnsignedShort();
+            int type = data.readUnsignedByte();
+            int rank = data.readUnsignedByte();
+            Check.arg(zero == 0, "idx: %s is not an IDX file (magic number starts with 0x%04x, expected 0x0000)",
+                    name, zero);
+            Check.arg(type == UBYTE, "idx: %s has element type 0x%02x; only unsigned bytes (0x08) are supported",
+                    name, type);
+            Check.arg(rank >= 1, "idx: %s has rank 0; expected at least one dimension", name);
+            int[] dims = new int[rank];
+            long count = 1;
+            for (int d = 0; d < rank; d++) {
+                dims[d] = data.readInt();
+                Check.arg(dims[d] >= 0, "idx: %s has a negative dimension %d at index %d", name, dims[d], d);
+                count *= dims[d];
+                Check.arg(count <= Integer.MAX_VALUE - 8, "idx: %s has dimensions %s, too many elements",
+                        name, Arrays.toString(Arrays.copyOf(dims, d + 1)));
+            }
+            byte[] values = new byte[(int) count];
+            int read = 0;
+            while (read < values.length) {
+                int r = data.read(values, read, values.length - read);
+                if (r < 0) {
+                    break;
+                }
+                read += r;
+            }
+            Check.arg(read == values.length, "idx: %s ends after %d of its %d elements (dimensions %s)",
+                    name, read, values.length, Arrays.toString(dims));
+            return new UbyteArray(dims, values);
+        } catch (EOFException e) {
+            throw new IllegalArgumentException("idx: " + name + " ends inside its header", e);
+        }
+    }
+}

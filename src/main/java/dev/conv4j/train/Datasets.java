@@ -1,0 +1,109 @@
+package dev.conv4j.train;
+
+import dev.conv4j.io.Idx;
+import dev.conv4j.io.LabeledCsv;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * The data sets {@code conv4j train} knows.
+ *
+ * <ul>
+ *   <li>{@link #digits()}: the UCI optical recognition of handwritten digits set (E. Alpaydin,
+ *       C. Kaynak, UCI Machine Learning Repository, 1998, CC BY 4.0), 1,797 images of 8×8
+ *       pixels with values 0..16, shipped inside conv4j; scaled to [0, 1].</li>
+ *   <li>{@link #fashionMnist(Path)}: Fashion-MNIST (H. Xiao, K. Rasul, R. Vollgraf, 2017,
+ *       MIT license), 60,000 training and 10,000 test images of 28×28 pixels in IDX files;
+ *       scaled to [0, 1]. Debian ships them in the package {@code dataset-fashion-mnist}.</li>
+ * </ul>
+ */
+public final class Datasets {
+    private Datasets() {}
+
+    /** The class path resource of the bundled digits set. */
+    public static final String DIGITS_RESOURCE = "/datasets/uci-digits/digits.csv.gz";
+
+    /** Where Debian's {@code dataset-fashion-mnist} package puts the IDX files. */
+    public static final Path FASHION_MNIST_DEFAULT_DIR = Path.of("/usr/share/datasets/fashion-mnist");
+
+    /** The four Fashion-MNIST files (the {@code .gz} or the uncompressed name is accepted). */
+    static final String[] FASHION_MNIST_FILES = {
+        "train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"};
+
+    /** The bundled UCI digits: 1,797 images {@code [1, 8, 8]}, values in [0, 1], 10 classes. */
+    public static Dataset digits() {
+        try (InputStream in = Datasets.class.getResourceAsStream(DIGITS_RESOURCE)) {
+            if (in == null) {
+                throw new IllegalStateException("digits: resource " + DIGITS_RESOURCE + " is missing from the class path");
+            }
+            LabeledCsv.Samples s = LabeledCsv.read(in, "digits.csv.gz", 64);
+            float[] x = s.values();
+            for (int i = 0; i < x.length; i++) {
+                x[i] /= 16f;
+            }
+            return new Dataset("digits", 1, 8, 8, 10, x, s.labels());
+        } catch (IOException e) {
+            throw new UncheckedIOException("digits: cannot read " + DIGITS_RESOURCE, e);
+        }
+    }
+
+    /**
+     * Fashion-MNIST from {@code dir} ({@code train-images-idx3-ubyte[.gz]} and the three other
+     * files): training and test sets of {@code [1, 28, 28]} images, values in [0, 1].
+     *
+     * @param dir the directory of the IDX files, or {@code null} for
+     *            {@link #FASHION_MNIST_DEFAULT_DIR}
+     * @throws IllegalArgumentException (one line, saying how to install the files) if a file
+     *         is missing, or if the files do not hold matching images and labels
+     */
+    public static Dataset.Split fashionMnist(Path dir) {
+        Path d = dir == null ? FASHION_MNIST_DEFAULT_DIR : dir;
+        Path[] files = new Path[FASHION_MNIST_FILES.length];
+        for (int i = 0; i < files.length; i++) {
+            files[i] = find(d, FASHION_MNIST_FILES[i]);
+        }
+        Dataset train = fromIdx("fashion-mnist/train", files[0], files[1]);
+        Dataset test = fromIdx("fashion-mnist/test", files[2], files[3]);
+        return new Dataset.Split(train, test);
+    }
+
+    private static Path find(Path dir, String base) {
+        Path gz = dir.resolve(base + ".gz");
+        if (Files.isRegularFile(gz)) {
+            return gz;
+        }
+        Path plain = dir.resolve(base);
+        if (Files.isRegularFile(plain)) {
+            return plain;
+        }
+        throw new IllegalArgumentException("fashion-mnist: " + base + "[.gz] not found in " + dir
+                + "; install the data set with `apt-get install dataset-fashion-mnist` or pass --data DIR");
+    }
+
+    /** A data set from an IDX image file {@code [n, h, w]} and an IDX label file {@code [n]}. */
+    static Dataset fromIdx(String name, Path imageFile, Path labelFile) {
+        Idx.UbyteArray images = Idx.readUbyte(imageFile);
+        Idx.UbyteArray labels = Idx.readUbyte(labelFile);
+        int[] dims = images.dims();
+        if (dims.length != 3) {
+            throw new IllegalArgumentException("fashion-mnist: " + imageFile + " has dimensions "
+                    + java.util.Arrays.toString(dims) + ", expected [count, rows, columns]");
+        }
+        if (labels.dims().length != 1 || labels.dims()[0] != dims[0]) {
+            throw new IllegalArgumentException("fashion-mnist: " + labelFile + " has dimensions "
+                    + java.util.Arrays.toString(labels.dims()) + ", expected [" + dims[0] + "] to match " + imageFile);
+        }
+        float[] x = new float[images.size()];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = images.get(i) / 255f;
+        }
+        int[] y = new int[labels.size()];
+        for (int i = 0; i < y.length; i++) {
+            y[i] = labels.get(i);
+        }
+        return new Dataset(name, 1, dims[1], dims[2], 10, x, y);
+    }
+}

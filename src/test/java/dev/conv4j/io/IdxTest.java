@@ -1,0 +1,94 @@
+package dev.conv4j.io;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.GZIPOutputStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class IdxTest {
+    @TempDir Path dir;
+
+    /** An IDX file: magic 0x0000, type, rank, big-endian dims, then the bytes. */
+    static byte[] idx(int type, int[] dims, byte[] data) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        out.writeShort(0);
+        out.writeByte(type);
+        out.writeByte(dims.length);
+        for (int d : dims) {
+            out.writeInt(d);
+        }
+        out.write(data);
+        out.flush();
+        return bytes.toByteArray();
+    }
+
+    static byte[] gzip(byte[] plain) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (OutputStream gz = new GZIPOutputStream(bytes)) {
+            gz.write(plain);
+        }
+        return bytes.toByteArray();
+    }
+
+    private static final byte[] IMAGES = {0, 1, 2, (byte) 127, (byte) 128, (byte) 255, 7, 8, 9, 10, 11, 12};
+
+    @Test void readsPlainImages() throws IOException {
+        Path f = dir.resolve("images-idx3-ubyte");
+        Files.write(f, idx(0x08, new int[] {2, 2, 3}, IMAGES));
+        Idx.UbyteArray a = Idx.readUbyte(f);
+        assertArrayEquals(new int[] {2, 2, 3}, a.dims());
+        assertEquals(12, a.size());
+        assertEquals(0, a.get(0));
+        assertEquals(127, a.get(3));
+        assertEquals(128, a.get(4));
+        assertEquals(255, a.get(5));
+        assertEquals(12, a.get(11));
+    }
+
+    @Test void readsGzipWhateverTheName() throws IOException {
+        Path f = dir.resolve("labels-no-extension");
+        Files.write(f, gzip(idx(0x08, new int[] {4}, new byte[] {3, 1, 4, 1})));
+        Idx.UbyteArray a = Idx.readUbyte(f);
+        assertArrayEquals(new int[] {4}, a.dims());
+        assertArrayEquals(new byte[] {3, 1, 4, 1}, a.data());
+    }
+
+    @Test void rejectsTruncatedData() throws IOException {
+        Path f = dir.resolve("short.gz");
+        byte[] full = idx(0x08, new int[] {2, 2, 3}, IMAGES);
+        Files.write(f, gzip(java.util.Arrays.copyOf(full, full.length - 2)));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Idx.readUbyte(f));
+        assertTrue(e.getMessage().contains("ends after 10 of its 12 elements"), e.getMessage());
+        assertTrue(e.getMessage().contains("short.gz"), e.getMessage());
+    }
+
+    @Test void rejectsTruncatedHeader() throws IOException {
+        Path f = dir.resolve("header");
+        Files.write(f, new byte[] {0, 0, 8, 3, 0, 0});
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Idx.readUbyte(f));
+        assertTrue(e.getMessage().contains("ends inside its header"), e.getMessage());
+    }
+
+    @Test void rejectsOtherTypesAndBadMagic() throws IOException {
+        Path floats = dir.resolve("floats");
+        Files.write(floats, idx(0x0D, new int[] {1}, new byte[4]));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Idx.readUbyte(floats));
+        assertTrue(e.getMessage().contains("element type 0x0d"), e.getMessage());
+
+        Path text = dir.resolve("text");
+        Files.writeString(text, "hello world");
+        e = assertThrows(IllegalArgumentException.class, () -> Idx.readUbyte(text));
+        assertTrue(e.getMessage().contains("is not an IDX file"), e.getMessage());
+    }
+}

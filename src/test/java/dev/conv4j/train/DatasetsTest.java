@@ -1,0 +1,118 @@
+package dev.conv4j.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DatasetsTest {
+    @TempDir Path dir;
+
+    @Test void digitsAreBundled() {
+        Dataset d = Datasets.digits();
+        assertEquals(1797, d.size());
+        assertEquals(64, d.imageSize());
+        int[] perClass = new int[10];
+        for (int i = 0; i < d.size(); i++) {
+            perClass[d.label(i)]++;
+        }
+        for (int c = 0; c < 10; c++) {
+            assertTrue(perClass[c] >= 170 && perClass[c] <= 185, "class " + c + ": " + perClass[c]);
+        }
+        float min = Float.MAX_VALUE;
+        float max = -Float.MAX_VALUE;
+        for (float v : d.images()) {
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        assertEquals(0f, min);
+        assertEquals(1f, max);
+        // The first row of the file is a zero: its top-left 8 pixels are 0,0,5,13,9,1,0,0.
+        assertEquals(0, d.label(0));
+        assertEquals(5f / 16f, d.images()[2]);
+        assertEquals(13f / 16f, d.images()[3]);
+    }
+
+    @Test void splitIsDeterministicAndDisjoint() {
+        Dataset d = Datasets.digits();
+        Dataset.Split a = d.split(0.2, 42);
+        Dataset.Split b = d.split(0.2, 42);
+        Dataset.Split c = d.split(0.2, 43);
+        assertEquals(359, a.test().size());
+        assertEquals(1438, a.train().size());
+        assertEquals(fingerprint(a.test()), fingerprint(b.test()));
+        assertNotEquals(fingerprint(a.test()), fingerprint(c.test()));
+        // Every image lands in exactly one part (images are compared by content).
+        Set<String> seen = new HashSet<>();
+        int duplicatesInFile = 0;
+        for (Dataset part : new Dataset[] {a.train(), a.test()}) {
+            for (int i = 0; i < part.size(); i++) {
+                if (!seen.add(key(part, i))) {
+                    duplicatesInFile++;
+                }
+            }
+        }
+        Set<String> original = new HashSet<>();
+        for (int i = 0; i < d.size(); i++) {
+            original.add(key(d, i));
+        }
+        assertEquals(d.size() - original.size(), duplicatesInFile);
+    }
+
+    private static String key(Dataset d, int i) {
+        float[] img = new float[d.imageSize()];
+        d.copyImage(i, img, 0);
+        return java.util.Arrays.toString(img) + d.label(i);
+    }
+
+    private static long fingerprint(Dataset d) {
+        long h = 0;
+        for (int i = 0; i < d.size(); i++) {
+            h = h * 31 + key(d, i).hashCode();
+        }
+        return h;
+    }
+
+    @Test void fashionMnistReadsIdxFiles() throws IOException {
+        byte[] trainImages = new byte[3 * 2 * 2];
+        for (int i = 0; i < trainImages.length; i++) {
+            trainImages[i] = (byte) (i * 20);
+        }
+        Files.write(dir.resolve("train-images-idx3-ubyte.gz"), IdxTestFiles.gzipIdx(new int[] {3, 2, 2}, trainImages));
+        Files.write(dir.resolve("train-labels-idx1-ubyte"), IdxTestFiles.idx(new int[] {3}, new byte[] {9, 0, 4}));
+        Files.write(dir.resolve("t10k-images-idx3-ubyte.gz"), IdxTestFiles.gzipIdx(new int[] {1, 2, 2}, new byte[] {0, 0, 0, (byte) 255}));
+        Files.write(dir.resolve("t10k-labels-idx1-ubyte.gz"), IdxTestFiles.gzipIdx(new int[] {1}, new byte[] {7}));
+        Dataset.Split s = Datasets.fashionMnist(dir);
+        assertEquals(3, s.train().size());
+        assertEquals(4, s.train().imageSize());
+        assertEquals(4, s.train().label(2));
+        assertEquals(220f / 255f, s.train().images()[11]);
+        assertEquals(1, s.test().size());
+        assertEquals(1f, s.test().images()[3]);
+        assertEquals(7, s.test().label(0));
+    }
+
+    @Test void fashionMnistMissingSaysHowToInstall() throws IOException {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Datasets.fashionMnist(dir));
+        assertTrue(e.getMessage().contains("apt-get install dataset-fashion-mnist"), e.getMessage());
+        assertTrue(e.getMessage().contains("train-images-idx3-ubyte"), e.getMessage());
+        assertTrue(!e.getMessage().contains("\n"), e.getMessage());
+    }
+
+    @Test void fashionMnistRejectsMismatchedLabels() throws IOException {
+        Files.write(dir.resolve("train-images-idx3-ubyte"), IdxTestFiles.idx(new int[] {2, 1, 1}, new byte[2]));
+        Files.write(dir.resolve("train-labels-idx1-ubyte"), IdxTestFiles.idx(new int[] {3}, new byte[3]));
+        Files.write(dir.resolve("t10k-images-idx3-ubyte"), IdxTestFiles.idx(new int[] {1, 1, 1}, new byte[1]));
+        Files.write(dir.resolve("t10k-labels-idx1-ubyte"), IdxTestFiles.idx(new int[] {1}, new byte[1]));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Datasets.fashionMnist(dir));
+        assertTrue(e.getMessage().contains("expected [2]"), e.getMessage());
+    }
+}
