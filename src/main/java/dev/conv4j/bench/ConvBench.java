@@ -1,0 +1,157 @@
+package dev.conv4j.bench;
+
+import dev.conv4j.ConvShapes;
+import dev.conv4j.ConvSpec;
+import dev.conv4j.Direction;
+import dev.conv4j.engine.Engine;
+import dev.conv4j.engine.Plan;
+import dev.conv4j.engine.PlanOptions;
+import dev.conv4j.tensor.Layout;
+import dev.conv4j.tensor.Shape;
+import dev.conv4j.tensor.Tensor;
+import java.util.Objects;
+import java.util.SplittableRandom;
+
+/**
+ * Times prepared plans, per problem and direction, as {@code conv4j bench} does: a plan is
+ * prepared once per problem, its tensors are filled once with fixed-seed values, and each
+ * direction is timed by a {@link Sampler} (with a {@link RawBaseline}, interleaved with it).
+ * GFLOP/s come from {@link ConvShapes#flops}, the same function everywhere.
+ */
+public final class ConvBench {
+
+    /**
+     * What to measure with.
+     *
+     * @param engine      the engine under test
+     * @param planOptions options passed to {@link Engine#prepare} (training is set per problem)
+     * @param layoutLabel the layout policy as printed ({@code any}, {@code channels-last}, {@code auto})
+     * @param threads     native threads in use (printed)
+     * @param peakGflops  the machine's peak, or {@code NaN} if unknown
+     * @param sampler     repetition policy
+     * @param baseline    raw-backend baselines, or {@code null} to time the plan alone
+     */
+    public record Setup(Engine engine, PlanOptions planOptions, String layoutLabel, int threads, double peakGflops,
+                        Sampler sampler, RawBaseline.Factory baseline) {
+        public Setup {
+            Objects.requireNonNull(engine, "engine");
+            Objects.requireNonNull(planOptions, "planOptions");
+            Objects.requireNonNull(layoutLabel, "layoutLabel");
+            Objects.requireNonNull(sampler, "sampler");
+        }
+    }
+
+    private final Setup setup;
+
+    public ConvBench(Setup setup) {
+        this.setup = setup;
+    }
+
+    public Setup setup() {
+        return setup;
+    }
+
+    /**
+     * Prepares {@code spec} on input {@code src} with tensors filled from a fixed seed.
+     *
+     * @param problem  the descriptor as printed in the results
+     * @param training whether backward directions will be timed
+     * @throws IllegalArgumentException if {@code src} is not a valid input of {@code spec}
+     */
+    public Prepared prepare(String problem, ConvSpec spec, Shape src, boolean training) {
+        ConvShapes.validateInput(spec, src);
+        Plan plan = setup.engine().prepare(spec, src, setup.planOptions().withTraining(training));
+        try {
+            return new Prepared(problem, spec, src, training, plan, setup.planOptions().userLayout());
+        } catch (RuntimeException | Error e) {
+            plan.close();
+            throw e;
+        }
+    }
+
+    /** Times {@code dir} of a prepared problem (and its baseline, if the setup has one). */
+    public BenchRow measure(Prepared p, Direction dir) {
+        Runnable call = p.call(dir);
+        Stats stats;
+        Stats base = null;
+        if (setup.baseline() != null) {
+            try (RawBaseline raw = setup.baseline().create(p.spec, p.src, dir, p.training)) {
+                Stats[] both = setup.sampler().interleaved(call, raw::run);
+                stats = both[0];
+                base = both[1];
+            }
+        } else {
+            stats = setup.sampler().sample(call);
+        }
+        double flops = ConvShapes.flops(p.spec, p.src, dir);
+        return BenchRow.of(p.problem, dir, p.src.dim(0), setup.engine().name(), setup.layoutLabel(),
+                setup.threads(), stats, flops, setup.peakGflops(), p.plan.implementation(dir), base);
+    }
+
+    /** A plan and its tensors, ready to time; close it to release the plan. */
+    public static final class Prepared implements AutoCloseable {
+        private final String problem;
+        private final ConvSpec spec;
+        private final Shape src;
+        private final boolean training;
+        private final Plan plan;
+        private final Tensor x;
+        private final Tensor w;
+        private final Tensor b;
+        private final Tensor y;
+        private final Tensor dy;
+        private final Tensor dx;
+        private final Tensor dw;
+        private final Tensor db;
+
+        private Prepared(String problem, ConvSpec spec, Shape src, boolean training, Plan plan, Layout layout) {
+            this.problem = problem;
+            this.spec = spec;
+            this.src = src;
+            this.training = training;
+            this.plan = plan;
+            SplittableRandom rnd = new SplittableRandom(42);
+            x = filled(Tensor.allocate(plan.srcShape(), layout), rnd);
+            w = filled(Tensor.allocate(plan.weiShape()), rnd);
+            b = plan.biaShape() == null ? null : filled(Tensor.allocate(plan.biaShape()), rnd);
+            y = Tensor.allocate(plan.dstShape(), layout);
+            if (training) {
+                dy = filled(Tensor.allocate(plan.dstShape(), layout), rnd);
+                dx = Tensor.allocate(plan.srcShape(), layout);
+                dw = Tensor.allocate(plan.weiShape());
+                db = plan.biaShape() == null ? null : Tensor.allocate(plan.biaShape());
+            } else {
+                dy = dx = dw = db = null;
+            }
+        }
+
+        public Plan plan() {
+            return plan;
+        }
+
+        /** One call of {@code dir} on the prepared tensors. */
+        Runnable call(Direction dir) {
+            if (dir != Direction.FWD && !training) {
+                throw new IllegalStateException("bench: " + problem + " was prepared for inference, cannot time " + dir.label());
+            }
+            return switch (dir) {
+                case FWD -> () -> plan.forward(x, w, b, y);
+                case BWD_D -> () -> plan.backwardData(dy, w, dx);
+                case BWD_W -> () -> plan.backwardWeights(x, dy, dw, db);
+            };
+        }
+
+        private static Tensor filled(Tensor t, SplittableRandom rnd) {
+            for (int i = 0; i < t.size(); i++) {
+                t.buffer().put(i, (float) (rnd.nextDouble() * 2 - 1));
+            }
+            t.markModified();
+            return t;
+        }
+
+        @Override
+        public void close() {
+            plan.close();
+        }
+    }
+}

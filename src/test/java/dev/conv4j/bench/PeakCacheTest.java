@@ -1,0 +1,52 @@
+package dev.conv4j.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PeakCacheTest {
+
+    @Test
+    void measuresOnceThenReadsTheCachePerKey(@TempDir Path dir) {
+        PeakCache cache = new PeakCache(dir.resolve("c/peak.properties"));
+        AtomicInteger measured = new AtomicInteger();
+        assertEquals(312.5, cache.getOrMeasure("cpu X threads=2", () -> { measured.incrementAndGet(); return 312.5; }), 1e-9);
+        assertEquals(312.5, cache.getOrMeasure("cpu X threads=2", () -> { measured.incrementAndGet(); return 1.0; }), 1e-9);
+        assertEquals(1, measured.get());
+        // Another thread count is another entry; the first stays.
+        assertEquals(150.0, cache.getOrMeasure("cpu X threads=1", () -> { measured.incrementAndGet(); return 150.0; }), 1e-9);
+        assertEquals(2, measured.get());
+        assertEquals(312.5, new PeakCache(dir.resolve("c/peak.properties")).get("cpu X threads=2").getAsDouble(), 1e-9);
+    }
+
+    @Test
+    void aDamagedEntryIsMeasuredAgain(@TempDir Path dir) throws Exception {
+        Path f = dir.resolve("peak.properties");
+        Files.writeString(f, "k=not-a-number\n");
+        PeakCache cache = new PeakCache(f);
+        assertFalse(cache.get("k").isPresent());
+        assertEquals(99.0, cache.getOrMeasure("k", () -> 99.0), 1e-9);
+    }
+
+    @Test
+    void machineKeyNamesTheCpuAndThreads() {
+        String k = PeakCache.machineKey(2);
+        assertTrue(k.endsWith(" threads=2"), k);
+        assertTrue(k.length() > " threads=2".length(), k);
+        assertEquals("threads: must be >= 1, got 0",
+                assertThrows(IllegalArgumentException.class, () -> PeakCache.machineKey(0)).getMessage());
+    }
+
+    @Test
+    void rejectsANonPositivePeak(@TempDir Path dir) {
+        assertEquals("peak: must be a positive number of GFLOP/s, got -1.0", assertThrows(IllegalArgumentException.class,
+                () -> new PeakCache(dir.resolve("p")).put("k", -1)).getMessage());
+    }
+}
