@@ -27,7 +27,44 @@ public final class ConvShapes {
 
     /** Dilated kernel extent {@code d·(k − 1) + 1} of spatial dimension {@code k}. */
     public static int dilatedKernel(ConvSpec spec, int k) {
-        return spec.dilation(k) * (spec.kernel(k) - 1) + 1;
+        return (int) dilatedKernel(spec.kernel(k), spec.dilation(k));
+    }
+
+    // ---- per-dimension formulas (one spatial dimension, before a spec exists) ---------------
+
+    /** Dilated kernel extent {@code dilation·(k − 1) + 1} (dilation 1 = dense). */
+    public static long dilatedKernel(int k, int dilation) {
+        return (long) dilation * (k - 1) + 1;
+    }
+
+    /** Convolution output size {@code floor((i + pl + pr − dk) / s) + 1}; may be &lt; 1. */
+    public static long convOutputSize(int i, int k, int s, int dilation, int pl, int pr) {
+        return Math.floorDiv((long) i + pl + pr - dilatedKernel(k, dilation), s) + 1;
+    }
+
+    /** Transposed output size {@code (i − 1)·s − pl − pr + dk + outputPadding}; may be &lt; 1. */
+    public static long transposedOutputSize(int i, int k, int s, int dilation, int pl, int pr, int outputPadding) {
+        return (long) (i - 1) * s - pl - pr + dilatedKernel(k, dilation) + outputPadding;
+    }
+
+    /**
+     * The right padding that makes input {@code i} and output {@code o} match exactly (no
+     * floor, no output padding): {@code (o − 1)·s + dk − i − pl} for a convolution,
+     * {@code (i − 1)·s + dk − o − pl} for a transposed one. Negative when the floor drops
+     * input rows (convolution) or when output padding is needed (transposed).
+     */
+    public static long exactPadRight(boolean transposed, int i, int o, int k, int s, int dilation, int pl) {
+        long dk = dilatedKernel(k, dilation);
+        return transposed ? (long) (i - 1) * s + dk - o - pl : (long) (o - 1) * s + dk - i - pl;
+    }
+
+    /**
+     * The symmetric left padding oneDNN's benchdnn assumes when a problem gives the output
+     * size but no padding: half the total of {@link #exactPadRight} at {@code pl = 0},
+     * truncated toward zero as C does; may be negative.
+     */
+    public static long padLeftForOutput(boolean transposed, int i, int o, int k, int s, int dilation) {
+        return exactPadRight(transposed, i, o, k, s, dilation, 0) / 2;
     }
 
     /** Left (top, front) padding per spatial dimension for input {@code src}. */
@@ -58,10 +95,8 @@ public final class ConvShapes {
         for (int k = 0; k < spec.rank(); k++) {
             int i = src.spatial(k);
             int o = dst.spatial(k);
-            int dk = dilatedKernel(spec, k);
-            out[k] = spec.transposed()
-                    ? (i - 1) * spec.stride(k) + dk - o - pl[k]
-                    : (o - 1) * spec.stride(k) + dk - i - pl[k];
+            out[k] = (int) exactPadRight(spec.transposed(), i, o, spec.kernel(k), spec.stride(k),
+                    spec.dilation(k), pl[k]);
         }
         return out;
     }
@@ -99,13 +134,13 @@ public final class ConvShapes {
         int s = spec.stride(k);
         int dk = dilatedKernel(spec, k);
         if (spec.transposed()) {
-            long o = (long) (i - 1) * s - pl - pr + dk + spec.outputPadding(k);
+            long o = transposedOutputSize(i, spec.kernel(k), s, spec.dilation(k), pl, pr, spec.outputPadding(k));
             if (spec.padding() instanceof Padding.Same && dk < s) {
                 o += s - dk;  // Keras 'same': o = i·s even when the kernel is shorter than the stride
             }
             return o;
         }
-        return Math.floorDiv((long) i + pl + pr - dk, s) + 1;
+        return convOutputSize(i, spec.kernel(k), s, spec.dilation(k), pl, pr);
     }
 
     /**
