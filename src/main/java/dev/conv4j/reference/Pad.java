@@ -48,56 +48,90 @@ public final class Pad {
 
     /** Writes {@code src} with its padding filled as {@code spec.paddingMode()} says into {@code padded}. */
     public static void pad(ConvSpec spec, Tensor src, Tensor padded) {
-        walk(spec, src, padded, true);
+        Copies m = new Copies(spec, src, padded);
+        FloatBuffer s = src.buffer();
+        FloatBuffer p = padded.buffer();
+        for (int nc = 0; nc < m.planes; nc++) {
+            for (int a = 0; a < m.out[0]; a++) {
+                for (int b = 0; b < m.out[1]; b++) {
+                    for (int e = 0; e < m.out[2]; e++) {
+                        int from = m.from(nc, a, b, e);
+                        p.put(m.at(nc, a, b, e), from < 0 ? 0f : s.get(from));
+                    }
+                }
+            }
+        }
         padded.markModified();
     }
 
-    /** {@code diffSrc} = the sum, over every padded position, of its gradient at the input element it copies. */
+    /**
+     * {@code diffSrc} = the sum, over every padded position, of its gradient at the input
+     * element it copies (summed in double, rounded once).
+     */
     public static void fold(ConvSpec spec, Tensor diffPadded, Tensor diffSrc) {
-        diffSrc.fill(0f);
-        walk(spec, diffSrc, diffPadded, false);
-        diffSrc.markModified();
-    }
-
-    private static void walk(ConvSpec spec, Tensor src, Tensor padded, boolean forward) {
-        Check.arg(src.layout() == Layout.CHANNELS_FIRST && padded.layout() == Layout.CHANNELS_FIRST,
-                "layout: padding modes need channels-first tensors");
-        Check.arg(padded.shape().equals(paddedShape(spec, src.shape())),
-                "padded: expected shape %s, got %s", paddedShape(spec, src.shape()), padded.shape());
-        int rank = spec.rank();
-        int[] pl3 = new int[3];
-        int[] in3 = {1, 1, 1};
-        int[] out3 = {1, 1, 1};
-        int[] pl = ConvShapes.padLeft(spec, src.shape());
-        for (int k = 0; k < rank; k++) {
-            pl3[3 - rank + k] = pl[k];
-            in3[3 - rank + k] = src.shape().spatial(k);
-            out3[3 - rank + k] = padded.shape().spatial(k);
-        }
-        PaddingMode mode = spec.paddingMode();
-        FloatBuffer s = src.buffer();
-        FloatBuffer p = padded.buffer();
-        int planes = src.shape().dim(0) * src.shape().dim(1);
-        int inPlane = in3[0] * in3[1] * in3[2];
-        int outPlane = out3[0] * out3[1] * out3[2];
-        for (int nc = 0; nc < planes; nc++) {
-            for (int a = 0; a < out3[0]; a++) {
-                int i0 = source(mode, a - pl3[0], in3[0]);
-                for (int b = 0; b < out3[1]; b++) {
-                    int i1 = source(mode, b - pl3[1], in3[1]);
-                    for (int e = 0; e < out3[2]; e++) {
-                        int i2 = source(mode, e - pl3[2], in3[2]);
-                        int at = nc * outPlane + (a * out3[1] + b) * out3[2] + e;
-                        boolean inside = i0 >= 0 && i1 >= 0 && i2 >= 0;
-                        int from = nc * inPlane + (i0 * in3[1] + i1) * in3[2] + i2;
-                        if (forward) {
-                            p.put(at, inside ? s.get(from) : 0f);
-                        } else if (inside) {
-                            s.put(from, s.get(from) + p.get(at));
+        Copies m = new Copies(spec, diffSrc, diffPadded);
+        FloatBuffer p = diffPadded.buffer();
+        double[] acc = new double[diffSrc.size()];
+        for (int nc = 0; nc < m.planes; nc++) {
+            for (int a = 0; a < m.out[0]; a++) {
+                for (int b = 0; b < m.out[1]; b++) {
+                    for (int e = 0; e < m.out[2]; e++) {
+                        int from = m.from(nc, a, b, e);
+                        if (from >= 0) {
+                            acc[from] += p.get(m.at(nc, a, b, e));
                         }
                     }
                 }
             }
+        }
+        FloatBuffer s = diffSrc.buffer();
+        for (int i = 0; i < acc.length; i++) {
+            s.put(i, (float) acc[i]);
+        }
+        diffSrc.markModified();
+    }
+
+    /**
+     * Which input element each padded element copies, over 3-D views (missing leading spatial
+     * dimensions are 1) of a channels-first input and its padded copy.
+     */
+    private static final class Copies {
+        final PaddingMode mode;
+        final int planes;                 // N · C
+        final int[] in = {1, 1, 1};
+        final int[] out = {1, 1, 1};      // padded sizes
+        final int[] left = new int[3];
+
+        Copies(ConvSpec spec, Tensor src, Tensor padded) {
+            Check.arg(src.layout() == Layout.CHANNELS_FIRST && padded.layout() == Layout.CHANNELS_FIRST,
+                    "layout: padding modes need channels-first tensors");
+            Check.arg(padded.shape().equals(paddedShape(spec, src.shape())),
+                    "padded: expected shape %s, got %s", paddedShape(spec, src.shape()), padded.shape());
+            int rank = spec.rank();
+            int[] pl = ConvShapes.padLeft(spec, src.shape());
+            for (int k = 0; k < rank; k++) {
+                left[3 - rank + k] = pl[k];
+                in[3 - rank + k] = src.shape().spatial(k);
+                out[3 - rank + k] = padded.shape().spatial(k);
+            }
+            mode = spec.paddingMode();
+            planes = src.shape().dim(0) * src.shape().dim(1);
+        }
+
+        /** Storage index of padded element {@code (nc, a, b, e)}. */
+        int at(int nc, int a, int b, int e) {
+            return ((nc * out[0] + a) * out[1] + b) * out[2] + e;
+        }
+
+        /** Storage index of the input element that padded element {@code (nc, a, b, e)} copies, or -1 for a zero. */
+        int from(int nc, int a, int b, int e) {
+            int i0 = source(mode, a - left[0], in[0]);
+            int i1 = source(mode, b - left[1], in[1]);
+            int i2 = source(mode, e - left[2], in[2]);
+            if (i0 < 0 || i1 < 0 || i2 < 0) {
+                return -1;
+            }
+            return ((nc * in[0] + i0) * in[1] + i1) * in[2] + i2;
         }
     }
 }

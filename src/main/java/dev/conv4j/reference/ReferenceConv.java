@@ -55,9 +55,11 @@ final class ReferenceConv {
 
     /**
      * {@code dx = ∂/∂x ⟨conv(x, w), dy⟩}: each input element collects every output it feeds,
-     * {@code dx[n,C,i] = Σ_o Σ_k w[o,c,k] · dy[n,o,(i + p − k·d) / s]} where the division is exact.
+     * {@code dx[n,C,i] = b[C] + Σ_o Σ_k w[o,c,k] · dy[n,o,(i + p − k·d) / s]} where the division
+     * is exact. {@code b} is a transposed convolution's own bias (its forward is this map), and
+     * null for a true backward-data.
      */
-    static void backwardData(ConvGeometry q, FloatBuffer dy, FloatBuffer w, FloatBuffer dx) {
+    static void backwardData(ConvGeometry q, FloatBuffer dy, FloatBuffer w, FloatBuffer b, FloatBuffer dx) {
         int cg = q.cPerGroup();
         int og = q.oPerGroup();
         IntStream.range(0, q.n() * q.c()).parallel().forEach(nc -> {
@@ -68,7 +70,7 @@ final class ReferenceConv {
             for (int i0 = 0; i0 < q.in()[0]; i0++) {
                 for (int i1 = 0; i1 < q.in()[1]; i1++) {
                     for (int i2 = 0; i2 < q.in()[2]; i2++) {
-                        double acc = 0.0;
+                        double acc = b == null ? 0.0 : b.get(cAll);
                         for (int oo = 0; oo < og; oo++) {
                             int o = g * og + oo;
                             for (int u = 0; u < q.k()[0]; u++) {

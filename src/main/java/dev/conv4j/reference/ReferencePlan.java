@@ -70,10 +70,8 @@ final class ReferencePlan implements Plan {
         Tensor y = scratchFor(dst);
         FloatBuffer b = bia == null ? null : bia.buffer();
         if (spec.transposed()) {
-            ReferenceConv.backwardData(geometry, x.buffer(), wei.buffer(), y.buffer());
-            if (b != null) {
-                addBias(y, b);
-            }
+            // dst = bia + (the plain convolution's backward-data of src), one double sum
+            ReferenceConv.backwardData(geometry, x.buffer(), wei.buffer(), b, y.buffer());
         } else {
             ReferenceConv.forward(geometry, padded(x).buffer(), wei.buffer(), b, y.buffer());
         }
@@ -92,10 +90,10 @@ final class ReferencePlan implements Plan {
             ReferenceConv.forward(geometry, dy.buffer(), wei.buffer(), null, dx.buffer());
         } else if (padded) {
             Tensor dxPadded = Tensor.allocate(paddedShape);
-            ReferenceConv.backwardData(geometry, dy.buffer(), wei.buffer(), dxPadded.buffer());
+            ReferenceConv.backwardData(geometry, dy.buffer(), wei.buffer(), null, dxPadded.buffer());
             Pad.fold(spec, dxPadded, dx);
         } else {
-            ReferenceConv.backwardData(geometry, dy.buffer(), wei.buffer(), dx.buffer());
+            ReferenceConv.backwardData(geometry, dy.buffer(), wei.buffer(), null, dx.buffer());
         }
         finish(dx, diffSrc);
     }
@@ -162,20 +160,6 @@ final class ReferencePlan implements Plan {
             out.copyFrom(result);
         } else {
             out.markModified();
-        }
-    }
-
-    private void addBias(Tensor y, FloatBuffer b) {
-        int n = dstShape.dim(0);
-        int oc = dstShape.dim(1);
-        int plane = (int) (dstShape.elementCount() / ((long) n * oc));
-        FloatBuffer d = y.buffer();
-        for (int i = 0; i < n * oc; i++) {
-            float bias = b.get(i % oc);
-            for (int j = 0; j < plane; j++) {
-                int at = i * plane + j;
-                d.put(at, (float) ((double) d.get(at) + bias));
-            }
         }
     }
 
