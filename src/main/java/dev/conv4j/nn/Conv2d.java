@@ -1,0 +1,38 @@
+package dev.conv4j.nn;
+
+import dev.conv4j.ConvSpec;
+
+/**
+ * PyTorch's {@code nn.Conv2d}: {@code y = b + conv(x, w)} as in {@link ConvSpec}; output size per spatial dimension
+ * {@code floor((i + p_l + p_r − d·(k − 1) − 1) / s) + 1}.
+ *
+ * <p>Input {@code [N, C_in, H, W]}, weight {@code [OC, IC/G, KH, KW]}, bias {@code [OC]}. Defaults as in
+ * PyTorch: stride 1, padding 0, dilation 1, groups 1, bias, zeros padding, weights and bias
+ * initialised by {@link Init.Scheme#PYTORCH_DEFAULT}. For example
+ * {@code Conv2d.builder(3, 64, 3).stride(2).padding(1).build()}.
+ *
+ * <p>Forward, backward, gradients, plans, modes and threads: see {@link ConvLayer} and
+ * {@link Layer}.
+ */
+public final class Conv2d extends ConvLayer {
+
+    /** {@code nn.Conv2d(inChannels, outChannels, kernelSize)} with every other argument at its default. */
+    public Conv2d(int inChannels, int outChannels, int... kernelSize) {
+        this(ConvSpec.conv2d(inChannels, outChannels, kernelSize).build(), Options.defaults());
+    }
+
+    Conv2d(ConvSpec spec, Options options) {
+        super(requireKind(spec, 2, false, "Conv2d"), options);
+    }
+
+    /**
+     * A builder with PyTorch's positional arguments; the rest are chainable.
+     *
+     * @param inChannels  {@code in_channels}
+     * @param outChannels {@code out_channels}
+     * @param kernelSize  {@code kernel_size}: kernel extent, 1 or 2 values
+     */
+    public static Builder<Conv2d> builder(int inChannels, int outChannels, int... kernelSize) {
+        return new Builder<>(ConvSpec.conv2d(inChannels, outChannels, kernelSize), Conv2d::new);
+    }
+}

@@ -1,0 +1,78 @@
+package dev.conv4j.nn;
+
+import dev.conv4j.Check;
+import dev.conv4j.tensor.Shape;
+import dev.conv4j.tensor.Tensor;
+import java.util.Objects;
+
+/**
+ * A trainable tensor and the gradient accumulated for it: PyTorch's {@code nn.Parameter} with
+ * its {@code .grad}. Both tensors are off-heap ({@link Tensor#allocate}), channels-first, of
+ * the same {@link #shape()}, and live as long as the parameter (closing a layer does not free
+ * them).
+ *
+ * <p>{@code backward} calls <b>add</b> into {@link #grad()}; {@link #zeroGrad()} clears it.
+ * Whoever writes {@link #value()}'s buffer directly (an optimizer step) calls
+ * {@link #markModified()} afterwards, so that engines which keep a re-laid-out copy of the
+ * weights (oneDNN) refresh it exactly then and at no other time.
+ */
+public final class Parameter {
+    private final String name;
+    private final Tensor value;
+    private final Tensor grad;
+
+    /**
+     * A zero-valued parameter with a zero gradient.
+     *
+     * @param name  its name in a PyTorch {@code state_dict} ({@code weight}, {@code bias},
+     *              {@code depthwise.weight}, ...)
+     * @param shape its shape
+     */
+    public Parameter(String name, Shape shape) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.value = Tensor.allocate(shape);
+        this.grad = Tensor.allocate(shape);
+    }
+
+    /** The name this parameter has in a PyTorch {@code state_dict}, e.g. {@code weight}. */
+    public String name() { return name; }
+
+    public Shape shape() { return value.shape(); }
+
+    /** The values; read by forward and backward, written by optimizers and {@link ConvLayer#load}. */
+    public Tensor value() { return value; }
+
+    /** The accumulated gradient ({@code ∂loss/∂value} summed over backward calls since the last {@link #zeroGrad()}). */
+    public Tensor grad() { return grad; }
+
+    /** Sets every gradient element to zero. */
+    public void zeroGrad() { grad.fill(0f); }
+
+    /** Records that {@link #value()} was written directly (after an optimizer step). */
+    public void markModified() { value.markModified(); }
+
+    /**
+     * Copies {@code values} (same shape) into {@link #value()}.
+     *
+     * @throws IllegalArgumentException naming this parameter if the shapes differ
+     */
+    public void copyFrom(Tensor values) {
+        Check.arg(values.shape().equals(shape()), "%s: expected shape %s, got %s", name, shape(), values.shape());
+        value.copyFrom(values);
+    }
+
+    /** {@code grad += delta}, element by element (same shape). */
+    void accumulate(Tensor delta) {
+        int n = grad.size();
+        var g = grad.buffer();
+        var d = delta.buffer();
+        for (int i = 0; i < n; i++) {
+            g.put(i, g.get(i) + d.get(i));
+        }
+        grad.markModified();
+    }
+
+    @Override public String toString() {
+        return "Parameter(" + name + ", " + shape() + ")";
+    }
+}
