@@ -1,0 +1,113 @@
+package dev.conv4j.cli;
+
+import dev.conv4j.Check;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.jar.JarFile;
+import java.util.stream.Stream;
+
+/**
+ * A list of benchdnn problem descriptors, one per line, as benchdnn's batch files hold them:
+ * blank lines and lines starting with {@code #} or {@code --} (benchdnn options) are skipped,
+ * and {@code #} outside a quoted name starts a comment. A list is a file path, or the name of
+ * a list bundled under {@code problems/} on the class path ({@code shapes_resnet_50}, ...).
+ */
+public final class BatchFile {
+    /** Where bundled lists live on the class path. */
+    public static final String BUNDLED_DIR = "problems/";
+
+    private BatchFile() {}
+
+    /**
+     * The problem lines of {@code fileOrName}: a file if one exists at that path, else the
+     * bundled list of that name.
+     *
+     * @throws IllegalArgumentException if neither exists, or the list holds no problem
+     * @throws UncheckedIOException     if the file cannot be read
+     */
+    public static List<String> read(String fileOrName) {
+        Check.arg(fileOrName != null && !fileOrName.isBlank(), "batch: expected a file or a bundled list name, got '%s'", fileOrName);
+        Path file = Path.of(fileOrName);
+        List<String> lines;
+        if (Files.isRegularFile(file)) {
+            try {
+                lines = parse(Files.readAllLines(file, StandardCharsets.UTF_8));
+            } catch (IOException e) {
+                throw new UncheckedIOException("batch: cannot read '" + fileOrName + "': " + e.getMessage(), e);
+            }
+        } else {
+            InputStream in = fileOrName.contains("/") || fileOrName.contains("\\") ? null
+                    : BatchFile.class.getClassLoader().getResourceAsStream(BUNDLED_DIR + fileOrName);
+            Check.arg(in != null, "batch: '%s' is neither a file nor a bundled list (bundled: %s)",
+                    fileOrName, String.join(", ", bundled()));
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+                lines = parse(r.lines().toList());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        Check.arg(!lines.isEmpty(), "batch: '%s' holds no problem lines", fileOrName);
+        return lines;
+    }
+
+    /** The problem lines of {@code lines}: comments, blank lines and {@code --} option lines dropped. */
+    public static List<String> parse(List<String> lines) {
+        List<String> out = new ArrayList<>();
+        for (String line : lines) {
+            String s = stripComment(line).strip();
+            if (!s.isEmpty() && !s.startsWith("--")) {
+                out.add(s);
+            }
+        }
+        return out;
+    }
+
+    private static String stripComment(String line) {
+        boolean quoted = false;
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (c == '"') {
+                quoted = !quoted;
+            } else if (c == '#' && !quoted) {
+                return line.substring(0, i);
+            }
+        }
+        return line;
+    }
+
+    /** Names of the bundled lists, sorted. */
+    public static List<String> bundled() {
+        TreeSet<String> names = new TreeSet<>();
+        try {
+            Path where = Path.of(BatchFile.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+            if (Files.isDirectory(where)) {
+                Path dir = where.resolve(BUNDLED_DIR);
+                if (Files.isDirectory(dir)) {
+                    try (Stream<Path> files = Files.list(dir)) {
+                        files.filter(Files::isRegularFile).forEach(p -> names.add(p.getFileName().toString()));
+                    }
+                }
+            } else {
+                try (JarFile jar = new JarFile(where.toFile())) {
+                    jar.stream().map(e -> e.getName())
+                            .filter(n -> n.startsWith(BUNDLED_DIR) && n.length() > BUNDLED_DIR.length() && !n.endsWith("/"))
+                            .forEach(n -> names.add(n.substring(BUNDLED_DIR.length())));
+                }
+            }
+        } catch (IOException | URISyntaxException | SecurityException e) {
+            // The names only decorate an error message; an unlisted class path shows none.
+        }
+        names.remove("README.md");
+        return List.copyOf(names);
+    }
+}
