@@ -1,0 +1,104 @@
+package dev.conv4j.onednn;
+
+import dev.conv4j.Check;
+import org.bytedeco.dnnl.engine;
+import org.bytedeco.dnnl.global.dnnl;
+import org.bytedeco.dnnl.matmul;
+import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.stream;
+import org.bytedeco.javacpp.LongPointer;
+import org.bytedeco.javacpp.PointerScope;
+
+/**
+ * Measures the machine's achievable fp32 peak, in GFLOP/s, in this process: the throughput
+ * of a large square oneDNN matmul ({@code n = 2048} by default) on all of oneDNN's threads,
+ * best of several runs after a warm-up.
+ *
+ * <p>Why a matmul: a large GEMM is the best-tuned kernel oneDNN has (packed weights,
+ * register-blocked FMA micro-kernels, the ISA oneDNN dispatches to), so its throughput is
+ * what a convolution kernel could reach at best on this machine, with the same threading
+ * runtime, thread count and ISA cap. It lands within a few percent of a tight FMA loop (one
+ * FMA per vector register, enough independent accumulators to hide latency) and, unlike a
+ * loop's theoretical count, it already includes what the machine really sustains (clock
+ * under all-core vector load, virtualisation). The best of several runs, not the median,
+ * is taken because the peak is a ceiling.
+ */
+public final class MachinePeak {
+    private MachinePeak() {}
+
+    /** The default matrix size. */
+    public static final int DEFAULT_SIZE = 2048;
+
+    /**
+     * One measurement.
+     *
+     * @param gflops         {@code 2·n³ / best time}
+     * @param size           {@code n}
+     * @param runs           timed runs (a warm-up run is not counted)
+     * @param bestMs         the fastest run
+     * @param implementation oneDNN's kernel name (e.g. {@code brg_matmul:avx2})
+     */
+    public record Result(double gflops, int size, int runs, double bestMs, String implementation) {}
+
+    /** Measures with {@link #DEFAULT_SIZE}, at least 3 and at most 20 runs within about 2 s. */
+    public static Result measure() {
+        return measure(DEFAULT_SIZE, 3, 20, 2_000_000_000L);
+    }
+
+    /**
+     * Measures with an {@code n × n × n} fp32 matmul.
+     *
+     * @param n           matrix size, 64..16384
+     * @param minRuns     at least this many timed runs
+     * @param maxRuns     at most this many
+     * @param budgetNanos no further run starts after this time once {@code minRuns} were done
+     */
+    public static Result measure(int n, int minRuns, int maxRuns, long budgetNanos) {
+        Check.arg(n >= 64 && n <= 16384, "size: must be in 64..16384, got %d", n);
+        Check.arg(minRuns >= 1 && maxRuns >= minRuns, "runs: need 1 <= min %d <= max %d", minRuns, maxRuns);
+        try (PointerScope scope = new PointerScope()) {
+            engine eng = new engine(engine.kind.cpu, 0);
+            stream s = new stream(eng);
+            LongPointer dims = new LongPointer(n, n);
+            memory.desc plain = new memory.desc(dims, memory.data_type.f32, memory.format_tag.ab);
+            memory.desc any = new memory.desc(dims, memory.data_type.f32, memory.format_tag.any);
+            // Weights in oneDNN's packed layout, as a convolution's would be; activations plain.
+            matmul.primitive_desc pd = new matmul.primitive_desc(eng, plain, any, plain);
+            String impl = pd.impl_info_str().getString();
+            matmul mm = new matmul(pd);
+            memory a = new memory(pd.src_desc(), eng);
+            memory b = new memory(pd.weights_desc(), eng);
+            memory c = new memory(pd.dst_desc(), eng);
+            fill(a, n * (long) n, 1f);
+            fill(b, pd.weights_desc().get_size() / Float.BYTES, 0.5f);
+            org.bytedeco.dnnl.IntMemoryMap args = new org.bytedeco.dnnl.IntMemoryMap();
+            args.put(dnnl.DNNL_ARG_SRC, a);
+            args.put(dnnl.DNNL_ARG_WEIGHTS, b);
+            args.put(dnnl.DNNL_ARG_DST, c);
+
+            mm.execute(s, args);   // warm-up: page faults, thread pool start, caches
+            s._wait();
+            long best = Long.MAX_VALUE;
+            int runs = 0;
+            long start = System.nanoTime();
+            while (runs < maxRuns && (runs < minRuns || System.nanoTime() - start < budgetNanos)) {
+                long t0 = System.nanoTime();
+                mm.execute(s, args);
+                s._wait();
+                best = Math.min(best, System.nanoTime() - t0);
+                runs++;
+            }
+            double flops = 2.0 * n * (double) n * n;
+            return new Result(flops / best, n, runs, best / 1e6, impl);
+        }
+    }
+
+    private static void fill(memory m, long floats, float v) {
+        org.bytedeco.javacpp.FloatPointer p = new org.bytedeco.javacpp.FloatPointer(m.get_data_handle());
+        p.capacity(floats);
+        java.nio.FloatBuffer buf = p.asBuffer();
+        for (int i = 0; i < buf.capacity(); i++) {
+            buf.put(i, v);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package dev.conv4j.onednn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.conv4j.ConvSpec;
+import dev.conv4j.Direction;
+import dev.conv4j.PaddingMode;
+import dev.conv4j.tensor.Shape;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The raw baseline on tiny problems: it builds, runs and names its kernel; the peak measurement on a small matmul. */
+class OneDnnBaselineTest {
+
+    record Case(String name, ConvSpec spec, Shape src) {}
+
+    static final List<Case> CASES = List.of(
+            new Case("3x3 pad 1", ConvSpec.conv2d(8, 16, 3).padding(1).build(), Shape.of(2, 8, 9, 9)),
+            new Case("depthwise stride 2", ConvSpec.depthwise(2, 8, 1, 3).stride(2).padding(1).bias(false).build(), Shape.of(1, 8, 10, 10)),
+            new Case("transposed 1-D", ConvSpec.transposed(1, 4, 6, 3).stride(2).padding(1).outputPadding(1).build(), Shape.of(1, 4, 7)),
+            new Case("3-D dilated", ConvSpec.conv3d(2, 4, 3).dilation(2).build(), Shape.of(1, 2, 6, 6, 6)));
+
+    @Test
+    void everyDirectionBuildsAndRuns() {
+        int ran = 0;
+        for (Case c : CASES) {
+            for (Direction d : Direction.values()) {
+                try (OneDnnBaseline b = OneDnnBaseline.create(c.spec(), c.src(), d, true)) {
+                    b.run();
+                    b.run();
+                    assertFalse(b.implementation().isEmpty(), c.name());
+                    ran++;
+                }
+            }
+        }
+        assertEquals(CASES.size() * 3, ran);
+    }
+
+    @Test
+    void closeIsIdempotentAndUseAfterCloseFails() {
+        OneDnnBaseline b = OneDnnBaseline.create(CASES.get(0).spec(), CASES.get(0).src(), Direction.FWD, false);
+        b.close();
+        b.close();
+        assertEquals("baseline: used after close", assertThrows(IllegalStateException.class, b::run).getMessage());
+    }
+
+    @Test
+    void rejectsWhatHasNoRawPrimitiveBeforeAnyNativeCall() {
+        ConvSpec reflect = ConvSpec.conv2d(2, 2, 3).padding(1).paddingMode(PaddingMode.REFLECT).build();
+        assertEquals("baseline: padding_mode reflect has no raw oneDNN primitive (conv4j pre-pads it); use zeros",
+                assertThrows(IllegalArgumentException.class,
+                        () -> OneDnnBaseline.create(reflect, Shape.of(1, 2, 5, 5), Direction.FWD, false)).getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> OneDnnBaseline.create(CASES.get(0).spec(), Shape.of(1, 3, 9, 9), Direction.FWD, false));
+    }
+
+    @Test
+    void weightDimsFollowOneDnnGrouping() {
+        assertArrayEquals(new long[] {16, 8, 3, 3}, OneDnnBaseline.weightDims(ConvSpec.conv2d(8, 16, 3).build()));
+        assertArrayEquals(new long[] {8, 1, 1, 3, 3}, OneDnnBaseline.weightDims(ConvSpec.depthwise(2, 8, 1, 3).build()));
+        assertArrayEquals(new long[] {6, 4, 3}, OneDnnBaseline.weightDims(ConvSpec.transposed(1, 4, 6, 3).build()));
+    }
+
+    @Test
+    void machinePeakOfASmallMatmulIsPositive() {
+        MachinePeak.Result r = MachinePeak.measure(128, 2, 2, 0);
+        assertEquals(2, r.runs());
+        assertEquals(128, r.size());
+        assertTrue(r.gflops() > 0 && Double.isFinite(r.gflops()), r.toString());
+        assertTrue(r.implementation().contains("matmul"), r.implementation());
+        assertEquals("size: must be in 64..16384, got 8",
+                assertThrows(IllegalArgumentException.class, () -> MachinePeak.measure(8, 1, 1, 0)).getMessage());
+    }
+}
