@@ -121,8 +121,8 @@ public final class ConvShapes {
                 total = dk - 1;
             } else {
                 int i = src.spatial(k);
-                int o = (i + s - 1) / s;
-                total = Math.max((o - 1) * s + dk - i, 0);
+                int o = (int) (((long) i + s - 1) / s);
+                total = (int) Math.max((long) (o - 1) * s + dk - i, 0);
             }
             out[k] = left ? total / 2 : total - total / 2;
         }
@@ -239,6 +239,10 @@ public final class ConvShapes {
                 Check.arg(dk <= (long) i + pl[k] + pr[k],
                         "kernel_size: dilated kernel %d (k=%d, dilation=%d) exceeds padded input %s %d (%d + %d + %d)",
                         dk, spec.kernel(k), spec.dilation(k), DIM_NAMES[3 - rank + k], i + pl[k] + pr[k], i, pl[k], pr[k]);
+                long o = outputSize(spec, k, i, pl[k], pr[k]);
+                Check.arg(o <= Integer.MAX_VALUE,
+                        "output: %s would be %d (input %d, stride %d, kernel %d, padding %d + %d), more than %d",
+                        DIM_NAMES[3 - rank + k], o, i, spec.stride(k), dk, pl[k], pr[k], Integer.MAX_VALUE);
                 switch (spec.paddingMode()) {
                     case REFLECT -> Check.arg(pl[k] < i && pr[k] < i,
                             "padding: reflect padding (%d, %d) must be smaller than input %s %d",
@@ -252,7 +256,22 @@ public final class ConvShapes {
                 long o = outputSize(spec, k, i, pl[k], pr[k]);
                 Check.arg(o >= 1, "padding: output %s would be %d (input %d, stride %d, kernel %d, padding %d + %d), must be >= 1",
                         DIM_NAMES[3 - rank + k], o, i, spec.stride(k), dk, pl[k], pr[k]);
+                Check.arg(o <= Integer.MAX_VALUE,
+                        "output: %s would be %d (input %d, stride %d, kernel %d, padding %d + %d), more than %d",
+                        DIM_NAMES[3 - rank + k], o, i, spec.stride(k), dk, pl[k], pr[k], Integer.MAX_VALUE);
             }
+        }
+        if (spec.paddingMode() != PaddingMode.ZEROS) {
+            // the engines materialise the padded input: it must fit a tensor
+            long count = (long) src.dim(0) * src.dim(1);
+            for (int k = 0; k < rank && count <= Integer.MAX_VALUE; k++) {
+                // both factors capped at 2^31: the product cannot overflow a long
+                count *= Math.min((long) src.spatial(k) + pl[k] + pr[k], 1L << 31);
+            }
+            Check.arg(count <= Integer.MAX_VALUE,
+                    "padding: %s padding %s/%s of input %s needs more than the %d elements a tensor can hold",
+                    spec.paddingMode().name().toLowerCase(java.util.Locale.ROOT),
+                    Arrays.toString(pl), Arrays.toString(pr), src, Integer.MAX_VALUE);
         }
         Shape dst = dstUnchecked(spec, src);
         checkElementCount("input", src);

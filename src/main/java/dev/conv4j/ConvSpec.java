@@ -194,6 +194,11 @@ public record ConvSpec(int rank, int inChannels, int outChannels, int[] kernelSi
         }
         Check.arg(groups >= 1, "groups: must be >= 1, got %d", groups);
         // ... then the relations between them.
+        for (int k = 0; k < rank; k++) {
+            long dk = (long) dilation[k] * (kernelSize[k] - 1) + 1;
+            Check.arg(dk <= Integer.MAX_VALUE, "kernel_size: dilated kernel %d (k=%d, dilation=%d) exceeds %d",
+                    dk, kernelSize[k], dilation[k], Integer.MAX_VALUE);
+        }
         Check.arg(inChannels % groups == 0 && outChannels % groups == 0,
                 "groups: %d must divide in_channels %d and out_channels %d", groups, inChannels, outChannels);
         if (transposed) {

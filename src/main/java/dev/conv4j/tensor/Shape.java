@@ -15,7 +15,8 @@ public final class Shape {
         this.dims = dims;
         long n = 1;
         for (int d : dims) {
-            n *= d;
+            // saturate: a product past Long.MAX_VALUE must not wrap to a small count
+            n = Math.multiplyHigh(n, d) != 0 || n * d < 0 ? Long.MAX_VALUE : n * d;
         }
         this.elementCount = n;
     }
@@ -41,7 +42,10 @@ public final class Shape {
     /** A copy of the dimensions. */
     public int[] dims() { return dims.clone(); }
 
-    /** Product of the dimensions, as a long (a caller checks it fits where it must). */
+    /**
+     * Product of the dimensions, as a long (a caller checks it fits where it must); saturates
+     * at {@link Long#MAX_VALUE} instead of wrapping.
+     */
     public long elementCount() { return elementCount; }
 
     /** Row-major (C-order) strides in elements. */
