@@ -1,0 +1,154 @@
+package dev.conv4j.train;
+
+import dev.conv4j.Check;
+import dev.conv4j.nn.Init;
+import dev.conv4j.nn.Parameter;
+import dev.conv4j.tensor.Shape;
+import dev.conv4j.tensor.Tensor;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * A fully connected layer, PyTorch's {@code nn.Linear(in, out)}: {@code y = x · Wᵀ + b} on
+ * {@code x [N, in]}, with weight {@code [out, in]} and bias {@code [out]} ({@link Parameter}s
+ * named {@code weight} and {@code bias}, as in a {@code state_dict}). Initialised like
+ * PyTorch: {@code U(−1/√in, 1/√in)} for both (kaiming-uniform with a = √5), from a seed.
+ *
+ * <p>Backward adds {@code dW = dyᵀ · x} and {@code db = Σ_n dy} into the gradients and
+ * returns {@code dx = dy · W}. The three products run in {@link Gemm} on float arrays: the
+ * layer keeps {@code W} and {@code Wᵀ} as arrays, re-read from the parameter only when its
+ * {@link Tensor#version()} has changed (after an optimizer step).
+ */
+public final class Dense extends JavaLayer {
+    private final int in;
+    private final int out;
+    private final Parameter weight;
+    private final Parameter bias;     // null without bias
+    private final Map<String, Parameter> named;
+    private final float[] w;          // [out, in], a copy of the weight
+    private final float[] wt;         // [in, out]
+    private long weightVersion = Long.MIN_VALUE;
+    private final float[] gradW;      // scratch for the weight gradient
+    private final Scratch xs = new Scratch();
+    private final Scratch ys = new Scratch();
+    private final Scratch dys = new Scratch();
+    private final Scratch dxs = new Scratch();
+    private Tensor input;
+    private float[] inputValues;
+
+    /** {@code nn.Linear(in, out)} with bias, initialised from {@code seed}. */
+    public Dense(int in, int out, long seed) {
+        this(in, out, true, seed);
+    }
+
+    /**
+     * @param in   input features, &gt;= 1
+     * @param out  output features, &gt;= 1
+     * @param bias whether the layer adds a bias
+     * @param seed seed of the initial weights
+     */
+    public Dense(int in, int out, boolean bias, long seed) {
+        Check.arg(in >= 1, "in_features: must be >= 1, got %d", in);
+        Check.arg(out >= 1, "out_features: must be >= 1, got %d", out);
+        Check.arg((long) in * out <= Integer.MAX_VALUE - 8, "in_features: %d x out_features %d is too large", in, out);
+        this.in = in;
+        this.out = out;
+        this.weight = new Parameter("weight", Shape.of(out, in));
+        this.bias = bias ? new Parameter("bias", Shape.of(out)) : null;
+        Map<String, Parameter> m = new LinkedHashMap<>();
+        m.put("weight", weight);
+        if (bias) {
+            m.put("bias", this.bias);
+        }
+        this.named = Collections.unmodifiableMap(m);
+        this.w = new float[in * out];
+        this.wt = new float[in * out];
+        this.gradW = new float[in * out];
+        Init.initialize(Init.Scheme.PYTORCH_DEFAULT, weight.value(), bias ? this.bias.value() : null, new Random(seed));
+    }
+
+    public int inFeatures() { return in; }
+    public int outFeatures() { return out; }
+    /** {@code [out, in]}. */
+    public Parameter weight() { return weight; }
+    /** {@code [out]}, or {@code null} without bias. */
+    public Parameter bias() { return bias; }
+
+    @Override public Map<String, Parameter> namedParameters() {
+        return named;
+    }
+
+    @Override public Shape outputShape(Shape x) {
+        Check.arg(x.rank() == 2 && x.dim(1) == in, "input: expected [N, %d] for in_features=%d, got %s", in, in, x);
+        return Shape.of(x.dim(0), out);
+    }
+
+    @Override public void forward(Tensor x, Tensor y) {
+        Shape yShape = outputShape(x.shape());
+        checkShape("output", y, yShape);
+        int n = x.shape().dim(0);
+        refreshWeights();
+        float[] xv = read(x, xs);
+        float[] yv = target(y, ys);
+        if (bias != null) {
+            FloatBufferRows.broadcastRows(bias.value(), yv, n, out);
+        }
+        // y[n, :] (+)= Σ_k x[n, k] · Wᵀ[k, :]
+        Gemm.multiply(n, out, in, xv, 0, in, 1, wt, 0, out, yv, 0, out, bias != null);
+        commit(y, yv);
+        input = isTraining() ? x : null;
+        inputValues = isTraining() ? xv : null;
+    }
+
+    @Override public void backward(Tensor dy, Tensor dx) {
+        Check.state(input != null, "%s: backward needs a forward pass in training mode first", this);
+        int n = input.shape().dim(0);
+        checkShape("diff_dst", dy, Shape.of(n, out));
+        float[] g = read(dy, dys);
+        // dW[o, :] = Σ_n dy[n, o] · x[n, :]   (A = dyᵀ: row stride 1, column stride out)
+        Gemm.multiply(out, in, n, g, 0, 1, out, inputValues, 0, in, gradW, 0, in, false);
+        FloatBufferRows.addInto(weight.grad(), gradW);
+        if (bias != null) {
+            FloatBufferRows.addColumnSums(bias.grad(), g, n, out);
+        }
+        if (dx != null) {
+            checkShape("diff_src", dx, input.shape());
+            refreshWeights();
+            float[] dxv = target(dx, dxs);
+            // dx[n, :] = Σ_o dy[n, o] · W[o, :]
+            Gemm.multiply(n, in, out, g, 0, out, 1, w, 0, in, dxv, 0, in, false);
+            commit(dx, dxv);
+        }
+    }
+
+    /** Re-reads W (and Wᵀ) when the weight tensor has been written since the last read. */
+    private void refreshWeights() {
+        Tensor value = weight.value();
+        if (value.version() == weightVersion) {
+            return;
+        }
+        value.buffer().get(0, w, 0, w.length);
+        Parallel.forRange(out, 64, (from, to) -> {
+            // Blocks of 64 input features keep the writes to Wᵀ within a few cache lines per row.
+            for (int k0 = 0; k0 < in; k0 += 64) {
+                int k1 = Math.min(in, k0 + 64);
+                for (int o = from; o < to; o++) {
+                    for (int k = k0; k < k1; k++) {
+                        wt[k * out + o] = w[o * in + k];
+                    }
+                }
+            }
+        });
+        weightVersion = value.version();
+    }
+
+    @Override protected Shape lastInputShape() {
+        return input == null ? null : input.shape();
+    }
+
+    @Override public String toString() {
+        return "Dense(in_features=" + in + ", out_features=" + out + ", bias=" + (bias != null) + ")";
+    }
+}

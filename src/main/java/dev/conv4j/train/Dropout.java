@@ -1,0 +1,112 @@
+package dev.conv4j.train;
+
+import dev.conv4j.Check;
+import dev.conv4j.tensor.Shape;
+import dev.conv4j.tensor.Tensor;
+import java.util.SplittableRandom;
+
+/**
+ * Inverted dropout, PyTorch's {@code nn.Dropout(p)}: in training mode each element is zeroed
+ * with probability {@code p} and the others are scaled by {@code 1/(1 − p)}, so the expected
+ * output equals the input; backward applies the same mask to {@code dy}. In inference mode
+ * ({@link #eval()}) it is the identity. The masks come from one random stream seeded at
+ * construction: the same seed and the same calls give the same masks.
+ */
+public final class Dropout extends JavaLayer {
+    private final double p;
+    private final float scale;
+    private final SplittableRandom random;
+    private final Scratch xs = new Scratch();
+    private final Scratch ys = new Scratch();
+    private final Scratch dys = new Scratch();
+    private boolean[] keep = new boolean[0];
+    private Shape input;
+
+    /**
+     * @param p    probability of zeroing an element, in {@code [0, 1)}
+     * @param seed seed of the mask stream
+     */
+    public Dropout(double p, long seed) {
+        Check.arg(p >= 0 && p < 1, "p: dropout probability must be in [0, 1), got %s", p);
+        this.p = p;
+        this.scale = (float) (1.0 / (1.0 - p));
+        this.random = new SplittableRandom(seed);
+    }
+
+    public double probability() {
+        return p;
+    }
+
+    @Override public Shape outputShape(Shape in) {
+        return in;
+    }
+
+    @Override public void forward(Tensor x, Tensor y) {
+        checkShape("input", x, x.shape());
+        checkShape("output", y, x.shape());
+        float[] in = read(x, xs);
+        float[] out = target(y, ys);
+        int n = x.size();
+        if (!isTraining() || p == 0) {
+            if (in != out) {
+                System.arraycopy(in, 0, out, 0, n);
+            }
+            commit(y, out);
+            input = isTraining() ? x.shape() : null;
+            if (isTraining()) {
+                fillKeep(n, true);
+            }
+            return;
+        }
+        if (keep.length < n) {
+            keep = new boolean[n];
+        }
+        boolean[] mask = keep;
+        for (int i = 0; i < n; i++) {
+            mask[i] = random.nextDouble() >= p;
+        }
+        float s = scale;
+        for (int i = 0; i < n; i++) {
+            out[i] = mask[i] ? in[i] * s : 0f;
+        }
+        commit(y, out);
+        input = x.shape();
+    }
+
+    private void fillKeep(int n, boolean v) {
+        if (keep.length < n) {
+            keep = new boolean[n];
+        }
+        java.util.Arrays.fill(keep, 0, n, v);
+    }
+
+    @Override public void backward(Tensor dy, Tensor dx) {
+        Check.state(input != null, "%s: backward needs a forward pass in training mode first", this);
+        checkShape("diff_dst", dy, input);
+        if (dx == null) {
+            return;
+        }
+        checkShape("diff_src", dx, input);
+        float[] g = read(dy, dys);
+        float[] out = target(dx, ys);
+        boolean[] mask = keep;
+        float s = p == 0 ? 1f : scale;
+        for (int i = 0; i < dx.size(); i++) {
+            out[i] = mask[i] ? g[i] * s : 0f;
+        }
+        commit(dx, out);
+    }
+
+    /** Whether element {@code i} was kept by the last training forward (for tests). */
+    boolean kept(int i) {
+        return keep[i];
+    }
+
+    @Override protected Shape lastInputShape() {
+        return input;
+    }
+
+    @Override public String toString() {
+        return "Dropout(p=" + p + ")";
+    }
+}

@@ -1,0 +1,134 @@
+package dev.conv4j.train;
+
+import dev.conv4j.Check;
+import dev.conv4j.nn.Layer;
+import dev.conv4j.nn.Parameter;
+import dev.conv4j.tensor.Layout;
+import dev.conv4j.tensor.Shape;
+import dev.conv4j.tensor.Tensor;
+import java.util.Map;
+
+/**
+ * A {@link Layer} computed in plain Java on channels-first float tensors, that can also write
+ * into tensors its caller provides ({@link #forward(Tensor, Tensor)},
+ * {@link #backward(Tensor, Tensor)}), so a training loop allocates nothing per batch.
+ *
+ * <p>Tensors may be on the heap ({@link Tensor#wrap}) or off-heap ({@link Tensor#allocate});
+ * heap tensors are read and written in place, off-heap ones through a reused scratch array
+ * (one bulk copy). Like every {@link Layer}, a layer keeps what backward needs from the last
+ * training forward and is confined to one thread at a time; its loops run in parallel on the
+ * common fork-join pool where the work pays for it.
+ */
+public abstract class JavaLayer implements Layer {
+    private boolean training = true;
+
+    /** The output shape for an input of shape {@code input}. */
+    public abstract Shape outputShape(Shape input);
+
+    /**
+     * Computes the output into {@code y}.
+     *
+     * @param x input, channels-first; read (in training mode kept for backward: do not modify
+     *          it before then)
+     * @param y output of shape {@link #outputShape}; overwritten
+     * @throws IllegalArgumentException if a shape does not fit
+     */
+    public abstract void forward(Tensor x, Tensor y);
+
+    /**
+     * Back-propagates through the last training forward: adds parameter gradients into
+     * {@link Parameter#grad()} and writes the input gradient into {@code dx}, or skips it when
+     * {@code dx} is {@code null}.
+     *
+     * @param dy gradient with respect to the last output; read
+     * @param dx gradient with respect to the last input, or {@code null}; overwritten
+     * @throws IllegalStateException if no training forward came first
+     */
+    public abstract void backward(Tensor dy, Tensor dx);
+
+    @Override public Tensor forward(Tensor x) {
+        Check.arg(x != null, "input: expected a tensor, got null");
+        Tensor y = Tensor.wrap(new float[(int) outputShape(x.shape()).elementCount()],
+                outputShape(x.shape()), Layout.CHANNELS_FIRST);
+        forward(x, y);
+        return y;
+    }
+
+    @Override public Tensor backward(Tensor dy) {
+        Shape in = lastInputShape();
+        Check.state(in != null, "%s: backward needs a forward pass in training mode first", this);
+        Tensor dx = Tensor.wrap(new float[(int) in.elementCount()], in, Layout.CHANNELS_FIRST);
+        backward(dy, dx);
+        return dx;
+    }
+
+    /** The shape of the last training forward's input, or {@code null}. */
+    protected abstract Shape lastInputShape();
+
+    @Override public Map<String, Parameter> namedParameters() {
+        return Map.of();
+    }
+
+    @Override public void train() {
+        training = true;
+    }
+
+    @Override public void eval() {
+        training = false;
+    }
+
+    @Override public boolean isTraining() {
+        return training;
+    }
+
+    /** Nothing native to release. */
+    @Override public void close() {}
+
+    // ---- helpers for subclasses --------------------------------------------------------------
+
+    /** Checks that {@code t} is a channels-first tensor of shape {@code expected}. */
+    protected static void checkShape(String name, Tensor t, Shape expected) {
+        Check.arg(t != null, "%s: expected a tensor of shape %s, got null", name, expected);
+        Check.arg(t.shape().equals(expected), "%s: expected shape %s, got %s", name, expected, t.shape());
+        Check.arg(t.layout() == Layout.CHANNELS_FIRST || t.shape().rank() < 3,
+                "%s: expected layout CHANNELS_FIRST, got %s", name, t.layout());
+    }
+
+    /** A growable array a layer owns (never a tensor's own array). */
+    protected static final class Scratch {
+        private float[] data = new float[0];
+
+        /** An array of at least {@code size} elements; its contents are unspecified. */
+        public float[] get(int size) {
+            if (data.length < size) {
+                data = new float[size];
+            }
+            return data;
+        }
+    }
+
+    /** {@code t}'s values as an array: its own for a heap tensor, else copied into {@code scratch}. */
+    protected static float[] read(Tensor t, Scratch scratch) {
+        float[] own = t.array();
+        if (own != null) {
+            return own;
+        }
+        float[] s = scratch.get(t.size());
+        t.buffer().get(0, s, 0, t.size());
+        return s;
+    }
+
+    /** An array to compute {@code t}'s new values in: its own for a heap tensor, else {@code scratch}'s. */
+    protected static float[] target(Tensor t, Scratch scratch) {
+        float[] own = t.array();
+        return own != null ? own : scratch.get(t.size());
+    }
+
+    /** Stores values computed in {@code values} (from {@link #target}) into {@code t} and records the write. */
+    protected static void commit(Tensor t, float[] values) {
+        if (t.array() != values) {
+            t.buffer().put(0, values, 0, t.size());
+        }
+        t.markModified();
+    }
+}

@@ -1,0 +1,131 @@
+package dev.conv4j.train;
+
+import dev.conv4j.Check;
+import dev.conv4j.tensor.Shape;
+import dev.conv4j.tensor.Tensor;
+
+/**
+ * 2-D max pooling without padding, PyTorch's {@code nn.MaxPool2d(kernel, stride)}:
+ * {@code y[n,c,i,j] = max_{u,v < k} x[n, c, i·s + u, j·s + v]} on {@code [N, C, H, W]}, output
+ * {@code [N, C, floor((H − k)/s) + 1, floor((W − k)/s) + 1]}. Backward routes each
+ * {@code dy} to the input element that was the maximum (the first one in row-major order on
+ * a tie, as PyTorch does) and adds where windows overlap.
+ */
+public final class MaxPool2d extends JavaLayer {
+    private static final int GRAIN_PLANES = 16;
+    private final int kernel;
+    private final int stride;
+    private final Scratch xs = new Scratch();
+    private final Scratch ys = new Scratch();
+    private final Scratch dys = new Scratch();
+    private final Scratch dxs = new Scratch();
+    private int[] argmax = new int[0];   // per output element: index of the maximum within its input plane
+    private Shape input;
+
+    /** {@code nn.MaxPool2d(kernel)}: stride = kernel. */
+    public MaxPool2d(int kernel) {
+        this(kernel, kernel);
+    }
+
+    /**
+     * @param kernel window size, &gt;= 1
+     * @param stride step, &gt;= 1
+     */
+    public MaxPool2d(int kernel, int stride) {
+        Check.arg(kernel >= 1, "kernel_size: must be >= 1, got %d", kernel);
+        Check.arg(stride >= 1, "stride: must be >= 1, got %d", stride);
+        this.kernel = kernel;
+        this.stride = stride;
+    }
+
+    @Override public Shape outputShape(Shape in) {
+        Check.arg(in.rank() == 4, "input: MaxPool2d expects [N, C, H, W], got %s", in);
+        Check.arg(in.dim(2) >= kernel && in.dim(3) >= kernel,
+                "input: %s is smaller than the pooling window %d", in, kernel);
+        return Shape.of(in.dim(0), in.dim(1), (in.dim(2) - kernel) / stride + 1, (in.dim(3) - kernel) / stride + 1);
+    }
+
+    @Override public void forward(Tensor x, Tensor y) {
+        Shape outShape = outputShape(x.shape());
+        checkShape("input", x, x.shape());
+        checkShape("output", y, outShape);
+        int planes = outShape.dim(0) * outShape.dim(1);
+        int h = x.shape().dim(2);
+        int w = x.shape().dim(3);
+        int oh = outShape.dim(2);
+        int ow = outShape.dim(3);
+        if (argmax.length < y.size()) {
+            argmax = new int[y.size()];
+        }
+        int[] arg = argmax;
+        float[] in = read(x, xs);
+        float[] out = target(y, ys);
+        int k = kernel;
+        int s = stride;
+        Parallel.forRange(planes, GRAIN_PLANES, (from, to) -> {
+            for (int p = from; p < to; p++) {
+                int inBase = p * h * w;
+                int outBase = p * oh * ow;
+                for (int i = 0; i < oh; i++) {
+                    for (int j = 0; j < ow; j++) {
+                        int best = (i * s) * w + j * s;
+                        float max = in[inBase + best];
+                        for (int u = 0; u < k; u++) {
+                            int row = (i * s + u) * w + j * s;
+                            for (int v = 0; v < k; v++) {
+                                float val = in[inBase + row + v];
+                                // '>' keeps the first maximum; NaN wins, as in PyTorch.
+                                if (val > max || Float.isNaN(val) && !Float.isNaN(max)) {
+                                    max = val;
+                                    best = row + v;
+                                }
+                            }
+                        }
+                        out[outBase + i * ow + j] = max;
+                        arg[outBase + i * ow + j] = best;
+                    }
+                }
+            }
+        });
+        commit(y, out);
+        input = isTraining() ? x.shape() : null;
+    }
+
+    @Override public void backward(Tensor dy, Tensor dx) {
+        Check.state(input != null, "%s: backward needs a forward pass in training mode first", this);
+        Shape outShape = outputShape(input);
+        checkShape("diff_dst", dy, outShape);
+        if (dx == null) {
+            return;
+        }
+        checkShape("diff_src", dx, input);
+        int planes = outShape.dim(0) * outShape.dim(1);
+        int planeIn = input.dim(2) * input.dim(3);
+        int planeOut = outShape.dim(2) * outShape.dim(3);
+        int[] arg = argmax;
+        float[] g = read(dy, dys);
+        float[] out = target(dx, dxs);
+        Parallel.forRange(planes, GRAIN_PLANES, (from, to) -> {
+            java.util.Arrays.fill(out, from * planeIn, to * planeIn, 0f);
+            for (int p = from; p < to; p++) {
+                int inBase = p * planeIn;
+                int outBase = p * planeOut;
+                for (int o = 0; o < planeOut; o++) {
+                    out[inBase + arg[outBase + o]] += g[outBase + o];
+                }
+            }
+        });
+        commit(dx, out);
+    }
+
+    @Override protected Shape lastInputShape() {
+        return input;
+    }
+
+    public int kernel() { return kernel; }
+    public int stride() { return stride; }
+
+    @Override public String toString() {
+        return "MaxPool2d(kernel_size=" + kernel + ", stride=" + stride + ")";
+    }
+}

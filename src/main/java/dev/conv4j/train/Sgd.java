@@ -1,0 +1,79 @@
+package dev.conv4j.train;
+
+import dev.conv4j.Check;
+import dev.conv4j.nn.Parameter;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Stochastic gradient descent with momentum and weight decay, as PyTorch's
+ * {@code torch.optim.SGD}: {@code g = grad + λ·p}; {@code v = μ·v + g} (v starts as the first
+ * {@code g}); {@code p −= lr · v} (without momentum {@code p −= lr · g}).
+ */
+public final class Sgd implements Optimizer {
+    private final List<Parameter> params;
+    private final List<ParamArrays> arrays = new ArrayList<>();
+    private final List<float[]> velocity = new ArrayList<>();
+    private final double momentum;
+    private final double weightDecay;
+    private double lr;
+    private boolean started;
+
+    /**
+     * @param params      the parameters to update
+     * @param lr          learning rate, &gt; 0
+     * @param momentum    μ in {@code [0, 1)}; 0 for plain SGD
+     * @param weightDecay λ &gt;= 0 (L2 penalty)
+     */
+    public Sgd(List<Parameter> params, double lr, double momentum, double weightDecay) {
+        Check.arg(lr > 0, "lr: must be > 0, got %s", lr);
+        Check.arg(momentum >= 0 && momentum < 1, "momentum: must be in [0, 1), got %s", momentum);
+        Check.arg(weightDecay >= 0, "weight_decay: must be >= 0, got %s", weightDecay);
+        this.params = List.copyOf(params);
+        this.lr = lr;
+        this.momentum = momentum;
+        this.weightDecay = weightDecay;
+        for (Parameter p : this.params) {
+            arrays.add(new ParamArrays(p));
+            velocity.add(new float[p.value().size()]);
+        }
+    }
+
+    @Override public void step() {
+        float rate = (float) lr;
+        float mu = (float) momentum;
+        float wd = (float) weightDecay;
+        boolean first = !started;
+        for (int i = 0; i < arrays.size(); i++) {
+            ParamArrays a = arrays.get(i);
+            a.load();
+            float[] w = a.value;
+            float[] g = a.grad;
+            float[] v = velocity.get(i);
+            Parallel.forRange(w.length, 1 << 16, (from, to) -> {
+                for (int j = from; j < to; j++) {
+                    float gj = g[j] + wd * w[j];
+                    if (mu != 0f) {
+                        gj = first ? gj : mu * v[j] + gj;
+                        v[j] = gj;
+                    }
+                    w[j] -= rate * gj;
+                }
+            });
+            a.store();
+        }
+        started = true;
+    }
+
+    @Override public List<Parameter> parameters() { return params; }
+    @Override public double learningRate() { return lr; }
+
+    @Override public void setLearningRate(double lr) {
+        Check.arg(lr > 0, "lr: must be > 0, got %s", lr);
+        this.lr = lr;
+    }
+
+    @Override public String toString() {
+        return "SGD(lr=" + lr + ", momentum=" + momentum + ", weight_decay=" + weightDecay + ")";
+    }
+}
