@@ -67,13 +67,14 @@ final class ReferencePlan implements Plan {
         PlanArgs.check("bia", bia, biaShape, null);
         check("dst", dst, dstShape, true);
         Tensor x = channelsFirst(src);
+        Tensor w = channelsFirst(wei);
         Tensor y = scratchFor(dst);
         FloatBuffer b = bia == null ? null : bia.buffer();
         if (spec.transposed()) {
             // dst = bia + (the plain convolution's backward-data of src), one double sum
-            ReferenceConv.backwardData(geometry, x.buffer(), wei.buffer(), b, y.buffer());
+            ReferenceConv.backwardData(geometry, x.buffer(), w.buffer(), b, y.buffer());
         } else {
-            ReferenceConv.forward(geometry, padded(x).buffer(), wei.buffer(), b, y.buffer());
+            ReferenceConv.forward(geometry, padded(x).buffer(), w.buffer(), b, y.buffer());
         }
         finish(y, dst);
     }
@@ -85,15 +86,16 @@ final class ReferencePlan implements Plan {
         check("wei", wei, weiShape, false);
         check("diff_src", diffSrc, srcShape, true);
         Tensor dy = channelsFirst(diffDst);
+        Tensor w = channelsFirst(wei);
         Tensor dx = scratchFor(diffSrc);
         if (spec.transposed()) {
-            ReferenceConv.forward(geometry, dy.buffer(), wei.buffer(), null, dx.buffer());
+            ReferenceConv.forward(geometry, dy.buffer(), w.buffer(), null, dx.buffer());
         } else if (padded) {
             Tensor dxPadded = Tensor.allocate(paddedShape);
-            ReferenceConv.backwardData(geometry, dy.buffer(), wei.buffer(), null, dxPadded.buffer());
+            ReferenceConv.backwardData(geometry, dy.buffer(), w.buffer(), null, dxPadded.buffer());
             Pad.fold(spec, dxPadded, dx);
         } else {
-            ReferenceConv.backwardData(geometry, dy.buffer(), wei.buffer(), null, dx.buffer());
+            ReferenceConv.backwardData(geometry, dy.buffer(), w.buffer(), null, dx.buffer());
         }
         finish(dx, diffSrc);
     }
@@ -107,18 +109,19 @@ final class ReferencePlan implements Plan {
         PlanArgs.check("diff_bia", diffBia, biaShape, null);
         Tensor x = channelsFirst(src);
         Tensor dy = channelsFirst(diffDst);
+        Tensor dw = scratchFor(diffWei);
         FloatBuffer db = diffBia == null ? null : diffBia.buffer();
         if (spec.transposed()) {
             // The plain convolution's "input" is this layer's output gradient, and its
             // "output gradient" is this layer's input.
-            ReferenceConv.backwardWeights(geometry, dy.buffer(), x.buffer(), diffWei.buffer(), null);
+            ReferenceConv.backwardWeights(geometry, dy.buffer(), x.buffer(), dw.buffer(), null);
             if (db != null) {
                 sumBias(dy, db);
             }
         } else {
-            ReferenceConv.backwardWeights(geometry, padded(x).buffer(), dy.buffer(), diffWei.buffer(), db);
+            ReferenceConv.backwardWeights(geometry, padded(x).buffer(), dy.buffer(), dw.buffer(), db);
         }
-        diffWei.markModified();
+        finish(dw, diffWei);
         if (diffBia != null) {
             diffBia.markModified();
         }
@@ -147,6 +150,10 @@ final class ReferencePlan implements Plan {
         return p;
     }
 
+    /**
+     * {@code t} in channels-first storage: itself, or a copy. Weight tensors are read by their
+     * own layout too (a channels-last weight tensor is {@code [OC, K..., IC/G]} in storage).
+     */
     private static Tensor channelsFirst(Tensor t) {
         return t.layout() == Layout.CHANNELS_FIRST ? t : t.toLayout(Layout.CHANNELS_FIRST);
     }
