@@ -1,0 +1,91 @@
+package dev.conv4j.onednn;
+
+import dev.conv4j.engine.LayoutPolicy;
+import org.bytedeco.dnnl.convolution_backward_data;
+import org.bytedeco.dnnl.convolution_backward_weights;
+import org.bytedeco.dnnl.convolution_forward;
+import org.bytedeco.dnnl.deconvolution_backward_data;
+import org.bytedeco.dnnl.deconvolution_backward_weights;
+import org.bytedeco.dnnl.deconvolution_forward;
+import org.bytedeco.dnnl.engine;
+import org.bytedeco.dnnl.global.dnnl.algorithm;
+import org.bytedeco.dnnl.global.dnnl.prop_kind;
+import org.bytedeco.dnnl.global.dnnl.scratchpad_mode;
+import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.primitive_attr;
+import org.bytedeco.dnnl.primitive_desc;
+
+/**
+ * Builds the primitive descriptor of each direction from a {@link DnnlMapping}, as
+ * {@code convolution.cpp} does: source, weights and destination are {@code format_tag.any}
+ * (or channels-last source/destination under {@link LayoutPolicy#CHANNELS_LAST}) so oneDNN
+ * picks its fastest layout; bias is plain. Every pd uses a user-mode scratchpad. A pd with
+ * no implementation comes back empty ({@code asBoolean() == false}), never as an exception.
+ * Call inside a {@code PointerScope}: every descriptor made here is a temporary.
+ */
+final class ConvPrimitives {
+    private ConvPrimitives() {}
+
+    static memory.desc md(long[] dims, String tag) {
+        return new memory.desc(dims, memory.data_type.f32, memory.format_tag.valueOf(tag));
+    }
+
+    /** The descriptor the primitive computes an activation in under {@code layout}. */
+    static memory.desc computeMd(long[] dims, DnnlMapping m, LayoutPolicy layout) {
+        return md(dims, layout == LayoutPolicy.CHANNELS_LAST ? m.channelsLastTag() : "any");
+    }
+
+    static memory.desc biasMd(DnnlMapping m) {
+        return m.biaDims() == null ? new memory.desc() : md(m.biaDims(), "a");
+    }
+
+    static primitive_attr attr() {
+        primitive_attr attr = new primitive_attr();
+        attr.set_scratchpad_mode(scratchpad_mode.user);   // we own the scratchpad: no allocation per call
+        return attr;
+    }
+
+    /** Forward: {@code forward_training} when backward passes will use it as a hint. */
+    static primitive_desc forward(engine eng, DnnlMapping m, LayoutPolicy layout, boolean training) {
+        memory.desc src = computeMd(m.srcDims(), m, layout);
+        memory.desc wei = md(m.weiDims(), "any");
+        memory.desc dst = computeMd(m.dstDims(), m, layout);
+        prop_kind prop = training ? prop_kind.forward_training : prop_kind.forward_inference;
+        if (m.deconvolution()) {
+            return new deconvolution_forward.primitive_desc(eng, prop, algorithm.deconvolution_direct, src, wei,
+                    biasMd(m), dst, m.strides(), m.dilates(), m.padL(), m.padR(), attr(), true);
+        }
+        return new convolution_forward.primitive_desc(eng, prop, algorithm.convolution_direct, src, wei,
+                biasMd(m), dst, m.strides(), m.dilates(), m.padL(), m.padR(), attr(), true);
+    }
+
+    /** Backward data, with the forward pd of the same layout as the hint. */
+    static primitive_desc backwardData(engine eng, DnnlMapping m, LayoutPolicy layout, primitive_desc hint) {
+        memory.desc diffSrc = computeMd(m.srcDims(), m, layout);
+        memory.desc wei = md(m.weiDims(), "any");
+        memory.desc diffDst = computeMd(m.dstDims(), m, layout);
+        if (m.deconvolution()) {
+            return new deconvolution_backward_data.primitive_desc(eng, algorithm.deconvolution_direct, diffSrc, wei,
+                    diffDst, m.strides(), m.dilates(), m.padL(), m.padR(),
+                    (deconvolution_forward.primitive_desc) hint, attr(), true);
+        }
+        return new convolution_backward_data.primitive_desc(eng, algorithm.convolution_direct, diffSrc, wei,
+                diffDst, m.strides(), m.dilates(), m.padL(), m.padR(),
+                (convolution_forward.primitive_desc) hint, attr(), true);
+    }
+
+    /** Backward weights (and bias), with the forward pd of the same layout as the hint. */
+    static primitive_desc backwardWeights(engine eng, DnnlMapping m, LayoutPolicy layout, primitive_desc hint) {
+        memory.desc src = computeMd(m.srcDims(), m, layout);
+        memory.desc diffWei = md(m.weiDims(), "any");
+        memory.desc diffDst = computeMd(m.dstDims(), m, layout);
+        if (m.deconvolution()) {
+            return new deconvolution_backward_weights.primitive_desc(eng, algorithm.deconvolution_direct, src,
+                    diffWei, biasMd(m), diffDst, m.strides(), m.dilates(), m.padL(), m.padR(),
+                    (deconvolution_forward.primitive_desc) hint, attr(), true);
+        }
+        return new convolution_backward_weights.primitive_desc(eng, algorithm.convolution_direct, src, diffWei,
+                biasMd(m), diffDst, m.strides(), m.dilates(), m.padL(), m.padR(),
+                (convolution_forward.primitive_desc) hint, attr(), true);
+    }
+}

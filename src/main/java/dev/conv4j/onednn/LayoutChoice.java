@@ -1,0 +1,41 @@
+package dev.conv4j.onednn;
+
+import dev.conv4j.ConvSpec;
+import dev.conv4j.Direction;
+import dev.conv4j.engine.LayoutPolicy;
+import dev.conv4j.tensor.Layout;
+import dev.conv4j.tensor.Shape;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The process-wide memory of {@link LayoutPolicy#AUTO}: which of {@code ANY} and
+ * {@code CHANNELS_LAST} ran faster for a (spec, shape, direction), timed once at the first
+ * prepare and reused by every later plan of the same problem.
+ */
+final class LayoutChoice {
+    private LayoutChoice() {}
+
+    /** Timed executions per candidate (after one warm-up); the median decides. */
+    static final int RUNS = 5;
+
+    record Key(ConvSpec spec, Shape src, Direction dir, Layout userLayout, boolean training) {}
+
+    private static final ConcurrentHashMap<Key, LayoutPolicy> DECISIONS = new ConcurrentHashMap<>();
+
+    static LayoutPolicy lookup(Key key) {
+        return DECISIONS.get(key);
+    }
+
+    static void remember(Key key, LayoutPolicy winner) {
+        DECISIONS.putIfAbsent(key, winner);
+    }
+
+    /** Forgets every decision (tests). */
+    static void clear() {
+        DECISIONS.clear();
+    }
+
+    static int size() {
+        return DECISIONS.size();
+    }
+}

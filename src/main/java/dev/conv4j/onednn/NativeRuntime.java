@@ -1,0 +1,271 @@
+package dev.conv4j.onednn;
+
+import dev.conv4j.NativeBackendException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Properties;
+import org.bytedeco.dnnl.dnnl_version_t;
+import org.bytedeco.dnnl.engine;
+import org.bytedeco.dnnl.global.dnnl;
+import org.bytedeco.javacpp.Loader;
+
+/**
+ * The process-wide oneDNN state: loads the native library once, applies the native-config
+ * settings, and owns the CPU {@code engine}. Settings come from, lowest precedence first:
+ * built-in defaults, the {@code native-config/onednn.properties} file (the copy on the class
+ * path, or the file named by {@code -Dconv4j.nativeConfig} / {@code CONV4J_NATIVE_CONFIG}),
+ * environment variables {@code CONV4J_<KEY>} and system properties {@code conv4j.<key>}.
+ */
+final class NativeRuntime {
+    static final String CONFIG_RESOURCE = "/native-config/onednn.properties";
+    private static final String DNNL_VERSION_FALLBACK = "3.11-1.5.13";
+
+    /** Settings of native-config/onednn.properties, as strings after precedence is applied. */
+    record Settings(int threads, String maxIsa, int primitiveCacheCapacity, String verbose, String source) {}
+
+    private final engine eng;
+    private final Settings settings;
+
+    private NativeRuntime(engine eng, Settings settings) {
+        this.eng = eng;
+        this.settings = settings;
+    }
+
+    private static final class Holder {
+        static final NativeRuntime INSTANCE;
+        static final Throwable ERROR;
+        static {
+            NativeRuntime rt = null;
+            Throwable err = null;
+            try {
+                rt = load();
+            } catch (Throwable t) {   // UnsatisfiedLinkError, NoClassDefFoundError, ...
+                err = t;
+            }
+            INSTANCE = rt;
+            ERROR = err;
+        }
+    }
+
+    /** The runtime, loading oneDNN on first use. */
+    static NativeRuntime get() {
+        if (Holder.INSTANCE == null) {
+            throw new NativeBackendException(loadFailureMessage(Holder.ERROR), Holder.ERROR);
+        }
+        return Holder.INSTANCE;
+    }
+
+    /** {@code null} when oneDNN is usable, else the one-line reason it is not. */
+    static String unavailableReason() {
+        return Holder.INSTANCE == null ? loadFailureMessage(Holder.ERROR) : null;
+    }
+
+    engine engine() { return eng; }
+
+    Settings settings() { return settings; }
+
+    private static NativeRuntime load() {
+        if (Boolean.getBoolean("conv4j.onednn.simulateLoadFailure")) {
+            throw new UnsatisfiedLinkError("simulated by -Dconv4j.onednn.simulateLoadFailure=true");
+        }
+        Settings s = readSettings();
+        Loader.load(dnnl.class);
+        // The ISA cap must be set before the first primitive is created.
+        if (!s.maxIsa().equals("default")) {
+            dnnl.cpu_isa isa = parseIsa(s.maxIsa());
+            dnnl.set_max_cpu_isa(isa);
+        }
+        if (s.primitiveCacheCapacity() >= 0) {
+            dnnl.set_primitive_cache_capacity(s.primitiveCacheCapacity());
+        }
+        if (!s.verbose().equals("default")) {
+            dnnl.set_verbose(verboseLevel(s.verbose()));
+        }
+        engine eng = new engine(engine.kind.cpu, 0);
+        eng.retainReference();   // process-wide: never released
+        return new NativeRuntime(eng, s);
+    }
+
+    // ---- settings ----------------------------------------------------------------------------
+
+    static Settings readSettings() {
+        Properties p = new Properties();
+        p.setProperty("threads", "0");
+        p.setProperty("max_isa", "default");
+        p.setProperty("primitive_cache_capacity", "-1");
+        p.setProperty("verbose", "default");
+        String source = "built-in defaults";
+        String file = firstNonEmpty(System.getProperty("conv4j.nativeConfig"), System.getenv("CONV4J_NATIVE_CONFIG"));
+        try {
+            if (file != null) {
+                try (Reader r = Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8)) {
+                    p.load(r);
+                }
+                source = file;
+            } else {
+                try (InputStream in = NativeRuntime.class.getResourceAsStream(CONFIG_RESOURCE)) {
+                    if (in != null) {
+                        p.load(in);
+                        source = "class path " + CONFIG_RESOURCE;
+                    }
+                }
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("native-config: cannot read " + file + ": " + e.getMessage(), e);
+        }
+        for (String key : new String[] {"threads", "max_isa", "primitive_cache_capacity", "verbose"}) {
+            String env = System.getenv("CONV4J_" + key.toUpperCase(Locale.ROOT));
+            String prop = System.getProperty("conv4j." + key);
+            String v = firstNonEmpty(prop, env);
+            if (v != null) {
+                p.setProperty(key, v);
+            }
+        }
+        int threads = parseInt(p, "threads", 0);
+        String isa = p.getProperty("max_isa").trim().toLowerCase(Locale.ROOT);
+        if (!isa.equals("default")) {
+            parseIsa(isa);   // validate early, one-line message
+        }
+        int cache = parseInt(p, "primitive_cache_capacity", -1);
+        String verbose = p.getProperty("verbose").trim().toLowerCase(Locale.ROOT);
+        if (!verbose.equals("default")) {
+            verboseLevel(verbose);
+        }
+        return new Settings(threads, isa, cache, verbose, source);
+    }
+
+    private static int parseInt(Properties p, String key, int min) {
+        String v = p.getProperty(key).trim();
+        try {
+            int n = Integer.parseInt(v);
+            if (n >= min) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // fall through to the message
+        }
+        throw new IllegalArgumentException("native-config: " + key + " must be an integer >= " + min + ", got '" + v + "'");
+    }
+
+    static dnnl.cpu_isa parseIsa(String name) {
+        for (dnnl.cpu_isa isa : dnnl.cpu_isa.values()) {
+            if (isa.name().equalsIgnoreCase(name)) {
+                return isa;
+            }
+        }
+        throw new IllegalArgumentException("native-config: max_isa '" + name
+                + "' is not a oneDNN CPU ISA (sse41, avx, avx2, avx512_core, avx512_core_amx, ... or default)");
+    }
+
+    static int verboseLevel(String v) {
+        return switch (v) {
+            case "none", "0" -> 0;
+            case "1", "profile_exec" -> 1;
+            case "2", "all" -> 2;
+            default -> throw new IllegalArgumentException(
+                    "native-config: verbose must be default, none, 1, 2 or all, got '" + v + "'");
+        };
+    }
+
+    private static String firstNonEmpty(String a, String b) {
+        if (a != null && !a.isBlank()) {
+            return a.trim();
+        }
+        return b != null && !b.isBlank() ? b.trim() : null;
+    }
+
+    // ---- information --------------------------------------------------------------------------
+
+    String version() {
+        dnnl_version_t v = dnnl.dnnl_version();
+        String hash = v.hash() == null ? "" : v.hash().getString();
+        return v.major() + "." + v.minor() + "." + v.patch() + (hash.isEmpty() ? "" : " (" + hash + ")");
+    }
+
+    String cpuRuntime() {
+        return switch (dnnl.dnnl_version().cpu_runtime()) {
+            case 1 -> "sequential";
+            case 2 -> "OpenMP";
+            case 4 -> "TBB";
+            case 8 -> "threadpool";
+            default -> "other";
+        };
+    }
+
+    String effectiveIsa() {
+        int v = dnnl.dnnl_get_effective_cpu_isa();
+        for (dnnl.cpu_isa isa : dnnl.cpu_isa.values()) {
+            if (isa.value == v) {
+                return isa.name();
+            }
+        }
+        return "0x" + Integer.toHexString(v);
+    }
+
+    int primitiveCacheCapacity() {
+        return dnnl.get_primitive_cache_capacity();
+    }
+
+    /**
+     * Threads oneDNN's OpenMP runtime uses: {@code OMP_NUM_THREADS} as the JVM was started
+     * with, else every processor available to the process. OpenMP reads the variable when the
+     * library loads, so the {@code threads} setting takes effect through the environment of
+     * the process ({@code scripts/conv4j} exports it), not from inside a running JVM.
+     */
+    static int threads() {
+        String omp = System.getenv("OMP_NUM_THREADS");
+        if (omp != null) {
+            try {
+                int n = Integer.parseInt(omp.split(",")[0].trim());
+                if (n > 0) {
+                    return n;
+                }
+            } catch (NumberFormatException e) {
+                // OpenMP ignores an invalid value too
+            }
+        }
+        return java.lang.Runtime.getRuntime().availableProcessors();
+    }
+
+    static String platform() {
+        try {
+            return Loader.getPlatform();
+        } catch (Throwable t) {
+            return System.getProperty("os.name") + "-" + System.getProperty("os.arch");
+        }
+    }
+
+    static String dnnlArtifactVersion() {
+        try (InputStream in = NativeRuntime.class.getResourceAsStream("/META-INF/maven/org.bytedeco/dnnl/pom.properties")) {
+            if (in != null) {
+                Properties p = new Properties();
+                p.load(in);
+                return p.getProperty("version", DNNL_VERSION_FALLBACK);
+            }
+        } catch (IOException e) {
+            // fall back
+        }
+        return DNNL_VERSION_FALLBACK;
+    }
+
+    private static String loadFailureMessage(Throwable t) {
+        String platform = platform();
+        String cause = t == null ? "unknown" : t.getClass().getSimpleName() + ": " + t.getMessage();
+        return String.format(Locale.ROOT,
+                "oneDNN native library not available on platform %s: put org.bytedeco:dnnl:%s:%s and "
+                        + "org.bytedeco:javacpp:%s:%s on the class path (build with -Dnative.platform=%s) (%s)",
+                platform, dnnlArtifactVersion(), platform, javacppVersion(), platform, platform,
+                cause.replace('\n', ' '));
+    }
+
+    private static String javacppVersion() {
+        String v = dnnlArtifactVersion();
+        int dash = v.indexOf('-');
+        return dash >= 0 ? v.substring(dash + 1) : v;
+    }
+}

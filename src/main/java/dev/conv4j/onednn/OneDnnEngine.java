@@ -1,0 +1,102 @@
+package dev.conv4j.onednn;
+
+import dev.conv4j.ConvSpec;
+import dev.conv4j.NativeBackendException;
+import dev.conv4j.engine.Engine;
+import dev.conv4j.engine.Plan;
+import dev.conv4j.engine.PlanOptions;
+import dev.conv4j.tensor.Shape;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The oneDNN engine: every {@link ConvSpec} (standard, grouped, depthwise, transposed; ranks
+ * 1-3; any stride, dilation, padding, padding mode and output padding) mapped onto oneDNN
+ * convolution and deconvolution primitives, forward, backward-data and backward-weights.
+ *
+ * <p>{@link #prepare} validates in Java, then builds the primitives once (layouts chosen by
+ * oneDNN through {@code format_tag.any}, or by the plan's {@link dev.conv4j.engine.LayoutPolicy}),
+ * with their memories, argument lists and a user-mode scratchpad. A call on the plan binds
+ * the caller's tensors and runs: direct tensors ({@link dev.conv4j.tensor.Tensor#allocate}) are
+ * used in place, heap tensors are copied through a staging buffer, and nothing is allocated.
+ * Weights stay in the primitive's layout between calls and are reordered again only when the
+ * weight tensor (its identity or {@link dev.conv4j.tensor.Tensor#version()}) changes.
+ *
+ * <p>Plans are not thread-safe (a concurrent call fails with {@link IllegalStateException});
+ * closing is idempotent. Native settings (threads, ISA cap, primitive cache, verbose) come
+ * from {@code native-config/onednn.properties}; see the README.
+ */
+public final class OneDnnEngine implements Engine {
+    /** The engine's name. */
+    public static final String NAME = "onednn";
+
+    private static final OneDnnEngine INSTANCE = new OneDnnEngine();
+
+    private OneDnnEngine() {}
+
+    /**
+     * The engine, loading oneDNN on first use.
+     *
+     * @throws NativeBackendException naming the platform and the missing artifact when the
+     *         native library cannot load
+     */
+    public static OneDnnEngine get() {
+        NativeRuntime.get();
+        return INSTANCE;
+    }
+
+    /** {@code null} when oneDNN is usable on this machine, else the one-line reason it is not. */
+    public static String unavailableReason() {
+        return NativeRuntime.unavailableReason();
+    }
+
+    @Override public String name() {
+        return NAME;
+    }
+
+    @Override public Plan prepare(ConvSpec spec, Shape src, PlanOptions options) {
+        Objects.requireNonNull(spec, "spec");
+        Objects.requireNonNull(options, "options");
+        ConvSpec.validateInput(spec, src);   // every check in Java, before any native call
+        return new OneDnnPlan(NativeRuntime.get(), spec, src, options);
+    }
+
+    /**
+     * What the native backend runs with.
+     *
+     * @param version                oneDNN version (and commit)
+     * @param cpuIsa                 the instruction set oneDNN's kernels use
+     * @param threads                threads of oneDNN's parallel runtime
+     * @param primitiveCacheCapacity primitives oneDNN's cache keeps
+     * @param cpuRuntime             the parallel runtime (OpenMP for these builds)
+     * @param platform               JavaCPP platform, e.g. {@code linux-x86_64}
+     * @param configSource           where the native-config settings came from
+     */
+    public record Info(String version, String cpuIsa, int threads, int primitiveCacheCapacity,
+                       String cpuRuntime, String platform, String configSource) {
+        /** The fields in print order, for the CLI's {@code info} command. */
+        public Map<String, String> asMap() {
+            Map<String, String> out = new LinkedHashMap<>();
+            out.put("oneDNN version", version);
+            out.put("CPU ISA", cpuIsa);
+            out.put("threads", Integer.toString(threads));
+            out.put("primitive cache capacity", Integer.toString(primitiveCacheCapacity));
+            out.put("CPU runtime", cpuRuntime);
+            out.put("platform", platform);
+            out.put("native config", configSource);
+            return out;
+        }
+    }
+
+    /** The native backend's version and settings in use (loads oneDNN). */
+    public Info info() {
+        NativeRuntime rt = NativeRuntime.get();
+        return new Info(rt.version(), rt.effectiveIsa(), NativeRuntime.threads(), rt.primitiveCacheCapacity(),
+                rt.cpuRuntime(), NativeRuntime.platform(), rt.settings().source());
+    }
+
+    @Override public String toString() {
+        return NAME;
+    }
+}

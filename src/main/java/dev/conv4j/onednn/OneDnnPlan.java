@@ -1,0 +1,361 @@
+package dev.conv4j.onednn;
+
+import dev.conv4j.Check;
+import dev.conv4j.ConvShapes;
+import dev.conv4j.ConvSpec;
+import dev.conv4j.Direction;
+import dev.conv4j.engine.LayoutPolicy;
+import dev.conv4j.engine.Plan;
+import dev.conv4j.engine.PlanArgs;
+import dev.conv4j.engine.PlanOptions;
+import dev.conv4j.onednn.Pass.Role;
+import dev.conv4j.reference.Pad;
+import dev.conv4j.tensor.Layout;
+import dev.conv4j.tensor.Shape;
+import dev.conv4j.tensor.Tensor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.dnnl.engine;
+import org.bytedeco.dnnl.primitive_desc;
+import org.bytedeco.dnnl.stream;
+import org.bytedeco.javacpp.PointerScope;
+
+/**
+ * The oneDNN objects for one (spec, input shape): a {@link Pass} per direction, built once,
+ * and a stream of its own. A call binds the caller's tensors (no copy for direct tensors),
+ * runs the pass, and allocates nothing. Not thread-safe: a second thread entering a plan
+ * that is running gets an {@link IllegalStateException} instead of corrupted results.
+ */
+final class OneDnnPlan implements Plan {
+    private static final boolean TRACK = Boolean.getBoolean("conv4j.trackResources");
+
+    private final ConvSpec spec;
+    private final PlanOptions options;
+    private final Shape srcShape;
+    private final Shape dstShape;
+    private final Shape weiShape;
+    private final Shape biaShape;
+    private final String problem;
+    private final DnnlMapping m;
+    private final Owned owned = new Owned();
+    private final dnnl_stream stream;
+    private final Pass fwd;
+    private final Pass bwdData;    // null for inference plans
+    private final Pass bwdWeights; // null for inference plans
+    // Non-zero padding modes: the padded source and its gradient, channels-first, reused.
+    private final Tensor paddedSrc;
+    private final Tensor paddedDiffSrc;
+    private final Tensor srcCf;       // channels-first copy of a channels-last user source
+    private final Tensor diffSrcCf;
+
+    private final AtomicBoolean busy = new AtomicBoolean();
+    private volatile boolean closed;
+    private volatile Throwable closedAt;
+
+    OneDnnPlan(NativeRuntime rt, ConvSpec spec, Shape src, PlanOptions options) {
+        this.spec = spec;
+        this.options = options;
+        this.srcShape = src;
+        this.dstShape = ConvShapes.dst(spec, src);
+        this.weiShape = ConvShapes.wei(spec);
+        this.biaShape = ConvShapes.bia(spec);
+        this.problem = NativeErrors.problem(spec, src);
+        this.m = DnnlMapping.of(spec, src, options.userLayout());
+        if (m.prePadded()) {
+            Shape padded = Pad.paddedShape(spec, src);
+            paddedSrc = Tensor.allocate(padded);
+            paddedDiffSrc = options.training() ? Tensor.allocate(padded) : null;
+            boolean cl = options.userLayout() == Layout.CHANNELS_LAST;
+            srcCf = cl ? Tensor.allocate(src) : null;
+            diffSrcCf = cl && options.training() ? Tensor.allocate(src) : null;
+        } else {
+            paddedSrc = paddedDiffSrc = srcCf = diffSrcCf = null;
+        }
+        engine eng = rt.engine();
+        Pass f = null;
+        Pass bd = null;
+        Pass bw = null;
+        try (PointerScope scope = new PointerScope()) {
+            stream s = owned.own(new stream(eng));
+            this.stream = s.get();
+            f = build(eng, Direction.FWD);
+            if (options.training()) {
+                bd = build(eng, Direction.BWD_D);
+                bw = build(eng, Direction.BWD_W);
+            }
+        } catch (RuntimeException e) {
+            closeAll(f, bd, bw);
+            owned.close();
+            if (e instanceof IllegalArgumentException || e instanceof dev.conv4j.NativeBackendException) {
+                throw e;
+            }
+            throw NativeErrors.failed(problem, "prepare", e);
+        }
+        this.fwd = f;
+        this.bwdData = bd;
+        this.bwdWeights = bw;
+    }
+
+    // ---- building ---------------------------------------------------------------------------
+
+    private Pass build(engine eng, Direction dir) {
+        LayoutPolicy policy = options.layout();
+        if (policy != LayoutPolicy.AUTO) {
+            return candidate(eng, dir, policy, true);
+        }
+        LayoutChoice.Key key = new LayoutChoice.Key(spec, srcShape, dir, options.userLayout(), options.training());
+        LayoutPolicy known = LayoutChoice.lookup(key);
+        if (known != null) {
+            Pass p = candidate(eng, dir, known, false);
+            if (p != null) {
+                return p;
+            }
+        }
+        Pass any = candidate(eng, dir, LayoutPolicy.ANY, true);
+        Pass last;
+        try {
+            last = candidate(eng, dir, LayoutPolicy.CHANNELS_LAST, false);
+        } catch (RuntimeException e) {
+            last = null;   // no channels-last implementation: ANY wins
+        }
+        if (last == null) {
+            LayoutChoice.remember(key, LayoutPolicy.ANY);
+            return any;
+        }
+        long tAny;
+        long tLast;
+        try {
+            tAny = any.time(stream, LayoutChoice.RUNS);
+            tLast = last.time(stream, LayoutChoice.RUNS);
+        } catch (RuntimeException e) {
+            closeAll(any, last, null);
+            throw e;
+        }
+        Pass winner = tLast < tAny ? last : any;
+        (winner == any ? last : any).close();
+        LayoutChoice.remember(key, winner.layout);
+        return winner;
+    }
+
+    /** The pass of {@code dir} under {@code layout}; null (or an exception if {@code required}) without an implementation. */
+    private Pass candidate(engine eng, Direction dir, LayoutPolicy layout, boolean required) {
+        primitive_desc fwdPd = ConvPrimitives.forward(eng, m, layout, options.training());
+        if (!fwdPd.asBoolean()) {
+            if (required) {
+                throw NativeErrors.unimplemented(problem, dir, "forward descriptor, layout " + layout);
+            }
+            return null;
+        }
+        primitive_desc pd = switch (dir) {
+            case FWD -> fwdPd;
+            case BWD_D -> ConvPrimitives.backwardData(eng, m, layout, fwdPd);
+            case BWD_W -> ConvPrimitives.backwardWeights(eng, m, layout, fwdPd);
+        };
+        if (!pd.asBoolean()) {
+            if (required) {
+                throw NativeErrors.unimplemented(problem, dir, "layout " + layout);
+            }
+            return null;
+        }
+        return new Pass(eng, m, dir, layout, pd, problem);
+    }
+
+    private static void closeAll(Pass a, Pass b, Pass c) {
+        for (Pass p : new Pass[] {a, b, c}) {
+            if (p != null) {
+                p.close();
+            }
+        }
+    }
+
+    // ---- Plan -------------------------------------------------------------------------------
+
+    @Override public ConvSpec spec() { return spec; }
+    @Override public Shape srcShape() { return srcShape; }
+    @Override public Shape dstShape() { return dstShape; }
+    @Override public Shape weiShape() { return weiShape; }
+    @Override public Shape biaShape() { return biaShape; }
+    @Override public String engineName() { return OneDnnEngine.NAME; }
+
+    @Override public String implementation(Direction dir) {
+        enter();
+        try {
+            return pass(dir).impl;
+        } finally {
+            exit();
+        }
+    }
+
+    /** The layout policy each direction ended up with ({@code ANY} or {@code CHANNELS_LAST}). */
+    LayoutPolicy layout(Direction dir) {
+        enter();
+        try {
+            return pass(dir).layout;
+        } finally {
+            exit();
+        }
+    }
+
+    @Override public void forward(Tensor src, Tensor wei, Tensor bia, Tensor dst) {
+        enter();
+        try {
+            PlanArgs.check("src", src, srcShape, options.userLayout());
+            PlanArgs.check("wei", wei, weiShape, null);
+            PlanArgs.check("bia", bia, biaShape, null);
+            PlanArgs.check("dst", dst, dstShape, options.userLayout());
+            if (m.prePadded()) {
+                padSource(src);
+                fwd.bind(Role.SRC, paddedSrc.buffer());
+            } else {
+                fwd.bind(Role.SRC, src, true);
+            }
+            fwd.bindWeights(wei, stream);
+            if (bia != null) {
+                fwd.bind(Role.BIA, bia, true);
+            }
+            fwd.bind(Role.DST, dst, false);
+            fwd.execute(stream);
+            fwd.finish(Role.DST, dst);
+        } finally {
+            exit();
+        }
+    }
+
+    @Override public void backwardData(Tensor diffDst, Tensor wei, Tensor diffSrc) {
+        enter();
+        try {
+            checkTraining();
+            PlanArgs.check("diff_dst", diffDst, dstShape, options.userLayout());
+            PlanArgs.check("wei", wei, weiShape, null);
+            PlanArgs.check("diff_src", diffSrc, srcShape, options.userLayout());
+            bwdData.bind(Role.DIFF_DST, diffDst, true);
+            bwdData.bindWeights(wei, stream);
+            if (m.prePadded()) {
+                bwdData.bind(Role.DIFF_SRC, paddedDiffSrc.buffer());
+                bwdData.execute(stream);
+                // The padded border's gradient flows back to the input elements it copied.
+                if (diffSrcCf == null) {
+                    Pad.fold(spec, paddedDiffSrc, diffSrc);
+                } else {
+                    Pad.fold(spec, paddedDiffSrc, diffSrcCf);
+                    diffSrc.copyFrom(diffSrcCf);
+                }
+            } else {
+                bwdData.bind(Role.DIFF_SRC, diffSrc, false);
+                bwdData.execute(stream);
+                bwdData.finish(Role.DIFF_SRC, diffSrc);
+            }
+        } finally {
+            exit();
+        }
+    }
+
+    @Override public void backwardWeights(Tensor src, Tensor diffDst, Tensor diffWei, Tensor diffBia) {
+        enter();
+        try {
+            checkTraining();
+            PlanArgs.check("src", src, srcShape, options.userLayout());
+            PlanArgs.check("diff_dst", diffDst, dstShape, options.userLayout());
+            PlanArgs.check("diff_wei", diffWei, weiShape, null);
+            PlanArgs.check("diff_bia", diffBia, biaShape, null);
+            if (m.prePadded()) {
+                padSource(src);
+                bwdWeights.bind(Role.SRC, paddedSrc.buffer());
+            } else {
+                bwdWeights.bind(Role.SRC, src, true);
+            }
+            bwdWeights.bind(Role.DIFF_DST, diffDst, true);
+            bwdWeights.bind(Role.DIFF_WEI, diffWei, false);
+            if (diffBia != null) {
+                bwdWeights.bind(Role.DIFF_BIA, diffBia, false);
+            }
+            bwdWeights.execute(stream);
+            bwdWeights.finish(Role.DIFF_WEI, diffWei);
+            if (diffBia != null) {
+                bwdWeights.finish(Role.DIFF_BIA, diffBia);
+            }
+        } finally {
+            exit();
+        }
+    }
+
+    private void padSource(Tensor src) {
+        if (srcCf == null) {
+            Pad.pad(spec, src, paddedSrc);
+        } else {
+            srcCf.copyFrom(src);
+            Pad.pad(spec, srcCf, paddedSrc);
+        }
+    }
+
+    private Pass pass(Direction dir) {
+        return switch (dir) {
+            case FWD -> fwd;
+            case BWD_D -> {
+                checkTraining();
+                yield bwdData;
+            }
+            case BWD_W -> {
+                checkTraining();
+                yield bwdWeights;
+            }
+        };
+    }
+
+    private void checkTraining() {
+        Check.state(options.training(),
+                "Plan for %s was prepared for inference only: prepare it with training=true to run backward", problem);
+    }
+
+    // ---- lifecycle ----------------------------------------------------------------------------
+
+    private void enter() {
+        if (!busy.compareAndSet(false, true)) {
+            checkOpen();
+            throw new IllegalStateException("Plan for " + problem
+                    + " is in use by another thread: a plan is not thread-safe, prepare one per thread");
+        }
+        if (closed) {
+            busy.set(false);
+            checkOpen();
+        }
+    }
+
+    private void exit() {
+        busy.set(false);
+    }
+
+    private void checkOpen() {
+        if (closed) {
+            String msg = "Plan for " + problem + " is closed";
+            if (TRACK) {
+                throw new IllegalStateException(msg, closedAt);
+            }
+            throw new IllegalStateException(msg + " (run with -Dconv4j.trackResources=true to record where)");
+        }
+    }
+
+    @Override public void close() {
+        // Wait for a call in flight on another thread: its native objects are about to go.
+        while (!busy.compareAndSet(false, true)) {
+            Thread.onSpinWait();
+        }
+        try {
+            if (closed) {
+                return;   // idempotent
+            }
+            closed = true;
+            if (TRACK) {
+                closedAt = new Throwable("plan closed here");
+            }
+            closeAll(fwd, bwdData, bwdWeights);
+            owned.close();
+        } finally {
+            busy.set(false);
+        }
+    }
+
+    @Override public String toString() {
+        return "OneDnnPlan[" + problem + "]";
+    }
+}

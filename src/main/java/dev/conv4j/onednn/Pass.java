@@ -1,0 +1,219 @@
+package dev.conv4j.onednn;
+
+import dev.conv4j.Direction;
+import dev.conv4j.engine.LayoutPolicy;
+import dev.conv4j.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.dnnl.engine;
+import org.bytedeco.dnnl.global.dnnl;
+import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.primitive;
+import org.bytedeco.dnnl.primitive_desc;
+import org.bytedeco.dnnl.reorder;
+
+/**
+ * One direction of a plan, ready to run: reorders of the inputs into the primitive's layout,
+ * the convolution, reorders of the outputs back. A reorder exists only where oneDNN chose a
+ * layout other than the user's. Weights keep their reordered copy between calls and are
+ * reordered again only when the weight tensor's identity or version changes.
+ */
+final class Pass implements AutoCloseable {
+    /** The tensors a pass reads or writes, with their oneDNN argument ids. */
+    enum Role {
+        SRC(dnnl.DNNL_ARG_SRC), WEI(dnnl.DNNL_ARG_WEIGHTS), BIA(dnnl.DNNL_ARG_BIAS), DST(dnnl.DNNL_ARG_DST),
+        DIFF_SRC(dnnl.DNNL_ARG_DIFF_SRC), DIFF_WEI(dnnl.DNNL_ARG_DIFF_WEIGHTS),
+        DIFF_BIA(dnnl.DNNL_ARG_DIFF_BIAS), DIFF_DST(dnnl.DNNL_ARG_DIFF_DST);
+
+        final int arg;
+
+        Role(int arg) {
+            this.arg = arg;
+        }
+    }
+
+    final Direction dir;
+    final LayoutPolicy layout;
+    final String impl;
+    private final Owned owned = new Owned();
+    private final engine eng;
+    private final String problem;
+    private final UserMemory[] user = new UserMemory[Role.values().length];
+    private final List<Step> before = new ArrayList<>();
+    private final List<Step> after = new ArrayList<>();
+    private Step weightsReorder;
+    private final Step[] steps;           // before + main + after, in order
+    private Tensor cachedWei;
+    private long cachedWeiVersion;
+
+    /** Builds the pass of {@code pd} (call inside a PointerScope). */
+    Pass(engine eng, DnnlMapping m, Direction dir, LayoutPolicy layout, primitive_desc pd, String problem) {
+        this.eng = eng;
+        this.dir = dir;
+        this.layout = layout;
+        this.problem = problem;
+        this.impl = pd.impl_info_str().getString();
+        try {
+            memory.desc userSrc = ConvPrimitives.md(m.srcDims(), m.srcTag());
+            memory.desc userDst = ConvPrimitives.md(m.dstDims(), m.dstTag());
+            memory.desc userWei = ConvPrimitives.md(m.weiDims(), m.weiTag());
+            List<Integer> ids = new ArrayList<>();
+            List<memory> mems = new ArrayList<>();
+            switch (dir) {
+                case FWD -> {
+                    add(ids, mems, Role.SRC, input(Role.SRC, pd.src_desc(), userSrc, m.srcDims(), false));
+                    add(ids, mems, Role.WEI, input(Role.WEI, pd.weights_desc(), userWei, m.weiDims(), true));
+                    if (m.biaDims() != null) {
+                        add(ids, mems, Role.BIA, input(Role.BIA, pd.weights_desc(1), ConvPrimitives.biasMd(m), m.biaDims(), false));
+                    }
+                    add(ids, mems, Role.DST, output(Role.DST, pd.dst_desc(), userDst, m.dstDims()));
+                }
+                case BWD_D -> {
+                    add(ids, mems, Role.DIFF_DST, input(Role.DIFF_DST, pd.diff_dst_desc(), userDst, m.dstDims(), false));
+                    add(ids, mems, Role.WEI, input(Role.WEI, pd.weights_desc(), userWei, m.weiDims(), true));
+                    add(ids, mems, Role.DIFF_SRC, output(Role.DIFF_SRC, pd.diff_src_desc(), userSrc, m.srcDims()));
+                }
+                case BWD_W -> {
+                    add(ids, mems, Role.SRC, input(Role.SRC, pd.src_desc(), userSrc, m.srcDims(), false));
+                    add(ids, mems, Role.DIFF_DST, input(Role.DIFF_DST, pd.diff_dst_desc(), userDst, m.dstDims(), false));
+                    add(ids, mems, Role.DIFF_WEI, output(Role.DIFF_WEI, pd.diff_weights_desc(), userWei, m.weiDims()));
+                    if (m.biaDims() != null) {
+                        add(ids, mems, Role.DIFF_BIA, output(Role.DIFF_BIA, pd.diff_weights_desc(1), ConvPrimitives.biasMd(m), m.biaDims()));
+                    }
+                }
+            }
+            int[] idArray = ids.stream().mapToInt(Integer::intValue).toArray();
+            Step main = new Step(owned, eng, pd, new primitive(pd), dir.label() + " " + impl, idArray,
+                    mems.toArray(new memory[0]));
+            List<Step> all = new ArrayList<>(before);
+            all.add(main);
+            all.addAll(after);
+            this.steps = all.toArray(new Step[0]);
+        } catch (RuntimeException e) {
+            owned.close();
+            throw e;
+        }
+    }
+
+    private static void add(List<Integer> ids, List<memory> mems, Role role, memory mem) {
+        ids.add(role.arg);
+        mems.add(mem);
+    }
+
+    /** The memory the primitive reads for {@code role}: the user's, or a reordered copy. */
+    private memory input(Role role, memory.desc convMd, memory.desc userMd, long[] dims, boolean weights) {
+        UserMemory u = new UserMemory(owned, userMd, eng, dims);
+        user[role.ordinal()] = u;
+        if (!convMd.notEquals(userMd)) {
+            return u.mem;
+        }
+        // Reorder only if the primitive picked a different layout than the user tensor.
+        memory conv = owned.own(new memory(convMd, eng));
+        Step r = reorderStep(u.mem, conv, "reorder of " + role.name().toLowerCase(java.util.Locale.ROOT));
+        if (weights) {
+            weightsReorder = r;
+        } else {
+            before.add(r);
+        }
+        return conv;
+    }
+
+    /** The memory the primitive writes for {@code role}, reordered to the user's after. */
+    private memory output(Role role, memory.desc convMd, memory.desc userMd, long[] dims) {
+        UserMemory u = new UserMemory(owned, userMd, eng, dims);
+        user[role.ordinal()] = u;
+        if (!convMd.notEquals(userMd)) {
+            return u.mem;
+        }
+        memory conv = owned.own(new memory(convMd, eng));
+        after.add(reorderStep(conv, u.mem, "reorder of " + role.name().toLowerCase(java.util.Locale.ROOT)));
+        return conv;
+    }
+
+    private Step reorderStep(memory from, memory to, String what) {
+        reorder.primitive_desc rpd = new reorder.primitive_desc(from, to, ConvPrimitives.attr(), true);
+        if (!rpd.asBoolean()) {
+            throw NativeErrors.unimplemented(problem, dir, what);
+        }
+        return new Step(owned, eng, rpd, new reorder(rpd), what,
+                new int[] {dnnl.DNNL_ARG_FROM, dnnl.DNNL_ARG_TO}, new memory[] {from, to});
+    }
+
+    boolean has(Role role) {
+        return user[role.ordinal()] != null;
+    }
+
+    /** Points {@code role} at {@code t}; {@code read} for inputs (copies heap tensors in). */
+    void bind(Role role, Tensor t, boolean read) {
+        user[role.ordinal()].bind(t, read, problem);
+    }
+
+    /** Points {@code role} at a direct buffer of the plan's own. */
+    void bind(Role role, java.nio.FloatBuffer direct) {
+        user[role.ordinal()].bind(direct, problem);
+    }
+
+    /** Binds the weights, reordering them only when the tensor or its version changed. */
+    void bindWeights(Tensor wei, dnnl_stream stream) {
+        if (wei == cachedWei && wei.version() == cachedWeiVersion) {
+            return;
+        }
+        cachedWei = null;   // stays unset if the reorder fails
+        user[Role.WEI.ordinal()].bind(wei, true, problem);
+        if (weightsReorder != null) {
+            weightsReorder.run(stream, problem);
+        }
+        cachedWei = wei;
+        cachedWeiVersion = wei.version();
+    }
+
+    /** Runs every step and waits for the stream. */
+    void execute(dnnl_stream stream) {
+        for (Step s : steps) {
+            s.run(stream, problem);
+        }
+        int status = dnnl.dnnl_stream_wait(stream);
+        if (status != 0) {
+            throw NativeErrors.status(problem, "stream wait", status);
+        }
+    }
+
+    /** Copies a heap output back and records the write. */
+    void finish(Role role, Tensor t) {
+        user[role.ordinal()].finish(t);
+    }
+
+    /** Median time of {@code runs} executions on zero-filled buffers, in nanoseconds (AUTO). */
+    long time(dnnl_stream stream, int runs) {
+        for (Role r : Role.values()) {
+            UserMemory u = user[r.ordinal()];
+            if (u != null) {
+                u.bindScratch(problem);
+            }
+        }
+        if (weightsReorder != null) {
+            weightsReorder.run(stream, problem);
+        }
+        cachedWei = null;
+        execute(stream);   // warm-up
+        long[] t = new long[runs];
+        for (int i = 0; i < runs; i++) {
+            long t0 = System.nanoTime();
+            execute(stream);
+            t[i] = System.nanoTime() - t0;
+        }
+        for (UserMemory u : user) {
+            if (u != null) {
+                u.dropScratch();
+            }
+        }
+        java.util.Arrays.sort(t);
+        return t[runs / 2];
+    }
+
+    @Override public void close() {
+        cachedWei = null;
+        owned.close();
+    }
+}
