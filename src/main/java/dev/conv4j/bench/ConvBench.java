@@ -59,10 +59,18 @@ public final class ConvBench {
      * @throws IllegalArgumentException if {@code src} is not a valid input of {@code spec}
      */
     public Prepared prepare(String problem, ConvSpec spec, Shape src, boolean training) {
+        return prepare(setup.engine(), setup.planOptions().withTraining(training), problem, spec, src);
+    }
+
+    /**
+     * Prepares {@code spec} on input {@code src} with {@code engine} and tensors filled from a
+     * fixed seed; backward directions are available when {@code options.training()}.
+     */
+    public static Prepared prepare(Engine engine, PlanOptions options, String problem, ConvSpec spec, Shape src) {
         ConvShapes.validateInput(spec, src);
-        Plan plan = setup.engine().prepare(spec, src, setup.planOptions().withTraining(training));
+        Plan plan = engine.prepare(spec, src, options);
         try {
-            return new Prepared(problem, spec, src, training, plan, setup.planOptions().userLayout());
+            return new Prepared(problem, spec, src, options.training(), plan, options.userLayout());
         } catch (RuntimeException | Error e) {
             plan.close();
             throw e;
@@ -129,8 +137,8 @@ public final class ConvBench {
             return plan;
         }
 
-        /** One call of {@code dir} on the prepared tensors. */
-        Runnable call(Direction dir) {
+        /** One call of {@code dir} on the prepared tensors (allocation-free when the plan's calls are). */
+        public Runnable call(Direction dir) {
             if (dir != Direction.FWD && !training) {
                 throw new IllegalStateException("bench: " + problem + " was prepared for inference, cannot time " + dir.label());
             }
