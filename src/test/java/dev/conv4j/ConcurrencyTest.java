@@ -1,0 +1,201 @@
+package dev.conv4j;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.conv4j.engine.Engine;
+import dev.conv4j.engine.Engines;
+import dev.conv4j.engine.Plan;
+import dev.conv4j.tensor.Shape;
+import dev.conv4j.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Several threads on shared and per-thread plans. What the engines promise (see the README's
+ * "Reliability" section):
+ *
+ * <ul>
+ *   <li>reference plans keep no mutable state between calls: one plan may be shared by any
+ *       number of threads, and every result is bit-for-bit the single-threaded one;</li>
+ *   <li>oneDNN plans are confined to one thread at a time (they own reused native memory):
+ *       one plan per thread gives the single-threaded results bit for bit; a second thread
+ *       entering a busy plan gets {@link IllegalStateException} "in use by another thread"
+ *       and nothing is written, so data is never corrupted; closing a plan another thread is
+ *       running waits for that call, and later calls fail with "is closed".</li>
+ * </ul>
+ *
+ * {@value #THREADS} threads, {@value #ITERATIONS} iterations each (forward, backward-data and
+ * backward-weights per iteration) over two specs.
+ */
+class ConcurrencyTest {
+    static final int THREADS = 4;
+    static final int ITERATIONS = 16;
+
+    /** A grouped 2-D convolution with reflect padding, and a strided transposed one. */
+    static final List<ConvSpec> SPECS = List.of(
+            ConvSpec.conv2d(4, 6, 3).groups(2).padding(1).paddingMode(PaddingMode.REFLECT).build(),
+            ConvSpec.transposed(2, 4, 3, 3).stride(2).padding(1).outputPadding(1).build());
+    static final Shape SRC = Shape.of(2, 4, 9, 9);
+
+    static List<Engine> engines() {
+        return List.of(Engines.reference());
+    }
+
+    /** Inputs of one iteration and the three results. */
+    record Step(Tensor src, Tensor diffDst, float[] dst, float[] diffSrc, float[] diffWei, float[] diffBia) {}
+
+    /** The shared weights and bias of one spec, and each iteration's inputs with single-threaded results. */
+    static final class Work {
+        final Tensor wei;
+        final Tensor bia;
+        final List<Step> steps = new ArrayList<>();
+
+        Work(Engine engine, ConvSpec spec) {
+            Random r = new Random(spec.hashCode());
+            wei = ValidationFuzzProperties.random(ConvShapes.wei(spec), dev.conv4j.tensor.Layout.CHANNELS_FIRST, r);
+            bia = ValidationFuzzProperties.random(ConvShapes.bia(spec), dev.conv4j.tensor.Layout.CHANNELS_FIRST, r);
+            Shape dst = spec.outputShape(SRC);
+            try (Plan plan = engine.prepare(spec, SRC)) {
+                for (int i = 0; i < THREADS * ITERATIONS; i++) {
+                    Tensor x = ValidationFuzzProperties.random(SRC, dev.conv4j.tensor.Layout.CHANNELS_FIRST, r);
+                    Tensor dy = ValidationFuzzProperties.random(dst, dev.conv4j.tensor.Layout.CHANNELS_FIRST, r);
+                    Step s = run(plan, x, dy);
+                    steps.add(s);
+                }
+            }
+        }
+
+        Step run(Plan plan, Tensor x, Tensor dy) {
+            Tensor y = Tensor.allocate(plan.dstShape());
+            Tensor dx = Tensor.allocate(plan.srcShape());
+            Tensor dw = Tensor.allocate(plan.weiShape());
+            Tensor db = Tensor.allocate(plan.biaShape());
+            plan.forward(x, wei, bia, y);
+            plan.backwardData(dy, wei, dx);
+            plan.backwardWeights(x, dy, dw, db);
+            return new Step(x, dy, y.toArray(), dx.toArray(), dw.toArray(), db.toArray());
+        }
+
+        /** Runs iteration {@code i} on {@code plan} and checks all three results bit for bit. */
+        void check(Plan plan, int i) {
+            Step want = steps.get(i);
+            Step got = run(plan, want.src(), want.diffDst());
+            assertArrayEquals(want.dst(), got.dst(), "dst of iteration " + i);
+            assertArrayEquals(want.diffSrc(), got.diffSrc(), "diff_src of iteration " + i);
+            assertArrayEquals(want.diffWei(), got.diffWei(), "diff_wei of iteration " + i);
+            assertArrayEquals(want.diffBia(), got.diffBia(), "diff_bia of iteration " + i);
+        }
+    }
+
+    /** Runs {@code body(thread)} on {@value #THREADS} threads started together; returns the sum of their counts. */
+    static int onThreads(IntFunction<Integer> body) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(THREADS);
+        CyclicBarrier start = new CyclicBarrier(THREADS);
+        try {
+            List<Future<Integer>> results = new ArrayList<>();
+            for (int t = 0; t < THREADS; t++) {
+                int thread = t;
+                results.add(pool.submit(() -> {
+                    start.await(30, TimeUnit.SECONDS);
+                    return body.apply(thread);
+                }));
+            }
+            int total = 0;
+            for (Future<Integer> f : results) {
+                total += f.get(120, TimeUnit.SECONDS);
+            }
+            return total;
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void onePlanPerThreadGivesTheSingleThreadedResults() throws Exception {
+        int checked = 0;
+        for (Engine engine : engines()) {
+            for (ConvSpec spec : SPECS) {
+                Work work = new Work(engine, spec);
+                checked += onThreads(thread -> {
+                    int n = 0;
+                    try (Plan mine = engine.prepare(spec, SRC)) {
+                        for (int i = thread; i < work.steps.size(); i += THREADS) {
+                            work.check(mine, i);
+                            n++;
+                        }
+                    }
+                    return n;
+                });
+            }
+        }
+        assertEquals(engines().size() * SPECS.size() * THREADS * ITERATIONS, checked);
+    }
+
+    @Test
+    void aSharedReferencePlanIsSafeAcrossThreads() throws Exception {
+        Engine engine = Engines.reference();
+        int checked = 0;
+        for (ConvSpec spec : SPECS) {
+            Work work = new Work(engine, spec);
+            try (Plan shared = engine.prepare(spec, SRC)) {
+                checked += onThreads(thread -> {
+                    int n = 0;
+                    for (int i = thread; i < work.steps.size(); i += THREADS) {
+                        work.check(shared, i);
+                        n++;
+                    }
+                    return n;
+                });
+            }
+        }
+        assertEquals(SPECS.size() * THREADS * ITERATIONS, checked);
+    }
+
+    @Test
+    void closingAPlanWhileOtherThreadsRunItFailsTheirLaterCallsClearly() throws Exception {
+        for (Engine engine : engines()) {
+            ConvSpec spec = SPECS.get(0);
+            Work work = new Work(engine, spec);
+            Plan plan = engine.prepare(spec, SRC);
+            AtomicInteger before = new AtomicInteger();
+            AtomicInteger closedErrors = new AtomicInteger();
+            int threads = onThreads(thread -> {
+                if (thread == 0) {
+                    // let the others run a little, then close under them
+                    while (before.get() < THREADS) {
+                        Thread.onSpinWait();
+                    }
+                    plan.close();
+                    return 1;
+                }
+                for (int i = thread; ; i = (i + THREADS) % work.steps.size()) {
+                    try {
+                        work.check(plan, i);
+                        before.incrementAndGet();
+                    } catch (IllegalStateException e) {
+                        if (e.getMessage().contains("in use by another thread")) {
+                            continue;   // a oneDNN plan busy on another thread: nothing was written
+                        }
+                        assertTrue(e.getMessage().contains("is closed"), e.getMessage());
+                        closedErrors.incrementAndGet();
+                        return 1;
+                    }
+                }
+            });
+            assertEquals(THREADS, threads);
+            assertEquals(THREADS - 1, closedErrors.get(), engine.name());
+            plan.close();   // idempotent
+        }
+    }
+}
