@@ -47,6 +47,7 @@ final class OneDnnPlan implements Plan {
     private final Tensor paddedDiffSrc;
     private final Tensor srcCf;       // channels-first copy of a channels-last user source
     private final Tensor diffSrcCf;
+    private Tensor diffWeiCf;         // channels-first result for a channels-last diff_wei
 
     private final AtomicBoolean busy = new AtomicBoolean();
     private volatile boolean closed;
@@ -265,12 +266,22 @@ final class OneDnnPlan implements Plan {
                 bwdWeights.bind(Role.SRC, src, true);
             }
             bwdWeights.bind(Role.DIFF_DST, diffDst, true);
-            bwdWeights.bind(Role.DIFF_WEI, diffWei, false);
+            Tensor dw = diffWei;
+            if (diffWei.layout() != Layout.CHANNELS_FIRST) {
+                if (diffWeiCf == null) {
+                    diffWeiCf = Tensor.allocate(weiShape);
+                }
+                dw = diffWeiCf;
+            }
+            bwdWeights.bind(Role.DIFF_WEI, dw, false);
             if (diffBia != null) {
                 bwdWeights.bind(Role.DIFF_BIA, diffBia, false);
             }
             bwdWeights.execute(stream);
-            bwdWeights.finish(Role.DIFF_WEI, diffWei);
+            bwdWeights.finish(Role.DIFF_WEI, dw);
+            if (dw != diffWei) {
+                diffWei.copyFrom(dw);
+            }
             if (diffBia != null) {
                 bwdWeights.finish(Role.DIFF_BIA, diffBia);
             }

@@ -2,6 +2,7 @@ package dev.conv4j.onednn;
 
 import dev.conv4j.Direction;
 import dev.conv4j.engine.LayoutPolicy;
+import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,6 +46,7 @@ final class Pass implements AutoCloseable {
     private Step weightsReorder;
     private final Step[] steps;           // before + main + after, in order
     private Tensor cachedWei;
+    private Tensor weiCf;                 // channels-first copy of channels-last weights
     private long cachedWeiVersion;
 
     /** Builds the pass of {@code pd} (call inside a PointerScope). */
@@ -160,7 +162,16 @@ final class Pass implements AutoCloseable {
             return;
         }
         cachedWei = null;   // stays unset if the reorder fails
-        user[Role.WEI.ordinal()].bind(wei, true, problem);
+        if (wei.layout() == Layout.CHANNELS_FIRST) {
+            user[Role.WEI.ordinal()].bind(wei, true, problem);
+        } else {
+            // A channels-last weight tensor is [OC, K..., IC/G] in storage: convert once per change.
+            if (weiCf == null) {
+                weiCf = Tensor.allocate(wei.shape());
+            }
+            weiCf.copyFrom(wei);
+            user[Role.WEI.ordinal()].bind(weiCf, true, problem);
+        }
         if (weightsReorder != null) {
             weightsReorder.run(stream, problem);
         }
