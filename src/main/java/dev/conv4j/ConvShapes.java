@@ -47,6 +47,11 @@ public final class ConvShapes {
         return (long) (i - 1) * s - pl - pr + dilatedKernel(k, dilation) + outputPadding;
     }
 
+    /** Output size of {@code same} padding at stride {@code s} (TensorFlow/Keras): {@code ceil(i / s)}. */
+    public static long sameOutputSize(int i, int s) {
+        return ((long) i + s - 1) / s;
+    }
+
     /**
      * The right padding that makes input {@code i} and output {@code o} match exactly (no
      * floor, no output padding): {@code (o − 1)·s + dk − i − pl} for a convolution,
@@ -112,19 +117,18 @@ public final class ConvShapes {
             return out;
         }
         for (int k = 0; k < rank; k++) {
-            int dk = dilatedKernel(spec, k);
+            long dk = dilatedKernel(spec, k);
             int s = spec.stride(k);
-            int total;
+            long total;  // in long: (o − 1)·s + dk can pass Integer.MAX_VALUE
             if (spec.transposed()) {
                 total = Math.max(dk - s, 0);
             } else if (s == 1) {
                 total = dk - 1;
             } else {
                 int i = src.spatial(k);
-                int o = (int) (((long) i + s - 1) / s);
-                total = (int) Math.max((long) (o - 1) * s + dk - i, 0);
+                total = Math.max((sameOutputSize(i, s) - 1) * s + dk - i, 0);
             }
-            out[k] = left ? total / 2 : total - total / 2;
+            out[k] = (int) (left ? total / 2 : total - total / 2);
         }
         return out;
     }
@@ -238,7 +242,8 @@ public final class ConvShapes {
             if (!spec.transposed()) {
                 Check.arg(dk <= (long) i + pl[k] + pr[k],
                         "kernel_size: dilated kernel %d (k=%d, dilation=%d) exceeds padded input %s %d (%d + %d + %d)",
-                        dk, spec.kernel(k), spec.dilation(k), DIM_NAMES[3 - rank + k], i + pl[k] + pr[k], i, pl[k], pr[k]);
+                        dk, spec.kernel(k), spec.dilation(k), DIM_NAMES[3 - rank + k], (long) i + pl[k] + pr[k],
+                        i, pl[k], pr[k]);
                 long o = outputSize(spec, k, i, pl[k], pr[k]);
                 Check.arg(o <= Integer.MAX_VALUE,
                         "output: %s would be %d (input %d, stride %d, kernel %d, padding %d + %d), more than %d",

@@ -195,7 +195,7 @@ public record ConvSpec(int rank, int inChannels, int outChannels, int[] kernelSi
         Check.arg(groups >= 1, "groups: must be >= 1, got %d", groups);
         // ... then the relations between them.
         for (int k = 0; k < rank; k++) {
-            long dk = (long) dilation[k] * (kernelSize[k] - 1) + 1;
+            long dk = ConvShapes.dilatedKernel(kernelSize[k], dilation[k]);
             Check.arg(dk <= Integer.MAX_VALUE, "kernel_size: dilated kernel %d (k=%d, dilation=%d) exceeds %d",
                     dk, kernelSize[k], dilation[k], Integer.MAX_VALUE);
         }
