@@ -7,11 +7,12 @@ import java.util.stream.IntStream;
  * The defining formula of a convolution, literally, in double precision:
  *
  * <pre>
- * y[n,o,a,b,e] = Σ_c Σ_u Σ_v Σ_t w[o,c,u,v,t] · x[n, g(o)·C/G + c, a·s0 + u·d0 − p0, b·s1 + v·d1 − p1, e·s2 + t·d2 − p2]
+ * y[n,o,a,b,e] = bias[o] + Σ_c Σ_u Σ_v Σ_t w[o,c,u,v,t] · x[n, g(o)·C/G + c, a·s0 + u·d0 − p0, b·s1 + v·d1 − p1, e·s2 + t·d2 − p2]
  * </pre>
  *
+ * (DESIGN.md's formula with a third spatial dimension; ranks 1 and 2 have leading sizes of 1)
  * with {@code x} read as zero outside the input, and its two adjoints (backward-data and
- * backward-weights). All tensors are channels-first and C-ordered over a {@link ConvGeometry}.
+ * backward-weights). Each output element is one double sum, rounded to float once. All tensors are channels-first and C-ordered over a {@link ConvGeometry}.
  * Independent output elements may run on several threads; every sum runs in the order of
  * the formula.
  */

@@ -15,8 +15,12 @@ import java.nio.FloatBuffer;
 
 /**
  * A reference plan. A transposed spec runs as the adjoint of the plain convolution with its
- * channels swapped (forward = that convolution's backward-data, and so on); a non-zero
- * padding mode runs on an explicitly padded copy of the input ({@link Pad}).
+ * channels swapped ({@link ConvGeometry#of}): its forward is that convolution's backward-data
+ * plus its own bias, its backward-data is that convolution's forward, and its
+ * backward-weights is that convolution's backward-weights with input and output gradient
+ * swapped. A non-zero padding mode runs on an explicitly padded copy of the input, and
+ * backward-data folds the padded gradient back ({@link Pad}). Channels-last tensors are
+ * converted to channels-first copies around the computation.
  */
 final class ReferencePlan implements Plan {
     private final ConvSpec spec;
