@@ -90,24 +90,26 @@ class CheckCanFailTest {
             Tensor absSum = Tensor.allocate(ref.dstShape());
             ref.forward(abs(x), abs(w), abs(b), absSum);
             int at = 101;
-            double bound = Parity.BOUND_FACTOR * Parity.EPS_F32 * absSum.get(at);
+            double c = Parity.boundFactor(Parity.maxTerms(SPEC, SRC, Direction.FWD));
+            assertEquals((4 * 9 + 1 + 3) / 2.0, c, "c = (K + 3) / 2 with K = 4·3·3 products + the bias");
+            double bound = c * Parity.EPS_F32 * absSum.get(at);
             assertTrue(bound > 0 && bound < 1e-4, "bound " + bound);
 
             Tensor within = y.copy();
             within.set(at, (float) (y.get(at) + 0.5 * bound));
-            Result ok = Parity.compare(Direction.FWD, Fill.NORMALS, "dst", within, y, absSum);
+            Result ok = Parity.compare(Direction.FWD, Fill.NORMALS, "dst", within, y, absSum, c);
             assertEquals(Status.PASSED, ok.status(), ok.describe());
 
             Tensor beyond = y.copy();
             beyond.set(at, (float) (y.get(at) + 2 * bound));
-            Result bad = Parity.compare(Direction.FWD, Fill.NORMALS, "dst", beyond, y, absSum);
+            Result bad = Parity.compare(Direction.FWD, Fill.NORMALS, "dst", beyond, y, absSum, c);
             assertEquals(Status.FAILED, bad.status(), bad.describe());
             assertEquals(at, flat(ref.dstShape(), bad.worst().index()));
             assertTrue(bad.maxRelative() > 1.5 && bad.maxRelative() < 2.5, bad.describe());
 
             Tensor nan = y.copy();
             nan.set(at, Float.NaN);
-            assertEquals(Status.FAILED, Parity.compare(Direction.FWD, Fill.NORMALS, "dst", nan, y, absSum).status());
+            assertEquals(Status.FAILED, Parity.compare(Direction.FWD, Fill.NORMALS, "dst", nan, y, absSum, c).status());
         }
     }
 
@@ -159,6 +161,22 @@ class CheckCanFailTest {
         assertEquals(6, cases);
     }
 
+    /**
+     * A strided convolution's backward-data is zero on the input rows no output reads: those
+     * zeros are compared (exactly) but do not make the result mistrusted.
+     */
+    @Test void zerosNoTermReachesAreNotMistrusted() {
+        ConvSpec strided = ConvSpec.builder(1, 3, 4, 1).stride(3).build();
+        try (Plan plan = ENGINE.prepare(strided, Shape.of(2, 3, 12))) {
+            for (Fill fill : Fill.values()) {
+                Result r = Parity.check(plan, Direction.BWD_D, fill, SEED);
+                assertEquals(Status.PASSED, r.status(), r.describe());
+                assertEquals(72, r.checked());
+                assertEquals(24, r.reachable(), "one input column in 3 is read");
+            }
+        }
+    }
+
     /** A plan that writes nothing leaves zeros: that is a failure, not a pass. */
     @Test void aPlanThatWritesNothingFails() {
         try (Plan plan = new ForwardingPlan(ENGINE.prepare(SPEC, SRC)) {
@@ -182,15 +200,21 @@ class CheckCanFailTest {
                 for (Fill fill : Fill.values()) {
                     Result r = Parity.check(plan, dir, fill, SEED);
                     assertEquals(Status.MISTRUSTED, r.status(), dir + " " + r.describe());
-                    assertEquals(r.checked(), r.zeros());
+                    assertEquals(0, r.reachable(), r.describe());
                     cases++;
                 }
             }
         }
         assertEquals(6, cases);
+        // Zeros where terms do reach (Σ|w·x| > 0): mistrusted as well.
         Tensor zeros = Tensor.zeros(1, 4, 3, 3);
-        Result direct = Parity.compare(Direction.FWD, Fill.INTEGERS, "dst", zeros, zeros.copy(), null);
+        Tensor reached = Tensor.zeros(1, 4, 3, 3);
+        reached.fill(1f);
+        Result direct = Parity.compare(Direction.FWD, Fill.NORMALS, "dst", zeros, zeros.copy(), reached, 1);
         assertEquals(Status.MISTRUSTED, direct.status(), direct.describe());
+        assertEquals(36, direct.zeros());
+        Result exact = Parity.compare(Direction.FWD, Fill.INTEGERS, "dst", zeros, zeros.copy(), null, 1);
+        assertEquals(Status.MISTRUSTED, exact.status(), exact.describe());
     }
 
     private static void bump(Tensor t, int at, float by) {

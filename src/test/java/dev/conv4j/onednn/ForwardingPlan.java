@@ -7,10 +7,10 @@ import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
 
 /** A plan that forwards every call to another; tests override a call to break it on purpose. */
-class ForwardingPlan implements Plan {
-    final Plan delegate;
+public class ForwardingPlan implements Plan {
+    protected final Plan delegate;
 
-    ForwardingPlan(Plan delegate) {
+    public ForwardingPlan(Plan delegate) {
         this.delegate = delegate;
     }
 
