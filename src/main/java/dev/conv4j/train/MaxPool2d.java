@@ -12,7 +12,8 @@ import dev.conv4j.tensor.Tensor;
  * a tie, as PyTorch does) and adds where windows overlap.
  */
 public final class MaxPool2d extends JavaLayer {
-    private static final int GRAIN_PLANES = 16;
+    /** Input elements per parallel chunk: below this a fork costs more than it saves. */
+    private static final int GRAIN = 1 << 15;
     private final int kernel;
     private final int stride;
     private final Scratch xs = new Scratch();
@@ -62,7 +63,7 @@ public final class MaxPool2d extends JavaLayer {
         float[] out = target(y, ys);
         int k = kernel;
         int s = stride;
-        Parallel.forRange(planes, GRAIN_PLANES, (from, to) -> {
+        Parallel.forRange(planes, Math.max(1, GRAIN / (h * w)), (from, to) -> {
             for (int p = from; p < to; p++) {
                 int inBase = p * h * w;
                 int outBase = p * oh * ow;
@@ -105,7 +106,7 @@ public final class MaxPool2d extends JavaLayer {
         int[] arg = argmax;
         float[] g = read(dy, dys);
         float[] out = target(dx, dxs);
-        Parallel.forRange(planes, GRAIN_PLANES, (from, to) -> {
+        Parallel.forRange(planes, Math.max(1, GRAIN / planeIn), (from, to) -> {
             java.util.Arrays.fill(out, from * planeIn, to * planeIn, 0f);
             for (int p = from; p < to; p++) {
                 int inBase = p * planeIn;

@@ -36,6 +36,7 @@ public final class Sequential implements AutoCloseable {
     private boolean training = true;
     private long convNanos;
     private long otherNanos;
+    private long[] layerNanos;
 
     /** Tensors between the layers for one input shape: act[i] is layer i's output, grad[i] its gradient. */
     private static final class Buffers {
@@ -56,6 +57,7 @@ public final class Sequential implements AutoCloseable {
     public Sequential(List<? extends Layer> layers) {
         Check.arg(!layers.isEmpty(), "layers: a Sequential needs at least one layer");
         this.layers = List.copyOf(layers);
+        this.layerNanos = new long[this.layers.size()];
     }
 
     public List<Layer> layers() {
@@ -146,7 +148,7 @@ public final class Sequential implements AutoCloseable {
             } else {
                 ((JavaLayer) l).forward(cur, out);
             }
-            account(l, System.nanoTime() - t0);
+            account(i, l, System.nanoTime() - t0);
             cur = out;
         }
         last = b;
@@ -176,12 +178,13 @@ public final class Sequential implements AutoCloseable {
             } else {
                 l.backward(g);
             }
-            account(l, System.nanoTime() - t0);
+            account(i, l, System.nanoTime() - t0);
             g = dx;
         }
     }
 
-    private void account(Layer l, long nanos) {
+    private void account(int i, Layer l, long nanos) {
+        layerNanos[i] += nanos;
         if (l instanceof ConvLayer) {
             convNanos += nanos;
         } else {
@@ -199,9 +202,15 @@ public final class Sequential implements AutoCloseable {
         return otherNanos;
     }
 
+    /** Nanoseconds spent in each layer (forward and backward) since the last {@link #resetTimes()}; a copy. */
+    public long[] layerNanos() {
+        return layerNanos.clone();
+    }
+
     public void resetTimes() {
         convNanos = 0;
         otherNanos = 0;
+        java.util.Arrays.fill(layerNanos, 0);
     }
 
     private Buffers buffersFor(Shape x) {
