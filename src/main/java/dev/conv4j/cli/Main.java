@@ -21,6 +21,7 @@ import picocli.CommandLine.Spec;
         description = "Convolution layers on oneDNN, checked against a pure-Java reference.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                TrainCommand.class,
         })
 public final class Main implements Runnable {
     public static final int OK = 0;

@@ -1,16 +1,16 @@
 package dev.conv4j.train;
 
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.util.Locale;
 
 /** A one-line progress bar redrawn in place with carriage returns, at most ten times a second. */
 final class ProgressBar {
     private static final int WIDTH = 30;
-    private final PrintStream err;
+    private final PrintWriter err;
     private long lastDraw;
     private int lastLength;
 
-    ProgressBar(PrintStream err) {
+    ProgressBar(PrintWriter err) {
         this.err = err;
     }
 

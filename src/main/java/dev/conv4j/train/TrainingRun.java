@@ -3,7 +3,7 @@ package dev.conv4j.train;
 import dev.conv4j.Check;
 import dev.conv4j.engine.Engine;
 import java.io.IOException;
-import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
@@ -58,7 +58,7 @@ public final class TrainingRun {
      * @throws IllegalArgumentException for an unknown data set or optimizer, a bad value, or
      *         missing data files (one line, saying how to get them)
      */
-    public static Result run(Config c, PrintStream out, PrintStream err) {
+    public static Result run(Config c, PrintWriter out, PrintWriter err) {
         String name = c.dataset() == null ? "" : c.dataset().trim().toLowerCase(Locale.ROOT);
         boolean digits = name.equals("digits");
         Check.arg(digits || name.equals("fashion-mnist"),
@@ -135,7 +135,7 @@ public final class TrainingRun {
                 e.convSeconds(), 100 * e.convSeconds() / e.trainSeconds(), e.otherSeconds());
     }
 
-    private static void printProfile(Sequential model, List<Trainer.Epoch> history, PrintStream out) {
+    private static void printProfile(Sequential model, List<Trainer.Epoch> history, PrintWriter out) {
         double[] total = new double[model.layers().size()];
         double train = 0;
         double opt = 0;

@@ -1,0 +1,63 @@
+package dev.conv4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code conv4j train} in-process: its output contract and its one-line errors. */
+class TrainCommandTest {
+    @TempDir Path dir;
+
+    private record Run(int status, String out, String err) {}
+
+    private static Run run(String... args) {
+        CommandLine cl = Main.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        int status = cl.execute(args);
+        return new Run(status, out.toString(), err.toString());
+    }
+
+    private static void assertOneLineError(Run r, String fragment) {
+        assertEquals(2, r.status(), r.toString());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().contains(fragment), r.err());
+    }
+
+    @Test void oneDigitsEpochEndsWithTheAccuracyLineAndWritesTheCurve() throws Exception {
+        Path png = dir.resolve("curve.png");
+        Run r = run("train", "--dataset", "digits", "--epochs", "1", "--seed", "3", "--curve", png.toString());
+        assertEquals(0, r.status(), r.toString());
+        List<String> lines = r.out().lines().toList();
+        assertTrue(lines.get(lines.size() - 1).matches("test accuracy: [01]\\.\\d{4}"), r.out());
+        assertTrue(r.out().lines().anyMatch(l -> l.matches(
+                "epoch 1/1  loss \\d+\\.\\d{4}  test accuracy [01]\\.\\d{4}  time .* images/s  conv .*")), r.out());
+        assertTrue(r.out().contains("convolutions on onednn"), r.out());
+        byte[] head = Files.readAllBytes(png);
+        assertTrue(head.length > 1000 && head[1] == 'P' && head[2] == 'N' && head[3] == 'G', "a PNG file");
+    }
+
+    @Test void badValuesAreOneLineErrors() {
+        assertOneLineError(run("train", "--dataset", "cifar"), "dataset: unknown data set 'cifar', expected digits or fashion-mnist");
+        assertOneLineError(run("train", "--dataset", "digits", "--engine", "gpu"), "engine: unknown engine 'gpu'");
+        assertOneLineError(run("train", "--dataset", "digits", "--optimizer", "rmsprop"), "optimizer: unknown optimizer 'rmsprop'");
+        assertOneLineError(run("train", "--dataset", "digits", "--schedule", "step"), "schedule: unknown schedule 'step'");
+        assertOneLineError(run("train", "--dataset", "digits", "--epochs", "-1"), "epochs: must be >= 1, got -1");
+        assertOneLineError(run("train"), "--dataset");
+    }
+
+    @Test void missingFashionMnistSaysHowToInstallIt() {
+        Run r = run("train", "--dataset", "fashion-mnist", "--data", dir.resolve("nowhere").toString());
+        assertOneLineError(r, "apt-get install dataset-fashion-mnist");
+    }
+}
