@@ -1,6 +1,5 @@
 package dev.conv4j.onednn;
 
-import dev.conv4j.Check;
 import dev.conv4j.ConvShapes;
 import dev.conv4j.ConvSpec;
 import dev.conv4j.Direction;
@@ -314,8 +313,10 @@ final class OneDnnPlan implements Plan {
     }
 
     private void checkTraining() {
-        Check.state(options.training(),
-                "Plan for %s was prepared for inference only: prepare it with training=true to run backward", problem);
+        if (!options.training()) {   // no varargs array on the hot path
+            throw new IllegalStateException("Plan for " + problem
+                    + " was prepared for inference only: prepare it with training=true to run backward");
+        }
     }
 
     // ---- lifecycle ----------------------------------------------------------------------------

@@ -1,0 +1,89 @@
+package dev.conv4j.onednn;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.conv4j.ConvSpec;
+import dev.conv4j.engine.Engines;
+import dev.conv4j.engine.LayoutPolicy;
+import dev.conv4j.engine.Plan;
+import dev.conv4j.engine.PlanOptions;
+import dev.conv4j.tensor.Layout;
+import dev.conv4j.tensor.Shape;
+import dev.conv4j.tensor.Tensor;
+import java.lang.management.ManagementFactory;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A prepared plan allocates nothing on the Java heap per call: the bytes this thread
+ * allocates over 1000 calls of each direction (measured by the JVM's per-thread counter)
+ * stay below one byte per call. Direct tensors, heap tensors (staging) and channels-last
+ * tensors, with weights that change every call (the reorder path) and weights that do not.
+ */
+class NoAllocationTest {
+    private static final int CALLS = 300;
+
+    private static long allocated() {
+        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
+    }
+
+    /**
+     * Bytes allocated by {@code CALLS} calls, less what measuring an empty call allocates; the
+     * least of three rounds, so that one-time JVM work (compilation, class loading) is not counted.
+     */
+    private static long measure(Runnable call) {
+        long least = Long.MAX_VALUE;
+        for (int round = 0; round < 3; round++) {
+            least = Math.min(least, Math.max(0, measureRaw(call) - measureRaw(() -> { })));
+        }
+        return least;
+    }
+
+    private static long measureRaw(Runnable call) {
+        for (int i = 0; i < 50; i++) {   // first calls: class loading, lazy staging buffers
+            call.run();
+        }
+        long before = allocated();
+        for (int i = 0; i < CALLS; i++) {
+            call.run();
+        }
+        return allocated() - before;
+    }
+
+    private static void check(ConvSpec spec, Shape shape, PlanOptions options, boolean heap) {
+        assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean);
+        Layout l = options.userLayout();
+        try (Plan p = Engines.onednn().prepare(spec, shape, options)) {
+            Tensor src = heap ? Tensor.wrap(new float[(int) p.srcShape().elementCount()], p.srcShape(), l)
+                    : Tensor.allocate(p.srcShape(), l);
+            Tensor dst = Tensor.allocate(p.dstShape(), l);
+            Tensor wei = Tensor.allocate(p.weiShape());
+            Tensor bia = p.biaShape() == null ? null : Tensor.allocate(p.biaShape());
+            Tensor diffWei = Tensor.allocate(p.weiShape());
+            long fwd = measure(() -> p.forward(src, wei, bia, dst));
+            long fwdNewWeights = measure(() -> {
+                wei.set(1, wei.get(1) + 1);   // a new version: the weights are reordered again
+                p.forward(src, wei, bia, dst);
+            });
+            long bwdData = measure(() -> p.backwardData(dst, wei, src));
+            long bwdWeights = measure(() -> p.backwardWeights(src, dst, diffWei, bia));
+            String report = String.format("%s %s heap=%s: fwd %d B, fwd+reorder %d B, bwd_d %d B, bwd_w %d B per %d calls",
+                    spec, options.layout(), heap, fwd, fwdNewWeights, bwdData, bwdWeights, CALLS);
+            assertTrue(fwd < CALLS && fwdNewWeights < CALLS && bwdData < CALLS && bwdWeights < CALLS, report);
+        }
+    }
+
+    @Test void directTensors_noHeapAllocationPerCall() {
+        check(ConvSpec.conv2d(4, 8, 3).padding(1).build(), Shape.of(1, 4, 6, 6), PlanOptions.DEFAULT, false);
+    }
+
+    @Test void heapTensors_throughStaging_noHeapAllocationPerCall() {
+        check(ConvSpec.conv2d(4, 8, 3).padding(1).groups(2).build(), Shape.of(1, 4, 6, 6),
+                PlanOptions.DEFAULT.withLayout(LayoutPolicy.CHANNELS_LAST), true);
+    }
+
+    @Test void transposedChannelsLast_noHeapAllocationPerCall() {
+        check(ConvSpec.transposed(2, 4, 3, 3).stride(2).padding(1).build(), Shape.of(1, 4, 4, 4),
+                PlanOptions.DEFAULT.withUserLayout(Layout.CHANNELS_LAST), false);
+    }
+}
