@@ -1,8 +1,13 @@
 package dev.conv4j.nn;
 
 import dev.conv4j.Check;
+import dev.conv4j.io.Npy;
 import dev.conv4j.tensor.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -84,6 +89,49 @@ public interface Layer extends AutoCloseable {
         for (Map.Entry<String, Parameter> e : mine.entrySet()) {
             e.getValue().copyFrom(theirs.get(e.getKey()).value());
         }
+    }
+
+    /**
+     * Writes each parameter value as {@code <name>.npy} (float32, C order) into {@code dir}, named
+     * as in a PyTorch {@code state_dict}: {@code weight.npy}, {@code bias.npy}, or for a
+     * {@link SeparableConv2d} {@code depthwise.weight.npy}, {@code pointwise.weight.npy}, ....
+     * In PyTorch, {@code torch.from_numpy(numpy.load("weight.npy"))} reads them back.
+     *
+     * @param dir the directory; created if missing; existing files of those names are replaced
+     * @throws IOException if a file cannot be written
+     */
+    default void save(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        for (Map.Entry<String, Parameter> e : namedParameters().entrySet()) {
+            Npy.write(dir.resolve(e.getKey() + ".npy"), e.getValue().value());
+        }
+    }
+
+    /**
+     * Reads every parameter value from {@code <name>.npy} in {@code dir} (as {@link #save}
+     * writes them, or as PyTorch exports them with
+     * {@code numpy.save("weight.npy", module.weight.detach().numpy())}). All files are read
+     * and checked before any parameter changes; other files in {@code dir} are ignored.
+     * Gradients are left as they are.
+     *
+     * @param dir the directory; read
+     * @throws IllegalArgumentException if a file is missing, is not a float32/float64 NPY
+     *         array, or has a shape other than the parameter's (naming the file and both shapes)
+     * @throws IOException if a file cannot be read
+     */
+    default void load(Path dir) throws IOException {
+        Map<Parameter, Tensor> read = new LinkedHashMap<>();
+        for (Map.Entry<String, Parameter> e : namedParameters().entrySet()) {
+            Path file = dir.resolve(e.getKey() + ".npy");
+            Parameter p = e.getValue();
+            Check.arg(Files.isRegularFile(file), "%s: missing file %s for parameter %s of shape %s",
+                    e.getKey(), file, e.getKey(), p.shape());
+            Tensor t = Npy.read(file);
+            Check.arg(t.shape().equals(p.shape()), "%s: %s has shape %s, expected %s",
+                    e.getKey(), file, t.shape(), p.shape());
+            read.put(p, t);
+        }
+        read.forEach(Parameter::copyFrom);
     }
 
     /** Releases the layer's plans (the parameters stay readable); idempotent. */
