@@ -12,10 +12,14 @@ public final class Layers {
 
     private Layers() {}
 
-    /** The engine new layers use unless told otherwise: the one set here, else {@link Engines#reference()}. */
+    /**
+     * The engine new layers use unless told otherwise: the one set here, else
+     * {@link Engines#best()} (oneDNN where its native library loads, the reference engine
+     * otherwise).
+     */
     public static Engine defaultEngine() {
         Engine e = defaultEngine;
-        return e != null ? e : Engines.reference();
+        return e != null ? e : Engines.best();
     }
 
     /**

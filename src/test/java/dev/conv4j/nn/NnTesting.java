@@ -14,7 +14,7 @@ final class NnTesting {
 
     /** The engines every layer test runs on. */
     static List<Engine> engines() {
-        return List.of(Engines.reference());
+        return List.of(Engines.reference(), Engines.onednn());
     }
 
     /** A tensor of N(0, 1) draws from {@code rng}. */
