@@ -140,8 +140,8 @@ public final class BenchReport {
         v.add(significant(r.stats().medianMs()));
         v.add(significant(r.stats().minMs()));
         v.add(significant(r.stats().maxMs()));
-        v.add(fixed(r.gflops(), 2));
-        v.add(Double.isNaN(r.pctPeak()) ? null : fixed(r.pctPeak(), 1));
+        v.add(rate(r.gflops(), 2));
+        v.add(Double.isNaN(r.pctPeak()) ? null : rate(r.pctPeak(), 1));
         v.add(r.impl());
         v.add(r.baseline() == null ? null : significant(r.baselineMs()));
         v.add(r.baseline() == null ? null : fixed(r.overhead(), 4));
@@ -154,6 +154,11 @@ public final class BenchReport {
             return "0";
         }
         return new BigDecimal(x).round(new MathContext(6)).stripTrailingZeros().toPlainString();
+    }
+
+    /** {@code decimals} decimals from 1 up; below 1, three significant digits (a tiny problem's 0.00123 GFLOP/s). */
+    static String rate(double x, int decimals) {
+        return x >= 1 || x == 0 ? fixed(x, decimals) : new BigDecimal(x).round(new MathContext(3)).toPlainString();
     }
 
     static String fixed(double x, int decimals) {

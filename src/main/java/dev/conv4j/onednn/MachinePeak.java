@@ -57,7 +57,7 @@ public final class MachinePeak {
         Check.arg(n >= 64 && n <= 16384, "size: must be in 64..16384, got %d", n);
         Check.arg(minRuns >= 1 && maxRuns >= minRuns, "runs: need 1 <= min %d <= max %d", minRuns, maxRuns);
         try (PointerScope scope = new PointerScope()) {
-            engine eng = new engine(engine.kind.cpu, 0);
+            engine eng = NativeRuntime.get().engine();   // native-config's ISA cap applies
             stream s = new stream(eng);
             LongPointer dims = new LongPointer(n, n);
             memory.desc plain = new memory.desc(dims, memory.data_type.f32, memory.format_tag.ab);

@@ -10,13 +10,15 @@ import dev.conv4j.tensor.Shape;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.convolution_backward_data;
 import org.bytedeco.dnnl.convolution_backward_weights;
 import org.bytedeco.dnnl.convolution_forward;
 import org.bytedeco.dnnl.deconvolution_backward_data;
 import org.bytedeco.dnnl.deconvolution_backward_weights;
 import org.bytedeco.dnnl.deconvolution_forward;
+import org.bytedeco.dnnl.dnnl_exec_arg_t;
+import org.bytedeco.dnnl.dnnl_primitive;
+import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.memory;
@@ -32,7 +34,8 @@ import org.bytedeco.javacpp.PointerScope;
 /**
  * One oneDNN convolution (or deconvolution) primitive called directly, the way a C++ user
  * of oneDNN would: every memory descriptor {@code format_tag.any}, memories allocated in the
- * layouts the primitive chose, a user-mode scratchpad, {@code execute} then {@code wait}.
+ * layouts the primitive chose, a user-mode scratchpad, execute then wait (through the C API,
+ * with the argument array built once).
  * No conv4j plan, no reorders, no checks per call. {@code conv4j bench --baseline} times it
  * beside the plan of the same problem to measure the facade's overhead.
  *
@@ -46,17 +49,22 @@ public final class OneDnnBaseline implements RawBaseline {
     public static final RawBaseline.Factory FACTORY = OneDnnBaseline::create;
 
     private final List<Pointer> kept = new ArrayList<>();
-    private final primitive prim;
-    private final IntMemoryMap args;
-    private final stream strm;
+    private final dnnl_primitive prim;
+    private final dnnl_exec_arg_t args;
+    private final int nargs;
+    private final dnnl_stream strm;
     private final String impl;
+    private final String problem;
     private boolean closed;
 
-    private OneDnnBaseline(primitive prim, IntMemoryMap args, stream strm, String impl, List<Pointer> kept) {
+    private OneDnnBaseline(dnnl_primitive prim, dnnl_exec_arg_t args, int nargs, dnnl_stream strm, String impl,
+                           String problem, List<Pointer> kept) {
         this.prim = prim;
         this.args = args;
+        this.nargs = nargs;
         this.strm = strm;
         this.impl = impl;
+        this.problem = problem;
         this.kept.addAll(kept);
     }
 
@@ -105,7 +113,7 @@ public final class OneDnnBaseline implements RawBaseline {
 
             primitive_desc pd;
             primitive prim;
-            IntMemoryMap args = new IntMemoryMap();
+            ArgList args = new ArgList();
             if (!spec.transposed()) {
                 dnnl.algorithm alg = dnnl.algorithm.convolution_direct;
                 convolution_forward.primitive_desc fwd = new convolution_forward.primitive_desc(eng, fwdKind, alg,
@@ -167,8 +175,14 @@ public final class OneDnnBaseline implements RawBaseline {
             }
             String impl = pd.impl_info_str().getString();
             keep.add(prim.retainReference());
-            keep.add(args.retainReference());
-            return new OneDnnBaseline(prim, args, Holder.STREAM, impl, keep);
+            // The argument array is built once and passed as is to the C API on every call.
+            dnnl_exec_arg_t array = new dnnl_exec_arg_t(args.ids.size());
+            for (int i = 0; i < args.ids.size(); i++) {
+                array.getPointer(i).arg(args.ids.get(i)).memory(args.mems.get(i).get());
+            }
+            keep.add(array.retainReference());
+            return new OneDnnBaseline(prim.get(), array, args.ids.size(), Holder.STREAM.get(), impl,
+                    spec + " on " + src + " " + dir.label(), keep);
         } catch (RuntimeException e) {
             for (Pointer p : keep) {
                 p.releaseReference();
@@ -180,8 +194,15 @@ public final class OneDnnBaseline implements RawBaseline {
     @Override
     public void run() {
         Check.state(!closed, "baseline: used after close");
-        prim.execute(strm, args);
-        strm._wait();
+        // The C API, as conv4j's plans use it: the C++ execute() builds an argument vector per
+        // call, and its wait() returns a new Java wrapper per call.
+        int status = dnnl.dnnl_primitive_execute(prim, strm, nargs, args);
+        if (status == 0) {
+            status = dnnl.dnnl_stream_wait(strm);
+        }
+        if (status != 0) {
+            throw NativeErrors.status(problem, "baseline execute", status);
+        }
     }
 
     @Override
@@ -203,13 +224,27 @@ public final class OneDnnBaseline implements RawBaseline {
 
     // ---- helpers -----------------------------------------------------------------------
 
-    /** The process's CPU engine and stream of the baseline, created on first use. */
+    /**
+     * The engine of conv4j's plans (so that native-config's ISA cap applies alike) and one
+     * stream for every baseline, created on first use.
+     */
     private static final class Holder {
-        static final engine ENGINE = new engine(engine.kind.cpu, 0).retainReference();
+        static final engine ENGINE = NativeRuntime.get().engine();
         static final stream STREAM = new stream(ENGINE).retainReference();
     }
 
-    private static void bindForward(IntMemoryMap args, memory.desc src, memory.desc wei, memory.desc bia,
+    /** Argument ids and memories, in the order they are bound. */
+    private static final class ArgList {
+        final List<Integer> ids = new ArrayList<>();
+        final List<memory> mems = new ArrayList<>();
+
+        void put(int id, memory m) {
+            ids.add(id);
+            mems.add(m);
+        }
+    }
+
+    private static void bindForward(ArgList args, memory.desc src, memory.desc wei, memory.desc bia,
                                     memory.desc dst, List<Pointer> keep) {
         args.put(dnnl.DNNL_ARG_SRC, keepMemory(src, keep, true));
         args.put(dnnl.DNNL_ARG_WEIGHTS, keepMemory(wei, keep, true));
@@ -219,14 +254,14 @@ public final class OneDnnBaseline implements RawBaseline {
         args.put(dnnl.DNNL_ARG_DST, keepMemory(dst, keep, false));
     }
 
-    private static void bindBackwardData(IntMemoryMap args, memory.desc diffDst, memory.desc wei, memory.desc diffSrc,
+    private static void bindBackwardData(ArgList args, memory.desc diffDst, memory.desc wei, memory.desc diffSrc,
                                          List<Pointer> keep) {
         args.put(dnnl.DNNL_ARG_DIFF_DST, keepMemory(diffDst, keep, true));
         args.put(dnnl.DNNL_ARG_WEIGHTS, keepMemory(wei, keep, true));
         args.put(dnnl.DNNL_ARG_DIFF_SRC, keepMemory(diffSrc, keep, false));
     }
 
-    private static void bindBackwardWeights(IntMemoryMap args, memory.desc src, memory.desc diffDst, memory.desc diffWei,
+    private static void bindBackwardWeights(ArgList args, memory.desc src, memory.desc diffDst, memory.desc diffWei,
                                             memory.desc diffBia, List<Pointer> keep) {
         args.put(dnnl.DNNL_ARG_SRC, keepMemory(src, keep, true));
         args.put(dnnl.DNNL_ARG_DIFF_DST, keepMemory(diffDst, keep, true));

@@ -101,6 +101,8 @@ class BenchReportTest {
         assertEquals("0.00412346", BenchReport.significant(0.004123456));
         assertEquals("1234.57", BenchReport.significant(1234.5678));
         assertEquals("123457", BenchReport.significant(123456.7));
+        assertEquals("370.00", BenchReport.rate(370, 2));
+        assertEquals("0.00123", BenchReport.rate(0.0012345, 2));
         assertEquals("plain", BenchReport.csvField("plain"));
         assertEquals("\"a,b\"", BenchReport.csvField("a,b"));
     }
