@@ -3,6 +3,7 @@ package dev.conv4j.onednn;
 import dev.conv4j.ConvSpec;
 import dev.conv4j.Direction;
 import dev.conv4j.NativeBackendException;
+import dev.conv4j.ProblemDesc;
 import dev.conv4j.tensor.Shape;
 import java.util.Locale;
 
@@ -12,9 +13,19 @@ final class NativeErrors {
 
     static final String HINT = "rerun with ONEDNN_VERBOSE=all to see oneDNN's reason";
 
-    /** The repro line of a problem, used in every native error message. */
+    /**
+     * The repro line of a problem, used in every native error message: the benchdnn
+     * descriptor ({@code conv4j check --problem ...}) and the spec with what the descriptor
+     * cannot say (padding mode, bias).
+     */
     static String problem(ConvSpec spec, Shape src) {
-        return spec + " on input " + src;
+        String line;
+        try {
+            line = new ProblemDesc("", spec, src, spec.transposed()).format();
+        } catch (RuntimeException e) {
+            line = "input " + src;
+        }
+        return line + " " + spec;
     }
 
     /** oneDNN created no primitive descriptor: it has no implementation for this problem. */

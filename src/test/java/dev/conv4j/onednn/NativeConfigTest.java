@@ -1,0 +1,73 @@
+package dev.conv4j.onednn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** native-config: the bundled defaults, a file given by property, and overrides by system property. */
+class NativeConfigTest {
+    private static final String[] KEYS = {"conv4j.nativeConfig", "conv4j.threads", "conv4j.max_isa",
+        "conv4j.primitive_cache_capacity", "conv4j.verbose"};
+
+    @AfterEach void clear() {
+        for (String k : KEYS) {
+            System.clearProperty(k);
+        }
+    }
+
+    @Test void bundledDefaults_leaveOneDnnInCharge() {
+        NativeRuntime.Settings s = NativeRuntime.readSettings();
+        if (System.getenv("CONV4J_MAX_ISA") == null) {
+            assertEquals("default", s.maxIsa());
+        }
+        if (System.getenv("CONV4J_VERBOSE") == null) {
+            assertEquals("default", s.verbose());
+        }
+        assertTrue(s.source().contains("native-config/onednn.properties"), s.source());
+    }
+
+    @Test void file_thenSystemPropertyOverride(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("n.properties");
+        Files.writeString(f, "threads=3\nmax_isa=avx2\nprimitive_cache_capacity=64\nverbose=none\n");
+        System.setProperty("conv4j.nativeConfig", f.toString());
+        System.setProperty("conv4j.primitive_cache_capacity", "128");
+        NativeRuntime.Settings s = NativeRuntime.readSettings();
+        assertEquals(3, s.threads());
+        assertEquals("avx2", s.maxIsa());
+        assertEquals(128, s.primitiveCacheCapacity());
+        assertEquals("none", s.verbose());
+        assertEquals(f.toString(), s.source());
+    }
+
+    @Test void badValues_oneLineMessagesNamingTheKey() {
+        System.setProperty("conv4j.max_isa", "avx9000");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
+        assertTrue(e.getMessage().startsWith("native-config: max_isa 'avx9000'"), e.getMessage());
+        System.clearProperty("conv4j.max_isa");
+        System.setProperty("conv4j.threads", "many");
+        e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
+        assertEquals("native-config: threads must be an integer >= 0, got 'many'", e.getMessage());
+        System.clearProperty("conv4j.threads");
+        System.setProperty("conv4j.verbose", "loud");
+        e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
+        assertFalse(e.getMessage().contains("\n"));
+        assertTrue(e.getMessage().startsWith("native-config: verbose"), e.getMessage());
+    }
+
+    @Test void info_reportsVersionIsaThreadsCache() {
+        OneDnnEngine.Info info = OneDnnEngine.get().info();
+        assertTrue(info.version().startsWith("3."), info.version());
+        assertFalse(info.cpuIsa().isEmpty());
+        assertTrue(info.threads() >= 1);
+        assertTrue(info.primitiveCacheCapacity() >= 0);
+        assertEquals(7, info.asMap().size());
+    }
+}
