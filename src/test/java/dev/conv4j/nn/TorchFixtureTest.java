@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.conv4j.engine.Engine;
 import dev.conv4j.engine.Engines;
 import dev.conv4j.io.Npy;
+import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Tensor;
 import java.io.IOException;
 import java.net.URISyntaxException;
@@ -17,7 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
-import java.util.function.Function;
+import java.util.function.BiFunction;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -41,28 +42,28 @@ class TorchFixtureTest {
     static final double EPS = Math.ulp(1.0f);
     private static int checked;
 
-    static final Map<String, Function<Engine, Layer>> CASES = new LinkedHashMap<>();
+    static final Map<String, BiFunction<Engine, Layout, Layer>> CASES = new LinkedHashMap<>();
 
     static {
-        CASES.put("conv1d_groups_stride", e -> Conv1d.builder(4, 6, 3).stride(2).padding(1).groups(2).engine(e).build());
-        CASES.put("conv1d_same_dilation", e -> Conv1d.builder(2, 3, 4).dilation(2).padding("same").engine(e).build());
-        CASES.put("conv2d_same_even_kernel", e -> Conv2d.builder(3, 4, 3, 4).padding("same").engine(e).build());
-        CASES.put("conv2d_reflect_dilation", e -> Conv2d.builder(3, 4, 3).padding(2).dilation(2)
-                .paddingMode("reflect").engine(e).build());
-        CASES.put("conv2d_replicate_stride_nobias", e -> Conv2d.builder(2, 3, 3).stride(2).padding(1)
-                .paddingMode("replicate").bias(false).engine(e).build());
-        CASES.put("conv2d_circular_groups", e -> Conv2d.builder(4, 6, 3).padding(1).groups(2)
-                .paddingMode("circular").engine(e).build());
-        CASES.put("conv2d_valid", e -> Conv2d.builder(3, 5, 2).padding("valid").engine(e).build());
-        CASES.put("conv3d_groups_stride", e -> Conv3d.builder(2, 4, 2, 3, 3).stride(1, 2, 1).padding(0, 1, 1)
-                .groups(2).engine(e).build());
-        CASES.put("convtranspose1d_groups_dilation", e -> ConvTranspose1d.builder(4, 2, 4).stride(3).dilation(2)
-                .outputPadding(2).groups(2).engine(e).build());
-        CASES.put("convtranspose2d_output_padding", e -> ConvTranspose2d.builder(4, 3, 3).stride(2).padding(1)
-                .outputPadding(1).engine(e).build());
-        CASES.put("convtranspose3d_stride", e -> ConvTranspose3d.builder(2, 2, 2).stride(2).engine(e).build());
-        CASES.put("depthwise_multiplier", e -> DepthwiseConv2d.builder(3, 2, 3).padding(1).engine(e).build());
-        CASES.put("separable", e -> SeparableConv2d.builder(3, 5, 3).padding("same").depthMultiplier(2).engine(e).build());
+        CASES.put("conv1d_groups_stride", (e, l) -> Conv1d.builder(4, 6, 3).stride(2).padding(1).groups(2).engine(e).layout(l).build());
+        CASES.put("conv1d_same_dilation", (e, l) -> Conv1d.builder(2, 3, 4).dilation(2).padding("same").engine(e).layout(l).build());
+        CASES.put("conv2d_same_even_kernel", (e, l) -> Conv2d.builder(3, 4, 3, 4).padding("same").engine(e).layout(l).build());
+        CASES.put("conv2d_reflect_dilation", (e, l) -> Conv2d.builder(3, 4, 3).padding(2).dilation(2)
+                .paddingMode("reflect").engine(e).layout(l).build());
+        CASES.put("conv2d_replicate_stride_nobias", (e, l) -> Conv2d.builder(2, 3, 3).stride(2).padding(1)
+                .paddingMode("replicate").bias(false).engine(e).layout(l).build());
+        CASES.put("conv2d_circular_groups", (e, l) -> Conv2d.builder(4, 6, 3).padding(1).groups(2)
+                .paddingMode("circular").engine(e).layout(l).build());
+        CASES.put("conv2d_valid", (e, l) -> Conv2d.builder(3, 5, 2).padding("valid").engine(e).layout(l).build());
+        CASES.put("conv3d_groups_stride", (e, l) -> Conv3d.builder(2, 4, 2, 3, 3).stride(1, 2, 1).padding(0, 1, 1)
+                .groups(2).engine(e).layout(l).build());
+        CASES.put("convtranspose1d_groups_dilation", (e, l) -> ConvTranspose1d.builder(4, 2, 4).stride(3).dilation(2)
+                .outputPadding(2).groups(2).engine(e).layout(l).build());
+        CASES.put("convtranspose2d_output_padding", (e, l) -> ConvTranspose2d.builder(4, 3, 3).stride(2).padding(1)
+                .outputPadding(1).engine(e).layout(l).build());
+        CASES.put("convtranspose3d_stride", (e, l) -> ConvTranspose3d.builder(2, 2, 2).stride(2).engine(e).layout(l).build());
+        CASES.put("depthwise_multiplier", (e, l) -> DepthwiseConv2d.builder(3, 2, 3).padding(1).engine(e).layout(l).build());
+        CASES.put("separable", (e, l) -> SeparableConv2d.builder(3, 5, 3).padding("same").depthMultiplier(2).engine(e).layout(l).build());
     }
 
     static Path root() throws URISyntaxException {
@@ -81,25 +82,27 @@ class TorchFixtureTest {
     static Stream<Arguments> casesOnEngines() {
         List<Arguments> out = new ArrayList<>();
         for (Engine e : NnTesting.engines()) {
-            for (String c : CASES.keySet()) {
-                out.add(Arguments.of(e.name(), c));
+            for (Layout l : Layout.values()) {
+                for (String c : CASES.keySet()) {
+                    out.add(Arguments.of(e.name(), l, c));
+                }
             }
         }
         return out.stream();
     }
 
-    @ParameterizedTest(name = "{0}: {1}")
+    @ParameterizedTest(name = "{0} {1}: {2}")
     @MethodSource("casesOnEngines")
-    void reproducesPyTorch(String engineName, String name) throws Exception {
+    void reproducesPyTorch(String engineName, Layout layout, String name) throws Exception {
         Engine engine = NnTesting.engines().stream().filter(e -> e.name().equals(engineName)).findFirst().orElseThrow();
         Path dir = root().resolve(name);
         Tensor x = Npy.read(dir.resolve("input.npy"));
         Tensor dy = Npy.read(dir.resolve("grad_output.npy"));
-        try (Layer layer = CASES.get(name).apply(engine);
-             Layer magnitude = CASES.get(name).apply(Engines.reference())) {
+        try (Layer layer = CASES.get(name).apply(engine, layout);
+             Layer magnitude = CASES.get(name).apply(Engines.reference(), Layout.CHANNELS_FIRST)) {
             layer.load(dir);
-            Tensor y = layer.forward(x);
-            Tensor dx = layer.backward(dy);
+            Tensor y = layer.forward(x.toLayout(layout)).toLayout(Layout.CHANNELS_FIRST);
+            Tensor dx = layer.backward(dy.toLayout(layout)).toLayout(Layout.CHANNELS_FIRST);
 
             // The same computation on absolute values: the scale of each element's rounding error.
             magnitude.load(dir);
@@ -150,8 +153,8 @@ class TorchFixtureTest {
     @Test
     void theBoundCatchesAWrongElement() throws Exception {
         Path dir = root().resolve("conv2d_valid");
-        try (Layer layer = CASES.get("conv2d_valid").apply(Engines.reference());
-             Layer magnitude = CASES.get("conv2d_valid").apply(Engines.reference())) {
+        try (Layer layer = CASES.get("conv2d_valid").apply(Engines.reference(), Layout.CHANNELS_FIRST);
+             Layer magnitude = CASES.get("conv2d_valid").apply(Engines.reference(), Layout.CHANNELS_FIRST)) {
             layer.load(dir);
             Tensor y = layer.forward(Npy.read(dir.resolve("input.npy")));
             magnitude.load(dir);
@@ -212,6 +215,6 @@ class TorchFixtureTest {
 
     @AfterAll
     static void allCasesRan() {
-        assertEquals(CASES.size() * NnTesting.engines().size(), checked);
+        assertEquals(CASES.size() * NnTesting.engines().size() * Layout.values().length, checked);
     }
 }
