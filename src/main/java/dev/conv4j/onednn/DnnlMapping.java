@@ -24,6 +24,10 @@ import dev.conv4j.tensor.Shape;
  * padding right / output_padding       padding_r = ConvShapes.exactPadRight (may be negative)
  * padding_mode != zeros                src pre-padded in Java (channels-first buffer), padding_l = 0,
  *                                      padding_r = exactPadRight - padRight
+ * transposed, padding_r <= -stride     (output_padding >= stride, allowed with dilation) oneDNN needs
+ *                                      padding_r + stride > 0: the primitive computes the output
+ *                                      without its last dstCrop columns, which no input reaches
+ *                                      (they hold the bias alone), through a strided view of dst
  * user layout channels-first / -last   activation tag abc.. / acb, acdb, acdeb (nwc, nhwc, ndhwc)
  * </pre>
  *
@@ -41,10 +45,13 @@ import dev.conv4j.tensor.Shape;
  * @param weiTag          user tag of the weights (PyTorch layout)
  * @param channelsLastTag the channels-last tag for the {@code CHANNELS_LAST} layout policy
  * @param prePadded       whether a non-zero padding mode is applied in Java before the primitive
+ * @param fullDstDims     the user's {N, OC, spatial...}; {@code dstDims} is smaller by {@code dstCrop}
+ * @param dstCrop         per spatial dimension, trailing output columns the primitive does not compute
  */
 record DnnlMapping(boolean deconvolution, long[] srcDims, long[] weiDims, long[] biaDims, long[] dstDims,
                    long[] strides, long[] dilates, long[] padL, long[] padR,
-                   String srcTag, String dstTag, String weiTag, String channelsLastTag, boolean prePadded) {
+                   String srcTag, String dstTag, String weiTag, String channelsLastTag, boolean prePadded,
+                   long[] fullDstDims, long[] dstCrop) {
 
     private static final String LETTERS = "abcdef";
 
@@ -87,12 +94,60 @@ record DnnlMapping(boolean deconvolution, long[] srcDims, long[] weiDims, long[]
             wei[kernelStart + k] = spec.kernel(k);
         }
 
+        long[] fullDst = toLong(dst.dims());
+        long[] dstDims = fullDst.clone();
+        long[] crop = new long[rank];
+        for (int k = 0; k < rank; k++) {
+            if (spec.transposed() && padR[k] + strides[k] <= 0) {
+                crop[k] = 1 - strides[k] - padR[k];
+                padR[k] = 1 - strides[k];
+                dstDims[2 + k] -= crop[k];
+            }
+        }
+
         String activation = userLayout == Layout.CHANNELS_LAST ? channelsLast(ndims) : plain(ndims);
         return new DnnlMapping(spec.transposed(), toLong(conv.dims()), wei,
-                spec.bias() ? new long[] {spec.outChannels()} : null, toLong(dst.dims()),
+                spec.bias() ? new long[] {spec.outChannels()} : null, dstDims,
                 strides, dilates, padL, padR,
                 prePadded ? plain(ndims) : activation, activation,
-                weightsTag(spec.transposed(), grouped, wei.length), channelsLast(ndims), prePadded);
+                weightsTag(spec.transposed(), grouped, wei.length), channelsLast(ndims), prePadded,
+                fullDst, crop);
+    }
+
+    /** Whether the primitive leaves trailing output columns to the plan (see the table). */
+    boolean cropped() {
+        for (long c : dstCrop) {
+            if (c != 0) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Element strides of the user's full destination tensor in its layout: the user memory of
+     * a cropped destination is a view of the full tensor with the primitive's smaller dims.
+     */
+    long[] fullDstStrides() {
+        int n = fullDstDims.length;
+        long[] st = new long[n];
+        boolean channelsLast = dstTag.equals(channelsLast(n));
+        long acc = 1;
+        if (channelsLast) {
+            st[1] = acc;
+            acc *= fullDstDims[1];
+            for (int d = n - 1; d >= 2; d--) {
+                st[d] = acc;
+                acc *= fullDstDims[d];
+            }
+            st[0] = acc;
+        } else {
+            for (int d = n - 1; d >= 0; d--) {
+                st[d] = acc;
+                acc *= fullDstDims[d];
+            }
+        }
+        return st;
     }
 
     /** {@code abc}, {@code abcd}, ...: dims in their own order (nchw, oihw, goihw). */

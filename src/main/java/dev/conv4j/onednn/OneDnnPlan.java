@@ -216,6 +216,10 @@ final class OneDnnPlan implements Plan {
             fwd.bind(Role.DST, dst, false);
             fwd.execute(stream);
             fwd.finish(Role.DST, dst);
+            if (m.cropped()) {
+                visitCropped(dst, (offset, channel) -> dst.buffer().put(offset, bia == null ? 0f : bia.get(channel)));
+                dst.markModified();
+            }
         } finally {
             exit();
         }
@@ -283,9 +287,36 @@ final class OneDnnPlan implements Plan {
             }
             if (diffBia != null) {
                 bwdWeights.finish(Role.DIFF_BIA, diffBia);
+                if (m.cropped()) {   // the columns no input reaches still carry the bias's gradient
+                    visitCropped(diffDst, (offset, channel) ->
+                            diffBia.buffer().put(channel, diffBia.get(channel) + diffDst.get(offset)));
+                    diffBia.markModified();
+                }
             }
         } finally {
             exit();
+        }
+    }
+
+    /** Visits (storage offset, channel) of every destination element the primitive does not compute. */
+    private void visitCropped(Tensor t, java.util.function.BiConsumer<Integer, Integer> visit) {
+        int[] full = dstShape.dims();
+        long[] computed = m.dstDims();
+        int[] idx = new int[full.length];
+        long total = dstShape.elementCount();
+        for (long e = 0; e < total; e++) {
+            long r = e;
+            for (int d = full.length - 1; d >= 0; d--) {
+                idx[d] = (int) (r % full[d]);
+                r /= full[d];
+            }
+            boolean outside = false;
+            for (int d = 2; d < full.length; d++) {
+                outside |= idx[d] >= computed[d];
+            }
+            if (outside) {
+                visit.accept(t.offset(idx), idx[1]);
+            }
         }
     }
 

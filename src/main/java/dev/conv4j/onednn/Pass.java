@@ -58,7 +58,9 @@ final class Pass implements AutoCloseable {
         this.impl = pd.impl_info_str().getString();
         try {
             memory.desc userSrc = ConvPrimitives.md(m.srcDims(), m.srcTag());
-            memory.desc userDst = ConvPrimitives.md(m.dstDims(), m.dstTag());
+            memory.desc userDst = m.cropped()
+                    ? new memory.desc(m.dstDims(), memory.data_type.f32, m.fullDstStrides())
+                    : ConvPrimitives.md(m.dstDims(), m.dstTag());
             memory.desc userWei = ConvPrimitives.md(m.weiDims(), m.weiTag());
             List<Integer> ids = new ArrayList<>();
             List<memory> mems = new ArrayList<>();
@@ -69,16 +71,16 @@ final class Pass implements AutoCloseable {
                     if (m.biaDims() != null) {
                         add(ids, mems, Role.BIA, input(Role.BIA, pd.weights_desc(1), ConvPrimitives.biasMd(m), m.biaDims(), false));
                     }
-                    add(ids, mems, Role.DST, output(Role.DST, pd.dst_desc(), userDst, m.dstDims()));
+                    add(ids, mems, Role.DST, output(Role.DST, pd.dst_desc(), userDst, m.fullDstDims()));
                 }
                 case BWD_D -> {
-                    add(ids, mems, Role.DIFF_DST, input(Role.DIFF_DST, pd.diff_dst_desc(), userDst, m.dstDims(), false));
+                    add(ids, mems, Role.DIFF_DST, input(Role.DIFF_DST, pd.diff_dst_desc(), userDst, m.fullDstDims(), false));
                     add(ids, mems, Role.WEI, input(Role.WEI, pd.weights_desc(), userWei, m.weiDims(), true));
                     add(ids, mems, Role.DIFF_SRC, output(Role.DIFF_SRC, pd.diff_src_desc(), userSrc, m.srcDims()));
                 }
                 case BWD_W -> {
                     add(ids, mems, Role.SRC, input(Role.SRC, pd.src_desc(), userSrc, m.srcDims(), false));
-                    add(ids, mems, Role.DIFF_DST, input(Role.DIFF_DST, pd.diff_dst_desc(), userDst, m.dstDims(), false));
+                    add(ids, mems, Role.DIFF_DST, input(Role.DIFF_DST, pd.diff_dst_desc(), userDst, m.fullDstDims(), false));
                     add(ids, mems, Role.DIFF_WEI, output(Role.DIFF_WEI, pd.diff_weights_desc(), userWei, m.weiDims()));
                     if (m.biaDims() != null) {
                         add(ids, mems, Role.DIFF_BIA, output(Role.DIFF_BIA, pd.diff_weights_desc(1), ConvPrimitives.biasMd(m), m.biaDims()));

@@ -86,6 +86,20 @@ class DnnlMappingTest {
         assertArrayEquals(new long[] {0, 0}, m.padR());
     }
 
+    @Test void transposed_outputPaddingAtLeastStride_cropsTheUnreachedColumns() {
+        // k=2, dilation 3 (dk 4), stride 1, output_padding 2: o = 2 + 4 + 2 = 8, padding_r = -2,
+        // but oneDNN needs padding_r + stride > 0: compute 6 columns with padding_r 0.
+        ConvSpec spec = ConvSpec.transposed(1, 2, 2, 2).dilation(3).outputPadding(2).build();
+        DnnlMapping m = map(spec, Shape.of(1, 2, 3));
+        assertArrayEquals(new long[] {1, 2, 8}, m.fullDstDims());
+        assertArrayEquals(new long[] {1, 2, 6}, m.dstDims());
+        assertArrayEquals(new long[] {2}, m.dstCrop());
+        assertArrayEquals(new long[] {0}, m.padR());
+        assertArrayEquals(new long[] {16, 8, 1}, m.fullDstStrides());
+        assertTrue(m.cropped());
+        assertFalse(map(ConvSpec.transposed(1, 2, 2, 3).stride(2).outputPadding(1).build(), Shape.of(1, 2, 3)).cropped());
+    }
+
     @Test void transposed_grouped1d_acbd() {
         ConvSpec spec = ConvSpec.transposed(1, 8, 12, 3).groups(4).build();
         DnnlMapping m = map(spec, Shape.of(1, 8, 7));

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import dev.conv4j.ConvSpec;
 import dev.conv4j.PaddingMode;
+import dev.conv4j.engine.Engine;
 import dev.conv4j.engine.Engines;
 import dev.conv4j.engine.Plan;
 import dev.conv4j.engine.PlanOptions;
@@ -21,7 +22,12 @@ import org.junit.jupiter.api.Test;
  * exact, so each comparison is exact. Arrays are written row by row in PyTorch's layouts
  * ({@code [N, C, spatial...]}, weights {@code [OC, IC/G, K...]}, transposed {@code [IC, OC/G, K...]}).
  */
-class ReferenceGoldenTest {
+public class ReferenceGoldenTest {
+
+    /** The engine under test; the oneDNN engine runs the same known answers by overriding this. */
+    protected Engine engine() {
+        return Engines.reference();
+    }
 
     /** A 5×5 integer image. */
     private static final float[] IMAGE = {
@@ -151,7 +157,7 @@ class ReferenceGoldenTest {
     // ---- padding ---------------------------------------------------------------------------
 
     /** A 1×1 identity kernel shows the padded input itself. */
-    private static float[] padded1d(PaddingMode mode, int left, int right) {
+    private float[] padded1d(PaddingMode mode, int left, int right) {
         ConvSpec spec = ConvSpec.conv1d(1, 1, 1).paddingMode(mode).padding(new int[] {left}, new int[] {right})
                 .bias(false).build();
         return forward(spec, shape(1, 1, 4), new float[] {1, 2, 3, 4}, new float[] {1}, null);
@@ -198,7 +204,7 @@ class ReferenceGoldenTest {
         }, padded2d(PaddingMode.CIRCULAR, x));
     }
 
-    private static float[] padded2d(PaddingMode mode, float[] x) {
+    private float[] padded2d(PaddingMode mode, float[] x) {
         return forward(ConvSpec.conv2d(1, 1, 1).paddingMode(mode).padding(1).bias(false).build(),
                 shape(1, 1, 2, 3), x, new float[] {1}, null);
     }
@@ -300,7 +306,7 @@ class ReferenceGoldenTest {
         // dx[i] = Σ_u w[u]·dy[2i + u]: [1 + 20 + 300, 3 + 40 + 500]
         // dw[u] = Σ_i x[i]·dy[2i + u]: [1 + 2·3, 2 + 2·4, 3 + 2·5]; db = Σ dy = 21
         ConvSpec spec = ConvSpec.transposed(1, 1, 1, 3).stride(2).outputPadding(1).build();
-        try (Plan plan = Engines.reference().prepare(spec, shape(1, 1, 2))) {
+        try (Plan plan = engine().prepare(spec, shape(1, 1, 2))) {
             Tensor dy = Tensor.of(plan.dstShape(), 1, 2, 3, 4, 5, 6);
             Tensor dx = Tensor.allocate(plan.srcShape());
             plan.backwardData(dy, Tensor.of(plan.weiShape(), 1, 10, 100), dx);
@@ -342,7 +348,7 @@ class ReferenceGoldenTest {
         assertArrayEquals(new float[] {3, 4, 5, 6}, fold(PaddingMode.ZEROS, dy));
     }
 
-    private static float[] fold(PaddingMode mode, float[] dy) {
+    private float[] fold(PaddingMode mode, float[] dy) {
         return backwardData(ConvSpec.conv1d(1, 1, 1).padding(2).paddingMode(mode).build(), shape(1, 1, 4), dy, new float[] {1});
     }
 
@@ -350,7 +356,7 @@ class ReferenceGoldenTest {
     void backwardWeights() {
         // 1-D: dw[u] = Σ_a dy[a]·x[a + u] with x = [1, 2, 3, 4], dy = [1, 10]; db = Σ dy
         ConvSpec spec = ConvSpec.conv1d(1, 1, 3).build();
-        try (Plan plan = Engines.reference().prepare(spec, shape(1, 1, 4))) {
+        try (Plan plan = engine().prepare(spec, shape(1, 1, 4))) {
             Tensor dw = Tensor.allocate(plan.weiShape());
             Tensor db = Tensor.allocate(plan.biaShape());
             plan.backwardWeights(Tensor.of(plan.srcShape(), 1, 2, 3, 4), Tensor.of(plan.dstShape(), 1, 10), dw, db);
@@ -358,7 +364,7 @@ class ReferenceGoldenTest {
             assertArrayEquals(new float[] {11}, db.toArray());
         }
         // 2-D: x = 1..9 (3×3), kernel 2×2, dy = [[1, 0], [0, 1]]: dw[u,v] = x[u,v] + x[1+u,1+v]
-        try (Plan plan = Engines.reference().prepare(ConvSpec.conv2d(1, 1, 2).build(), shape(1, 1, 3, 3))) {
+        try (Plan plan = engine().prepare(ConvSpec.conv2d(1, 1, 2).build(), shape(1, 1, 3, 3))) {
             Tensor dw = Tensor.allocate(plan.weiShape());
             Tensor db = Tensor.allocate(plan.biaShape());
             plan.backwardWeights(Tensor.of(plan.srcShape(), 1, 2, 3, 4, 5, 6, 7, 8, 9),
@@ -379,8 +385,8 @@ class ReferenceGoldenTest {
                 ConvSpec.transposed(2, 2, 4, 3).groups(2).stride(2).outputPadding(1).build()}) {
             Shape src = shape(2, spec.inChannels(), 4, 5);
             Random rnd = new Random(7);
-            try (Plan first = Engines.reference().prepare(spec, src);
-                 Plan last = Engines.reference().prepare(spec, src, PlanOptions.DEFAULT.withUserLayout(Layout.CHANNELS_LAST))) {
+            try (Plan first = engine().prepare(spec, src);
+                 Plan last = engine().prepare(spec, src, PlanOptions.DEFAULT.withUserLayout(Layout.CHANNELS_LAST))) {
                 Tensor x = Checks.random(src, Layout.CHANNELS_FIRST, rnd);
                 Tensor w = Checks.random(first.weiShape(), Layout.CHANNELS_FIRST, rnd);
                 Tensor b = Checks.random(first.biaShape(), Layout.CHANNELS_FIRST, rnd);
@@ -433,9 +439,9 @@ class ReferenceGoldenTest {
         return Shape.of(dims);
     }
 
-    /** Runs the reference forward pass on channels-first values; {@code b} may be null without bias. */
-    static float[] forward(ConvSpec spec, Shape src, float[] x, float[] w, float[] b) {
-        try (Plan plan = Engines.reference().prepare(spec, src)) {
+    /** Runs the engine's forward pass on channels-first values; {@code b} may be null without bias. */
+    float[] forward(ConvSpec spec, Shape src, float[] x, float[] w, float[] b) {
+        try (Plan plan = engine().prepare(spec, src)) {
             Tensor y = Tensor.allocate(plan.dstShape());
             plan.forward(Tensor.of(src, x), Tensor.of(plan.weiShape(), w),
                     b == null ? null : Tensor.of(plan.biaShape(), b), y);
@@ -443,9 +449,9 @@ class ReferenceGoldenTest {
         }
     }
 
-    /** Runs the reference backward-data pass on channels-first values. */
-    static float[] backwardData(ConvSpec spec, Shape src, float[] dy, float[] w) {
-        try (Plan plan = Engines.reference().prepare(spec, src)) {
+    /** Runs the engine's backward-data pass on channels-first values. */
+    float[] backwardData(ConvSpec spec, Shape src, float[] dy, float[] w) {
+        try (Plan plan = engine().prepare(spec, src)) {
             Tensor dx = Tensor.allocate(src);
             plan.backwardData(Tensor.of(plan.dstShape(), dy), Tensor.of(plan.weiShape(), w), dx);
             return dx.toArray();
