@@ -256,6 +256,9 @@ final class NativeRuntime {
     private static String loadFailureMessage(Throwable t) {
         String platform = platform();
         String cause = t == null ? "unknown" : t.getClass().getSimpleName() + ": " + t.getMessage();
+        if (cause.length() > 160) {
+            cause = cause.substring(0, 157) + "...";   // java.library.path can be long: keep one readable line
+        }
         return String.format(Locale.ROOT,
                 "oneDNN native library not available on platform %s: put org.bytedeco:dnnl:%s:%s and "
                         + "org.bytedeco:javacpp:%s:%s on the class path (build with -Dnative.platform=%s) (%s)",
