@@ -69,6 +69,9 @@ public abstract class ConvLayer implements Layer {
     private final Tensor diffBia;
     private final Map<String, Parameter> named;
     private final PlanCache plans;
+    private final PlanOptions trainingOptions;
+    private final PlanOptions inferenceOptions;
+    private PlanCache.Key hotKey;          // the last key looked up: found again without allocating
     private final UseGuard guard = new UseGuard();
     private Engine engine;
     private boolean training = true;
@@ -83,6 +86,8 @@ public abstract class ConvLayer implements Layer {
         this.layoutPolicy = options.layoutPolicy();
         Check.arg(options.planCacheSize() >= 1, "plan_cache_size: must be >= 1, got %d", options.planCacheSize());
         this.plans = new PlanCache(options.planCacheSize());
+        this.trainingOptions = PlanOptions.DEFAULT.withLayout(layoutPolicy).withUserLayout(layout);
+        this.inferenceOptions = trainingOptions.withTraining(false);
         Shape weiShape = ConvShapes.wei(spec);
         this.weight = new Parameter(options.prefix() + "weight", weiShape);
         this.diffWei = Tensor.allocate(weiShape);
@@ -227,6 +232,7 @@ public abstract class ConvLayer implements Layer {
             checkOpen();
             plans.close();
             engine = e;
+            hotKey = null;
             lastInput = null;
             lastPlan = null;
         } finally {
@@ -240,6 +246,13 @@ public abstract class ConvLayer implements Layer {
     }
 
     @Override public Map<String, Parameter> namedParameters() { return named; }
+
+    @Override public void zeroGrad() {
+        weight.zeroGrad();   // no iterator: a training step allocates nothing
+        if (bias != null) {
+            bias.zeroGrad();
+        }
+    }
 
     @Override public void train() { setTraining(true); }
 
@@ -341,27 +354,50 @@ public abstract class ConvLayer implements Layer {
         }
     }
 
+    // The checks below are plain ifs, not Check's varargs, so that a call on a prepared shape
+    // allocates nothing on the heap.
+
     private Plan pendingPlan() {
         checkOpen();
-        Check.state(training, "%s is in inference mode: call train() before forward and backward", this);
-        Check.state(lastPlan != null && plans.contains(lastPlan),
-                "%s: backward needs a forward pass in training mode first", this);
+        if (!training) {
+            Check.state(false, "%s is in inference mode: call train() before forward and backward", this);
+        }
+        if (lastPlan == null) {
+            // A plan is only evicted when another is prepared, by a forward that replaces lastPlan.
+            Check.state(false, "%s: backward needs a forward pass in training mode first", this);
+        }
         return lastPlan;
     }
 
     private Plan planFor(Tensor x) {
         checkOpen();
-        Check.arg(x != null, "input: expected a tensor, got null");
-        Check.arg(x.layout() == layout || x.shape().rank() < 3,
-                "input: expected layout %s, got %s (the layer's layout is set by its builder)", layout, x.layout());
-        PlanOptions opts = PlanOptions.DEFAULT.withTraining(training).withLayout(layoutPolicy).withUserLayout(layout);
-        return plans.get(new PlanCache.Key(x.shape(), training), () -> engine.prepare(spec, x.shape(), opts));
+        if (x == null) {
+            Check.arg(false, "input: expected a tensor, got null");
+        }
+        if (x.layout() != layout && x.shape().rank() >= 3) {
+            Check.arg(false, "input: expected layout %s, got %s (the layer's layout is set by its builder)",
+                    layout, x.layout());
+        }
+        PlanCache.Key k = hotKey;
+        if (k != null && k.training() == training && k.shape().equals(x.shape())) {
+            Plan p = plans.lookup(k);
+            if (p != null) {
+                return p;
+            }
+        }
+        PlanCache.Key key = new PlanCache.Key(x.shape(), training);
+        PlanOptions opts = training ? trainingOptions : inferenceOptions;
+        Plan p = plans.get(key, () -> engine.prepare(spec, key.shape(), opts));
+        hotKey = key;
+        return p;
     }
 
     // ---- lifecycle and threads --------------------------------------------------------------------
 
     private void checkOpen() {
-        Check.state(!closed, "%s is closed", this);
+        if (closed) {
+            Check.state(false, "%s is closed", this);
+        }
     }
 
     private void enter() {
@@ -378,6 +414,7 @@ public abstract class ConvLayer implements Layer {
         try {
             if (!closed) {
                 closed = true;
+                hotKey = null;
                 lastInput = null;
                 lastPlan = null;
                 plans.close();

@@ -43,8 +43,9 @@ final class PlanCache implements AutoCloseable {
         return p;
     }
 
-    boolean contains(Plan p) {
-        return plans.containsValue(p);
+    /** The cached plan for {@code key} (marking it most recently used), or {@code null}. */
+    Plan lookup(Key key) {
+        return plans.get(key);
     }
 
     int size() { return plans.size(); }
