@@ -17,9 +17,11 @@ import java.util.Random;
  * PyTorch: {@code U(−1/√in, 1/√in)} for both (kaiming-uniform with a = √5), from a seed.
  *
  * <p>Backward adds {@code dW = dyᵀ · x} and {@code db = Σ_n dy} into the gradients and
- * returns {@code dx = dy · W}. The three products run in {@link Gemm} on float arrays: the
- * layer keeps {@code W} and {@code Wᵀ} as arrays, re-read from the parameter only when its
- * {@link Tensor#version()} has changed (after an optimizer step).
+ * returns {@code dx = dy · W}. The three products run in {@link Gemm} on float arrays, each
+ * with {@code W} in its own row-major layout: the forward computes {@code yᵀ = W · xᵀ} (x and
+ * y are small to transpose; W, the large operand, never is). The layer keeps a copy of W as
+ * an array, re-read from the parameter only when its {@link Tensor#version()} has changed
+ * (after an optimizer step).
  */
 public final class Dense extends JavaLayer {
     private final int in;
@@ -28,7 +30,8 @@ public final class Dense extends JavaLayer {
     private final Parameter bias;     // null without bias
     private final Map<String, Parameter> named;
     private final float[] w;          // [out, in], a copy of the weight
-    private final float[] wt;         // [in, out]
+    private final Scratch xt = new Scratch();   // xᵀ [in, N]
+    private final Scratch yt = new Scratch();   // yᵀ [out, N]
     private long weightVersion = Long.MIN_VALUE;
     private final float[] gradW;      // scratch for the weight gradient
     private final Scratch xs = new Scratch();
@@ -64,7 +67,6 @@ public final class Dense extends JavaLayer {
         }
         this.named = Collections.unmodifiableMap(m);
         this.w = new float[in * out];
-        this.wt = new float[in * out];
         this.gradW = new float[in * out];
         Init.initialize(Init.Scheme.PYTORCH_DEFAULT, weight.value(), bias ? this.bias.value() : null, new Random(seed));
     }
@@ -92,11 +94,15 @@ public final class Dense extends JavaLayer {
         refreshWeights();
         float[] xv = read(x, xs);
         float[] yv = target(y, ys);
+        float[] xT = xt.get(n * in);
+        float[] yT = yt.get(n * out);
+        transpose(xv, n, in, xT);
+        // yᵀ[o, :] = Σ_k W[o, k] · xᵀ[k, :]
+        Gemm.multiply(out, n, in, w, 0, in, 1, xT, 0, n, yT, 0, n, false);
+        transpose(yT, out, n, yv);
         if (bias != null) {
-            FloatBufferRows.broadcastRows(bias.value(), yv, n, out);
+            FloatBufferRows.addRowVector(bias.value(), yv, n, out);
         }
-        // y[n, :] (+)= Σ_k x[n, k] · Wᵀ[k, :]
-        Gemm.multiply(n, out, in, xv, 0, in, 1, wt, 0, out, yv, 0, out, bias != null);
         commit(y, yv);
         input = isTraining() ? x : null;
         inputValues = isTraining() ? xv : null;
@@ -123,25 +129,29 @@ public final class Dense extends JavaLayer {
         }
     }
 
-    /** Re-reads W (and Wᵀ) when the weight tensor has been written since the last read. */
+    /** Re-reads W when the weight tensor has been written since the last read. */
     private void refreshWeights() {
         Tensor value = weight.value();
-        if (value.version() == weightVersion) {
-            return;
+        if (value.version() != weightVersion) {
+            value.buffer().get(0, w, 0, w.length);
+            weightVersion = value.version();
         }
-        value.buffer().get(0, w, 0, w.length);
-        Parallel.forRange(out, 64, (from, to) -> {
-            // Blocks of 64 input features keep the writes to Wᵀ within a few cache lines per row.
-            for (int k0 = 0; k0 < in; k0 += 64) {
-                int k1 = Math.min(in, k0 + 64);
-                for (int o = from; o < to; o++) {
-                    for (int k = k0; k < k1; k++) {
-                        wt[k * out + o] = w[o * in + k];
+    }
+
+    /** {@code dst[c, r] = src[r, c]} for {@code src [rows, cols]}, in cache-sized blocks. */
+    private static void transpose(float[] src, int rows, int cols, float[] dst) {
+        final int blk = 32;
+        for (int r0 = 0; r0 < rows; r0 += blk) {
+            int r1 = Math.min(rows, r0 + blk);
+            for (int c0 = 0; c0 < cols; c0 += blk) {
+                int c1 = Math.min(cols, c0 + blk);
+                for (int r = r0; r < r1; r++) {
+                    for (int c = c0; c < c1; c++) {
+                        dst[c * rows + r] = src[r * cols + c];
                     }
                 }
             }
-        });
-        weightVersion = value.version();
+        }
     }
 
     @Override protected Shape lastInputShape() {

@@ -7,11 +7,15 @@ import java.nio.FloatBuffer;
 final class FloatBufferRows {
     private FloatBufferRows() {}
 
-    /** {@code rows[r, :] = v} for each of {@code n} rows of width {@code width}. */
-    static void broadcastRows(Tensor v, float[] rows, int n, int width) {
-        FloatBuffer b = v.buffer();
+    /** {@code rows[r, :] += v} for each of {@code n} rows of width {@code width}. */
+    static void addRowVector(Tensor v, float[] rows, int n, int width) {
+        float[] b = new float[width];
+        v.buffer().get(0, b, 0, width);
         for (int r = 0; r < n; r++) {
-            b.get(0, rows, r * width, width);
+            int base = r * width;
+            for (int j = 0; j < width; j++) {
+                rows[base + j] += b[j];
+            }
         }
     }
 
