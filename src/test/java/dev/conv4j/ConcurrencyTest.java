@@ -36,11 +36,13 @@ import org.junit.jupiter.api.Test;
  * </ul>
  *
  * {@value #THREADS} threads, {@value #ITERATIONS} iterations each (forward, backward-data and
- * backward-weights per iteration) over two specs.
+ * backward-weights per iteration) over two specs and both engines; the shared oneDNN plan test
+ * runs rounds of {@value #THREADS} × {@value #ITERATIONS} forward calls until an overlap was
+ * turned away.
  */
 class ConcurrencyTest {
     static final int THREADS = 4;
-    static final int ITERATIONS = 16;
+    static final int ITERATIONS = 12;
 
     /** A grouped 2-D convolution with reflect padding, and a strided transposed one. */
     static final List<ConvSpec> SPECS = List.of(
@@ -49,7 +51,7 @@ class ConcurrencyTest {
     static final Shape SRC = Shape.of(2, 4, 9, 9);
 
     static List<Engine> engines() {
-        return List.of(Engines.reference());
+        return List.of(Engines.reference(), Engines.onednn());
     }
 
     /** Inputs of one iteration and the three results. */
@@ -161,6 +163,63 @@ class ConcurrencyTest {
         }
         assertEquals(SPECS.size() * THREADS * ITERATIONS, checked);
     }
+
+    @Test
+    void aSharedOneDnnPlanRejectsOverlappingCallsAndNeverCorrupts() throws Exception {
+        Engine engine = Engines.onednn();
+        ConvSpec spec = ConvSpec.conv2d(16, 16, 3).padding(1).build();
+        Shape srcShape = Shape.of(2, 16, 20, 20);
+        Random r = new Random(7);
+        Tensor wei = ValidationFuzzProperties.random(ConvShapes.wei(spec), dev.conv4j.tensor.Layout.CHANNELS_FIRST, r);
+        Tensor bia = ValidationFuzzProperties.random(ConvShapes.bia(spec), dev.conv4j.tensor.Layout.CHANNELS_FIRST, r);
+        List<Tensor> inputs = new ArrayList<>();
+        List<float[]> expected = new ArrayList<>();
+        try (Plan plan = engine.prepare(spec, srcShape)) {
+            for (int i = 0; i < THREADS * ITERATIONS; i++) {
+                Tensor x = ValidationFuzzProperties.random(srcShape, dev.conv4j.tensor.Layout.CHANNELS_FIRST, r);
+                Tensor y = Tensor.allocate(plan.dstShape());
+                plan.forward(x, wei, bia, y);
+                inputs.add(x);
+                expected.add(y.toArray());
+            }
+        }
+        AtomicInteger rejected = new AtomicInteger();
+        int done = 0;
+        int rounds = 0;
+        try (Plan shared = engine.prepare(spec, srcShape)) {
+            // Overlaps are a matter of timing: run rounds until some call was turned away.
+            while (rejected.get() == 0 && rounds < 50) {
+                rounds++;
+                done += onThreads(thread -> {
+                    int n = 0;
+                    for (int i = thread; i < inputs.size(); i += THREADS) {
+                        while (true) {
+                            Tensor y = Tensor.allocate(shared.dstShape());
+                            y.fill(SENTINEL);
+                            try {
+                                shared.forward(inputs.get(i), wei, bia, y);
+                            } catch (IllegalStateException e) {
+                                assertTrue(e.getMessage().contains("is in use by another thread"), e.getMessage());
+                                for (int j = 0; j < y.size(); j++) {
+                                    assertEquals(SENTINEL, y.get(j), "a rejected call wrote its output");
+                                }
+                                rejected.incrementAndGet();
+                                continue;
+                            }
+                            assertArrayEquals(expected.get(i), y.toArray(), "dst of input " + i);
+                            n++;
+                            break;
+                        }
+                    }
+                    return n;
+                });
+            }
+        }
+        assertTrue(rejected.get() > 0, "no overlapping call in " + rounds + " rounds");
+        assertEquals(rounds * THREADS * ITERATIONS, done);
+    }
+
+    private static final float SENTINEL = 7.25f;
 
     @Test
     void closingAPlanWhileOtherThreadsRunItFailsTheirLaterCallsClearly() throws Exception {
