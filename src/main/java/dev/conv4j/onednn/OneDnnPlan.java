@@ -12,6 +12,7 @@ import dev.conv4j.reference.Pad;
 import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
+import java.lang.ref.Reference;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.dnnl.engine;
@@ -221,6 +222,11 @@ final class OneDnnPlan implements Plan {
                 dst.markModified();
             }
         } finally {
+            // oneDNN read the buffers through raw addresses: keep their owners alive until here.
+            Reference.reachabilityFence(src);
+            Reference.reachabilityFence(wei);
+            Reference.reachabilityFence(bia);
+            Reference.reachabilityFence(dst);
             exit();
         }
     }
@@ -250,6 +256,9 @@ final class OneDnnPlan implements Plan {
                 bwdData.finish(Role.DIFF_SRC, diffSrc);
             }
         } finally {
+            Reference.reachabilityFence(diffDst);
+            Reference.reachabilityFence(wei);
+            Reference.reachabilityFence(diffSrc);
             exit();
         }
     }
@@ -294,6 +303,10 @@ final class OneDnnPlan implements Plan {
                 }
             }
         } finally {
+            Reference.reachabilityFence(src);
+            Reference.reachabilityFence(diffDst);
+            Reference.reachabilityFence(diffWei);
+            Reference.reachabilityFence(diffBia);
             exit();
         }
     }
