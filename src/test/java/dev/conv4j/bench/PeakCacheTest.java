@@ -49,4 +49,24 @@ class PeakCacheTest {
         assertEquals("peak: must be a positive number of GFLOP/s, got -1.0", assertThrows(IllegalArgumentException.class,
                 () -> new PeakCache(dir.resolve("p")).put("k", -1)).getMessage());
     }
+
+    @Test
+    void estimateReadsTheCacheAtItsDefaultLocation(@TempDir Path dir) {
+        String old = System.getProperty("conv4j.cacheDir");
+        System.setProperty("conv4j.cacheDir", dir.toString());
+        try {
+            PeakCache cache = PeakCache.atDefaultLocation();
+            assertEquals(dir.resolve("peak.properties"), cache.file());
+            cache.put(PeakCache.machineKey(3), 123.4);
+            PeakEstimate e = PeakEstimate.forThreads(3, null);
+            assertEquals(123.4, e.gflops(), 1e-9);
+            assertEquals("123.4 GFLOP/s (cached in " + cache.file() + ")", e.describe());
+        } finally {
+            if (old == null) {
+                System.clearProperty("conv4j.cacheDir");
+            } else {
+                System.setProperty("conv4j.cacheDir", old);
+            }
+        }
+    }
 }
