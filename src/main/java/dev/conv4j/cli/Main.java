@@ -22,6 +22,7 @@ import picocli.CommandLine.Spec;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 TrainCommand.class,
+                BenchCommand.class,
         })
 public final class Main implements Runnable {
     public static final int OK = 0;

@@ -1,0 +1,181 @@
+package dev.conv4j.cli;
+
+import dev.conv4j.Check;
+import dev.conv4j.Direction;
+import dev.conv4j.ProblemDesc;
+import dev.conv4j.bench.BenchChart;
+import dev.conv4j.bench.BenchReport;
+import dev.conv4j.bench.BenchRow;
+import dev.conv4j.bench.ConvBench;
+import dev.conv4j.bench.PeakCache;
+import dev.conv4j.bench.PeakEstimate;
+import dev.conv4j.bench.Relaunch;
+import dev.conv4j.bench.Sampler;
+import dev.conv4j.engine.Engine;
+import dev.conv4j.engine.Engines;
+import dev.conv4j.engine.LayoutPolicy;
+import dev.conv4j.engine.PlanOptions;
+import dev.conv4j.onednn.OneDnnBaseline;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code conv4j bench}: median time, GFLOP/s and % of the machine's peak per problem and
+ * direction, optionally beside the raw oneDNN primitive ({@code --baseline}). The timing,
+ * statistics and output formats live in {@code dev.conv4j.bench}; this class parses and prints.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"Time prepared plans: median/min/max ms after warm-up, GFLOP/s (2·MACs / median) and % of this "
+                + "machine's measured fp32 peak, per problem and direction.",
+                "CSV columns: " + BenchReport.CSV_HEADER})
+public final class BenchCommand implements Callable<Integer> {
+
+    @Spec CommandSpec spec;
+
+    @Mixin ProblemOptions problemOptions;
+
+    @Mixin DirectionOption directionOption;
+
+    @Option(names = "--engine", paramLabel = "NAME", defaultValue = "onednn",
+            description = "onednn or reference (default: ${DEFAULT-VALUE}).")
+    String engine;
+
+    @Option(names = "--layout", paramLabel = "POLICY", defaultValue = "any",
+            description = "oneDNN layout policy: any, channels-last or auto (default: ${DEFAULT-VALUE}).")
+    String layout;
+
+    @Option(names = "--baseline",
+            description = "Also time the raw oneDNN primitives (format any, no facade), interleaved with conv4j's runs; "
+                    + "prints overhead = median / baseline median and its geomean.")
+    boolean baseline;
+
+    @Option(names = "--threads", paramLabel = "N",
+            description = "Native threads (default: OMP_NUM_THREADS, else all processors); another count reruns the "
+                    + "command in a child JVM, as OpenMP fixes it at start-up.")
+    Integer threads;
+
+    @Option(names = "--peak", paramLabel = "GFLOPS",
+            description = "The machine's fp32 peak in GFLOP/s for % of peak (default: measured once per CPU model and "
+                    + "thread count with a large oneDNN matmul, cached in ~/.cache/conv4j/peak.properties).")
+    Double peak;
+
+    @Option(names = "--format", paramLabel = "FMT", defaultValue = "table",
+            description = "table, csv or json (default: ${DEFAULT-VALUE}).")
+    String format;
+
+    @Option(names = "--chart", paramLabel = "FILE.png",
+            description = "Also write a bar chart of GFLOP/s per problem and direction, with the peak as a line.")
+    Path chart;
+
+    @Option(names = "--seconds", paramLabel = "S", defaultValue = "1",
+            description = "Time budget per problem and direction: timed runs stop after S seconds once 5 were taken "
+                    + "(up to 1000), after a warm-up of 2 runs and S/5 seconds (default: ${DEFAULT-VALUE}).")
+    double seconds;
+
+    @Override public Integer call() throws Exception {
+        // Every input is checked before anything native runs.
+        String fmt = format.trim().toLowerCase(Locale.ROOT);
+        Check.arg(List.of("table", "csv", "json").contains(fmt), "format: unknown format '%s', expected table, csv or json", format);
+        LayoutPolicy policy = layoutPolicy(layout);
+        String engineName = engine.trim().toLowerCase(Locale.ROOT);
+        Check.arg(engineName.equals("onednn") || engineName.equals("reference"),
+                "engine: unknown engine '%s', expected onednn or reference", engine);
+        Check.arg(!baseline || engineName.equals("onednn"),
+                "baseline: --baseline compares conv4j's oneDNN engine with raw oneDNN, but --engine is %s", engineName);
+        Check.arg(peak == null || (peak > 0 && Double.isFinite(peak)), "peak: must be a positive number of GFLOP/s, got %s", peak);
+        Check.arg(threads == null || threads >= 1, "threads: must be >= 1, got %s", threads);
+        Check.arg(chart == null || chart.toString().toLowerCase(Locale.ROOT).endsWith(".png"),
+                "chart: expected a .png file name, got '%s'", chart);
+        Sampler sampler = new Sampler(Sampler.Policy.forSeconds(seconds));
+        List<ProblemDesc> problems = problemOptions.problems();
+        List<Direction> dirs = directionOption.directions();
+
+        int current = Relaunch.currentThreads();
+        if (threads != null && threads != current) {
+            return Relaunch.run(Main.class.getName(), spec.commandLine().getParseResult().originalArgs(), threads);
+        }
+
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Engine eng = Engines.byName(engineName);
+        double peakGflops;
+        if (peak != null) {
+            peakGflops = peak;
+        } else {
+            PeakEstimate estimate = PeakEstimate.forThreads(current, err);
+            peakGflops = estimate.gflops();   // NaN if oneDNN is unavailable
+            if (Double.isNaN(peakGflops)) {
+                err.println("peak: " + estimate.describe());
+            }
+        }
+        ConvBench bench = new ConvBench(new ConvBench.Setup(eng, PlanOptions.DEFAULT.withLayout(policy), layoutLabel(policy),
+                current, peakGflops, sampler, baseline ? OneDnnBaseline.FACTORY : null));
+
+        boolean training = dirs.stream().anyMatch(d -> d != Direction.FWD);
+        List<BenchRow> rows = new ArrayList<>();
+        Progress progress = Progress.onConsole(err, problems.size() * dirs.size());
+        if (fmt.equals("csv")) {
+            out.print(BenchReport.csv(List.of()));
+            out.flush();
+        }
+        for (ProblemDesc p : problems) {
+            try (ConvBench.Prepared prepared = bench.prepare(p.format(), p.spec(), p.src(), training)) {
+                for (Direction d : dirs) {
+                    progress.show(p.name().isEmpty() ? p.format() : p.name(), d.label());
+                    BenchRow row = bench.measure(prepared, d);
+                    progress.done();
+                    rows.add(row);
+                    if (fmt.equals("csv")) {
+                        // Rows stream as they are measured, so a long run can be followed (or cut short).
+                        progress.clear();
+                        out.print(BenchReport.csv(List.of(row)).substring(BenchReport.CSV_HEADER.length() + 1));
+                        out.flush();
+                    }
+                }
+            }
+        }
+        progress.clear();
+        if (fmt.equals("table")) {
+            out.print(BenchReport.table(rows, peakGflops));
+        } else if (fmt.equals("json")) {
+            out.print(BenchReport.json(rows, peakGflops));
+        }
+        out.flush();
+        if (chart != null) {
+            System.setProperty("java.awt.headless", "true");
+            String sub = String.format(Locale.ROOT, "%s, layout %s, %d threads, %s", eng.name(), layoutLabel(policy), current,
+                    PeakCache.cpuModel());
+            BenchChart.write(rows, peakGflops, sub, chart);
+            err.println("chart: " + chart);
+        }
+        return Main.OK;
+    }
+
+    static LayoutPolicy layoutPolicy(String s) {
+        String v = s.trim().toLowerCase(Locale.ROOT);
+        return switch (v) {
+            case "any" -> LayoutPolicy.ANY;
+            case "channels-last", "channels_last", "nhwc" -> LayoutPolicy.CHANNELS_LAST;
+            case "auto" -> LayoutPolicy.AUTO;
+            default -> throw new IllegalArgumentException(
+                    "layout: unknown layout policy '" + s + "', expected any, channels-last or auto");
+        };
+    }
+
+    static String layoutLabel(LayoutPolicy p) {
+        return switch (p) {
+            case ANY -> "any";
+            case CHANNELS_LAST -> "channels-last";
+            case AUTO -> "auto";
+        };
+    }
+}

@@ -1,0 +1,117 @@
+package dev.conv4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.conv4j.bench.BenchReport;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code conv4j bench} on tiny problems with a tiny time budget and a given peak: output formats and errors. */
+class BenchCommandTest {
+
+    static final String TINY = "mb2ic4ih8oc4oh8kh3ph1n\"tiny\"";
+
+    record Run(int status, String out, String err) {}
+
+    static Run run(String... args) {
+        CommandLine cl = Main.commandLine();
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        cl.setOut(new PrintWriter(out));
+        cl.setErr(new PrintWriter(err));
+        int status = cl.execute(args);
+        return new Run(status, out.toString(), err.toString());
+    }
+
+    @Test
+    void csvIsTheExactHeaderAndOneRowPerProblemAndDirection() {
+        Run r = run("bench", "--problem", TINY, "mb1ic2ih5oc3oh5kh1", "--engine", "reference", "--peak", "100",
+                "--seconds", "0.01", "--format", "csv");
+        assertEquals(0, r.status(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertEquals(BenchReport.CSV_HEADER, lines.get(0));
+        assertEquals(1 + 2 * 3, lines.size(), r.out());
+        assertTrue(lines.get(1).startsWith("\"mb2ic4ih8oc4oh8kh3n\"\"tiny\"\"\",fwd,2,reference,any,"), lines.get(1));
+        assertTrue(lines.get(6).startsWith("mb1ic2ih5oc3oh5kh1,bwd_w,1,reference,any,"), lines.get(6));
+        for (String line : lines.subList(1, lines.size())) {
+            // 14 columns; the problem's quoted commas aside, the last two are empty without --baseline.
+            assertTrue(line.endsWith(",java:reference,,"), line);
+        }
+    }
+
+    @Test
+    void jsonCarriesEveryColumn() {
+        Run r = run("bench", "--problem", TINY, "--engine", "reference", "--peak", "50", "--seconds", "0.01",
+                "--format", "json", "--dir", "fwd", "--mb", "1");
+        assertEquals(0, r.status(), r.err());
+        for (String col : BenchReport.COLUMNS) {
+            assertTrue(r.out().contains("\"" + col + "\": "), col + " in " + r.out());
+        }
+        assertTrue(r.out().contains("\"mb\": 1, "), r.out());
+        assertTrue(r.out().contains("\"peak_gflops\": 50.0,"), r.out());
+    }
+
+    @Test
+    void baselineOnOneDnnGivesAnOverheadPerRowAndTheGeomean() {
+        Run r = run("bench", "--problem", TINY, "--baseline", "--peak", "100", "--seconds", "0.01", "--dir", "fwd");
+        assertEquals(0, r.status(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertEquals(3, lines.size(), r.out());
+        assertTrue(lines.get(0).contains("overhead"), lines.get(0));
+        assertTrue(lines.get(2).startsWith("peak: 100.0 GFLOP/s; overhead vs raw oneDNN (geomean of 1): "), lines.get(2));
+    }
+
+    @Test
+    void chartIsWritten(@TempDir Path dir) throws Exception {
+        Path png = dir.resolve("bench.png");
+        Run r = run("bench", "--problem", TINY, "--engine", "reference", "--peak", "100", "--seconds", "0.01",
+                "--dir", "fwd", "--chart", png.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(Files.size(png) > 1000);
+    }
+
+    @Test
+    void badInputExitsWithTwoAndOneLine() {
+        String[][] cases = {
+            {"--format", "xml"},
+            {"--layout", "nchw"},
+            {"--engine", "cuda"},
+            {"--engine", "reference", "--baseline"},
+            {"--peak", "-3"},
+            {"--threads", "0"},
+            {"--seconds", "0"},
+            {"--chart", "out.jpg"},
+            {"--dir", "up"},
+        };
+        String[] expected = {
+            "format: unknown format 'xml', expected table, csv or json",
+            "layout: unknown layout policy 'nchw', expected any, channels-last or auto",
+            "engine: unknown engine 'cuda', expected onednn or reference",
+            "baseline: --baseline compares conv4j's oneDNN engine with raw oneDNN, but --engine is reference",
+            "peak: must be a positive number of GFLOP/s, got -3.0",
+            "threads: must be >= 1, got 0",
+            "seconds: must be in (0, 3600], got 0.0",
+            "chart: expected a .png file name, got 'out.jpg'",
+            "dir: unknown direction 'up', expected fwd, bwd_d, bwd_w or all",
+        };
+        for (int i = 0; i < cases.length; i++) {
+            String[] args = new String[3 + cases[i].length];
+            args[0] = "bench";
+            args[1] = "--problem";
+            args[2] = TINY;
+            System.arraycopy(cases[i], 0, args, 3, cases[i].length);
+            Run r = run(args);
+            assertEquals(2, r.status(), String.join(" ", args));
+            assertEquals(expected[i] + System.lineSeparator(), r.err(), String.join(" ", args));
+            assertEquals("", r.out());
+        }
+        assertEquals(9, cases.length);
+    }
+}
