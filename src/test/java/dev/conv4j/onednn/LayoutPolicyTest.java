@@ -1,0 +1,69 @@
+package dev.conv4j.onednn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.conv4j.ConvSpec;
+import dev.conv4j.Direction;
+import dev.conv4j.engine.Engines;
+import dev.conv4j.engine.LayoutPolicy;
+import dev.conv4j.engine.PlanOptions;
+import dev.conv4j.tensor.Shape;
+import org.junit.jupiter.api.Test;
+
+/** The layout policies: fixed ones are kept, AUTO decides once per (spec, shape, direction) and remembers. */
+class LayoutPolicyTest {
+    private static final ConvSpec SPEC = ConvSpec.conv2d(16, 16, 3).padding(1).build();
+
+    private static OneDnnPlan prepare(Shape src, LayoutPolicy policy) {
+        return (OneDnnPlan) Engines.onednn().prepare(SPEC, src, PlanOptions.DEFAULT.withLayout(policy));
+    }
+
+    @Test void fixedPolicies_areUsedForEveryDirection() {
+        Shape src = Shape.of(1, 16, 9, 9);
+        for (LayoutPolicy policy : new LayoutPolicy[] {LayoutPolicy.ANY, LayoutPolicy.CHANNELS_LAST}) {
+            try (OneDnnPlan p = prepare(src, policy)) {
+                for (Direction dir : Direction.values()) {
+                    assertEquals(policy, p.layout(dir), dir.label());
+                }
+            }
+        }
+    }
+
+    @Test void auto_decidesOncePerDirection_thenReusesTheDecision() {
+        Shape src = Shape.of(1, 16, 11, 13);   // a shape no other test uses
+        LayoutChoice.Key fwd = new LayoutChoice.Key(SPEC, src, Direction.FWD, PlanOptions.DEFAULT.userLayout(), true);
+        assertEquals(null, LayoutChoice.lookup(fwd));
+        LayoutPolicy[] first = new LayoutPolicy[3];
+        try (OneDnnPlan p = prepare(src, LayoutPolicy.AUTO)) {
+            for (Direction dir : Direction.values()) {
+                first[dir.ordinal()] = p.layout(dir);
+                assertTrue(first[dir.ordinal()] != LayoutPolicy.AUTO);
+            }
+        }
+        assertNotNull(LayoutChoice.lookup(fwd));
+        for (Direction dir : Direction.values()) {
+            LayoutChoice.Key key = new LayoutChoice.Key(SPEC, src, dir, PlanOptions.DEFAULT.userLayout(), true);
+            assertEquals(first[dir.ordinal()], LayoutChoice.lookup(key), dir.label());
+        }
+        try (OneDnnPlan again = prepare(src, LayoutPolicy.AUTO)) {
+            for (Direction dir : Direction.values()) {
+                assertEquals(first[dir.ordinal()], again.layout(dir), "the cached decision is reused");
+            }
+        }
+    }
+
+    @Test void auto_followsARememberedDecisionWithoutTiming() {
+        Shape src = Shape.of(1, 16, 7, 10);   // a shape no other test uses
+        for (Direction dir : Direction.values()) {
+            LayoutChoice.remember(new LayoutChoice.Key(SPEC, src, dir, PlanOptions.DEFAULT.userLayout(), true),
+                    dir == Direction.BWD_W ? LayoutPolicy.ANY : LayoutPolicy.CHANNELS_LAST);
+        }
+        try (OneDnnPlan p = prepare(src, LayoutPolicy.AUTO)) {
+            assertEquals(LayoutPolicy.CHANNELS_LAST, p.layout(Direction.FWD));
+            assertEquals(LayoutPolicy.CHANNELS_LAST, p.layout(Direction.BWD_D));
+            assertEquals(LayoutPolicy.ANY, p.layout(Direction.BWD_W));
+        }
+    }
+}
