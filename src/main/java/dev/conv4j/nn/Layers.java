@@ -9,6 +9,7 @@ import dev.conv4j.engine.Engines;
  */
 public final class Layers {
     private static volatile Engine defaultEngine;
+    private static volatile Engine best;
 
     private Layers() {}
 
@@ -19,7 +20,15 @@ public final class Layers {
      */
     public static Engine defaultEngine() {
         Engine e = defaultEngine;
-        return e != null ? e : Engines.best();
+        if (e != null) {
+            return e;
+        }
+        Engine b = best;
+        if (b == null) {
+            b = Engines.best();   // resolved once, so a fallback warns once, not per layer
+            best = b;
+        }
+        return b;
     }
 
     /**
