@@ -28,6 +28,7 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.statistics.Statistics;
+import org.bytedeco.javacpp.Pointer;
 import org.junit.jupiter.api.function.Executable;
 
 /**
@@ -38,7 +39,8 @@ import org.junit.jupiter.api.function.Executable;
  *   <li>Every invalid case is built by one mutation of a valid case, so the parameter it
  *       breaks is known: it must throw {@link IllegalArgumentException} whose one-line message
  *       starts with that parameter's name, thrown in Java before any native call: the
- *       exception has no cause and no JavaCPP frame on its stack, a rejected call leaves every
+ *       exception has no cause and no JavaCPP frame on its stack, no native object was
+ *       allocated ({@link Pointer#totalCount()} unchanged), a rejected call leaves every
  *       output tensor untouched, and the engine still computes correctly afterwards (the JVM
  *       is alive and the native state intact).</li>
  *   <li>Every valid case (small sizes) runs forward, backward-data and backward-weights on
@@ -114,6 +116,12 @@ class ValidationFuzzProperties {
         }
     }
 
+    static {
+        // JavaCPP counts native objects while its pointer GC is on; stopping its deallocator
+        // thread keeps the GC from freeing anything, so the count is exact (as ResourceTest does).
+        Pointer.interruptDeallocatorThread();
+    }
+
     @Property(tries = 1000, seed = "8808")
     void invalidInputIsRejectedInJavaNamingTheParameter(@ForAll("invalidCases") Case c) {
         Statistics.label("kind").collect(c.bad().name());
@@ -159,6 +167,7 @@ class ValidationFuzzProperties {
      * line starting with one of the expected parameter names, thrown in Java.
      */
     private static void assertRejectedInJava(Case c, Engine engine, Executable attempt) {
+        long pointersBefore = Pointer.totalCount();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, attempt,
                 () -> engine.name() + " accepted " + c);
         String msg = e.getMessage();
@@ -173,6 +182,8 @@ class ValidationFuzzProperties {
             assertFalse(frame.getClassName().startsWith("org.bytedeco"),
                     () -> engine.name() + " threw from native bindings at " + frame + " for " + c);
         }
+        assertEquals(pointersBefore, Pointer.totalCount(),
+                () -> engine.name() + " allocated native objects before rejecting " + c);
     }
 
     private static Case mutate(Params v, Bad bad, Random r) {
@@ -346,9 +357,6 @@ class ValidationFuzzProperties {
                 p.pr[k] = (1 << 30) + r.nextInt(8);
             }
             case CALL_WRONG_SHAPE, CALL_NULL_TENSOR, CALL_BIAS_PRESENCE, CALL_WRONG_LAYOUT -> {
-                while (p.oneDnnGap()) {
-                    p = Params.valid(r);   // every engine must prepare the base (see runOrKnownGap)
-                }
                 String[] roles = Role.rolesFor(bad, p.bias);
                 String role = roles[r.nextInt(roles.length)];
                 expected = Set.of(role);
@@ -487,10 +495,8 @@ class ValidationFuzzProperties {
         Data abs = Data.absBound(p, ref);
         int engines = 0;
         for (Engine engine : engines()) {
-            Data got = Data.runOrKnownGap(engine, p, Fill.NORMAL);
-            if (got != null) {
-                Data.assertAgree(ref, abs, got, p, engine.name());
-            }
+            Data got = Data.run(engine, p, Fill.NORMAL);
+            Data.assertAgree(ref, abs, got, p, engine.name());
             engines++;
         }
         assertEquals(engines().size(), engines);
@@ -510,11 +516,9 @@ class ValidationFuzzProperties {
         Statistics.label("outputs").coverage(cov -> cov.check("some non-finite").percentage(x -> x >= 80.0));
         int engines = 0;
         for (Engine engine : engines()) {
-            Data got = Data.runOrKnownGap(engine, p, Fill.NON_FINITE);
-            if (got != null) {
-                int extra = Data.assertSameNonFinite(ref, got, p, engine.name());
-                Statistics.label("diff_wei").collect(extra > 0 ? engine.name() + ": extra NaN (0·Inf at a padded tap)" : "same");
-            }
+            Data got = Data.run(engine, p, Fill.NON_FINITE);
+            int extra = Data.assertSameNonFinite(ref, got, p, engine.name());
+            Statistics.label("diff_wei").collect(extra > 0 ? engine.name() + ": extra NaN (0·Inf at a padded tap)" : "same");
             engines++;
         }
         assertEquals(engines().size(), engines);
@@ -555,28 +559,6 @@ class ValidationFuzzProperties {
 
         static Data run(Engine engine, Params p, Fill fill) {
             return run(engine, p, inputs(p, fill));
-        }
-
-        /**
-         * {@link #run}, or {@code null} for the one known gap of oneDNN: a transposed
-         * convolution whose exact right padding is {@code -stride} or less (an
-         * {@code output_padding} not smaller than the stride, which PyTorch allows when it is
-         * smaller than the dilation, or a Keras {@code same} output grown past a short kernel
-         * plus an output padding); oneDNN requires {@code stride + padding_r > 0} and the oneDNN
-         * engine reports a {@link dev.conv4j.NativeBackendException} "no implementation". Any
-         * other failure propagates.
-         */
-        static Data runOrKnownGap(Engine engine, Params p, Fill fill) {
-            try {
-                return run(engine, p, fill);
-            } catch (dev.conv4j.NativeBackendException e) {
-                if (engine == Engines.reference() || !p.oneDnnGap()
-                        || !e.getMessage().startsWith("oneDNN has no implementation")) {
-                    throw e;
-                }
-                Statistics.label("known gap").collect(engine.name() + ": stride + padding_r <= 0");
-                return null;
-            }
         }
 
         static Data run(Engine engine, Params p, Data in) {
@@ -871,20 +853,6 @@ class ValidationFuzzProperties {
                 return "padding_mode";
             }
             return groups == 1 ? "standard" : groups == ic ? "depthwise" : "grouped";
-        }
-
-        /** Whether a dimension has {@code stride + padding_r <= 0} (oneDNN's exact right padding). */
-        boolean oneDnnGap() {
-            if (!transposed) {
-                return false;
-            }
-            int[] pr = ConvShapes.exactPadRight(spec(), src());
-            for (int j = 0; j < rank; j++) {
-                if (s[j] + pr[j] <= 0) {
-                    return true;
-                }
-            }
-            return false;
         }
 
         /** An upper bound on the number of terms any output element of any direction sums. */
