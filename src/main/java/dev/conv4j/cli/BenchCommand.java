@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
  * statistics and output formats live in {@code dev.conv4j.bench}; this class parses and prints.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Time prepared plans: median/min/max ms after warm-up, GFLOP/s (2·MACs / median) and % of this "
+        description = {"Time prepared plans: median/min/max ms after warm-up, GFLOP/s (2·MACs / median) and %% of this "
                 + "machine's measured fp32 peak, per problem and direction.",
                 "CSV columns: " + BenchReport.CSV_HEADER})
 public final class BenchCommand implements Callable<Integer> {
@@ -64,7 +64,7 @@ public final class BenchCommand implements Callable<Integer> {
     Integer threads;
 
     @Option(names = "--peak", paramLabel = "GFLOPS",
-            description = "The machine's fp32 peak in GFLOP/s for % of peak (default: measured once per CPU model and "
+            description = "The machine's fp32 peak in GFLOP/s for %% of peak (default: measured once per CPU model and "
                     + "thread count with a large oneDNN matmul, cached in ~/.cache/conv4j/peak.properties).")
     Double peak;
 

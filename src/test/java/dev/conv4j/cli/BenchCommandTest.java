@@ -114,4 +114,24 @@ class BenchCommandTest {
         }
         assertEquals(9, cases.length);
     }
+
+    @Test
+    void helpShowsTheCsvHeaderAndNoFormatWarnings() {
+        // picocli reports a bad format string ("% o") on System.err, not on the command's writer.
+        java.io.PrintStream saved = System.err;
+        java.io.ByteArrayOutputStream sysErr = new java.io.ByteArrayOutputStream();
+        Run r;
+        System.setErr(new java.io.PrintStream(sysErr, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            r = run("bench", "--help");
+        } finally {
+            System.setErr(saved);
+        }
+        assertEquals("", sysErr.toString(java.nio.charset.StandardCharsets.UTF_8));
+        assertTrue(r.out().contains(BenchReport.CSV_HEADER.substring(0, 40)), r.out());
+        assertEquals(0, r.status());
+        assertTrue(r.out().contains("% of this machine's measured fp32 peak"), r.out());
+        assertTrue(r.out().contains("for % of peak"), r.out());
+        assertEquals("", r.err());
+    }
 }
