@@ -20,6 +20,10 @@ import picocli.CommandLine.Spec;
 @Command(name = "conv4j", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Convolution layers on oneDNN, checked against a pure-Java reference.",
         subcommands = {
+                DemoCommand.class,
+                InfoCommand.class,
+                CheckCommand.class,
+                RunCommand.class,
                 CommandLine.HelpCommand.class,
                 TrainCommand.class,
                 BenchCommand.class,
@@ -46,7 +50,12 @@ public final class Main implements Runnable {
 
     /** The configured command line: one-line errors, exit codes as documented above. */
     public static CommandLine commandLine() {
-        CommandLine cl = new CommandLine(new Main());
+        return commandLine(CommandLine.defaultFactory());
+    }
+
+    /** {@link #commandLine()} with commands made by {@code factory} (tests pass other engines in). */
+    static CommandLine commandLine(CommandLine.IFactory factory) {
+        CommandLine cl = new CommandLine(new Main(), factory);
         OneLineErrors errors = new OneLineErrors();
         cl.setParameterExceptionHandler(errors);
         cl.setExecutionExceptionHandler(errors);

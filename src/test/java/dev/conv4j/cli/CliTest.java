@@ -4,10 +4,28 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.conv4j.ConvSpec;
+import dev.conv4j.PaddingMode;
+import dev.conv4j.bench.PeakCache;
+import dev.conv4j.engine.Engine;
+import dev.conv4j.engine.Engines;
+import dev.conv4j.engine.Plan;
+import dev.conv4j.engine.PlanOptions;
+import dev.conv4j.io.Npy;
+import dev.conv4j.onednn.ForwardingPlan;
+import dev.conv4j.onednn.OneDnnEngine;
+import dev.conv4j.tensor.Shape;
+import dev.conv4j.tensor.Tensor;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** The command line in-process: exit codes 0 / 1 / 2 and one-line errors. */
@@ -20,7 +38,11 @@ class CliTest {
     }
 
     static Run run(String... args) {
-        CommandLine cl = Main.commandLine();
+        return run(CommandLine.defaultFactory(), args);
+    }
+
+    static Run run(CommandLine.IFactory factory, String... args) {
+        CommandLine cl = Main.commandLine(factory);
         StringWriter out = new StringWriter();
         StringWriter err = new StringWriter();
         cl.setOut(new PrintWriter(out, true));
@@ -64,5 +86,172 @@ class CliTest {
     @Test void anUnknownBatchIsBadInput() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BatchFile.read("no_such_list"));
         assertTrue(e.getMessage().startsWith("batch: 'no_such_list' is neither a file nor a bundled list"), e.getMessage());
+    }
+
+    // ---- check -------------------------------------------------------------------------------
+
+    static final String SMALL = "mb1ic3ih6oc4oh6kh3ph1n\"small\"";
+
+    @Test void checkPassesAndPrintsALinePerDirection() {
+        Run r = run("check", "--problem", SMALL, "mb2ic4iw9oc2ow5kw3sw2", "--mb", "1");
+        assertEquals(0, r.status(), r.toString());
+        List<String> lines = r.out().lines().toList();
+        assertEquals(7, lines.size(), r.out());
+        for (int i = 0; i < 6; i++) {
+            assertTrue(lines.get(i).startsWith("PASSED"), lines.get(i));
+            assertTrue(lines.get(i).contains("integers exact"), lines.get(i));
+        }
+        assertTrue(lines.get(0).contains(" fwd ") && lines.get(1).contains(" bwd_d ") && lines.get(2).contains(" bwd_w "), r.out());
+        assertTrue(lines.get(3).contains("mb1ic4iw9oc2ow5kw3sw2"), "--mb applies: " + lines.get(3));
+        assertTrue(lines.get(6).startsWith("tests: 6, passed: 6, mistrusted: 0, failed: 0"), lines.get(6));
+        assertEquals("", r.err());
+    }
+
+    @Test void checkReadsBundledListsAndDeconv() {
+        Run r = run("check", "--batch", "shapes_conv4j_edge_deconv", "--deconv", "--mb", "1", "--dir", "bwd_d");
+        assertEquals(0, r.status(), r.toString());
+        assertTrue(r.out().contains("tests: 9, passed: 9"), r.out());
+    }
+
+    @Test void checkExitsWithOneWhenAResultDiffers() {
+        Engine broken = new Engine() {
+            @Override public String name() {
+                return "broken";
+            }
+
+            @Override public Plan prepare(ConvSpec spec, Shape src, PlanOptions options) {
+                return new ForwardingPlan(Engines.onednn().prepare(spec, src, options)) {
+                    @Override public void forward(Tensor x, Tensor w, Tensor b, Tensor y) {
+                        super.forward(x, w, b, y);
+                        y.set(5, y.get(5) + 0.5f);
+                    }
+                };
+            }
+        };
+        CommandLine.IFactory factory = new CommandLine.IFactory() {
+            @Override public <K> K create(Class<K> cls) throws Exception {
+                return cls == CheckCommand.class ? cls.cast(new CheckCommand(() -> broken)) : CommandLine.defaultFactory().create(cls);
+            }
+        };
+        Run r = run(factory, "check", "--problem", SMALL);
+        assertEquals(1, r.status(), r.toString());
+        List<String> lines = r.out().lines().toList();
+        assertTrue(lines.get(0).startsWith("FAILED     fwd") && lines.get(0).contains("dst[0, 0, 0, 5]"), lines.get(0));
+        assertTrue(lines.get(1).startsWith("PASSED     bwd_d"), lines.get(1));
+        assertTrue(lines.get(3).startsWith("tests: 3, passed: 2, mistrusted: 0, failed: 1"), lines.get(3));
+    }
+
+    @Test void checkRejectsBadInputOnOneLine() {
+        assertOneLineError(run("check", "--problem", "mb2ic16ih7kh3zz1"), 2, "problem \"mb2ic16ih7kh3zz1\"", "'zz'");
+        assertOneLineError(run("check", "--problem", SMALL, "--dir", "sideways"), 2, "dir: unknown direction 'sideways'");
+        assertOneLineError(run("check", "--problem", SMALL, "--mb", "0"), 2, "mb: must be >= 1, got 0");
+        assertOneLineError(run("check", "--problem", SMALL, "--mb", "many"), 2, "--mb", "many");
+        assertOneLineError(run("check", "--problem", SMALL, "--batch", "shapes_resnet_50"), 2, "mutually exclusive");
+        assertOneLineError(run("check"), 2, "--problem", "--batch");
+        assertOneLineError(run("check", "--batch", "no_such_list"), 2, "batch: 'no_such_list' is neither a file nor a bundled list");
+    }
+
+    @Test void verbosePrintsTheStackTrace() {
+        Run r = run("check", "--verbose", "--problem", "mb2ic16ih7kh3zz1");
+        assertEquals(2, r.status());
+        assertTrue(r.errLines().size() > 3, r.err());
+        assertTrue(r.errLines().get(1).contains("IllegalArgumentException"), r.err());
+    }
+
+    // ---- run ---------------------------------------------------------------------------------
+
+    @Test void runWritesTheResultsOfBothEngines(@TempDir Path dir) throws IOException {
+        String problem = "mb2ic4ih7oc6oh4kh3sh2ph1";
+        Path src = write(dir, "src.npy", Tensor.zeros(2, 4, 7, 7), 1);
+        Path wei = write(dir, "wei.npy", Tensor.zeros(6, 4, 3, 3), 2);
+        Path bia = write(dir, "bia.npy", Tensor.zeros(6), 3);
+        Path dy = write(dir, "dy.npy", Tensor.zeros(2, 6, 4, 4), 4);
+        for (String engine : List.of("onednn", "reference")) {
+            Path out = dir.resolve("out-" + engine).resolve("nested");
+            Run r = run("run", "--problem", problem, "--engine", engine, "--padding-mode", "reflect",
+                    "--src", src.toString(), "--wei", wei.toString(), "--bia", bia.toString(),
+                    "--diff-dst", dy.toString(), "--out", out.toString());
+            assertEquals(0, r.status(), r.toString());
+            assertEquals(List.of("diff_bia.npy", "diff_src.npy", "diff_wei.npy", "dst.npy"), list(out));
+        }
+        // The CLI computes what the library computes.
+        ConvSpec spec = ConvSpec.builder(2, 4, 6, 3).stride(2).padding(1).paddingMode(PaddingMode.REFLECT).build();
+        try (Plan ref = Engines.reference().prepare(spec, Shape.of(2, 4, 7, 7))) {
+            Tensor y = Tensor.allocate(ref.dstShape());
+            ref.forward(Npy.read(src), Npy.read(wei), Npy.read(bia), y);
+            for (String engine : List.of("onednn", "reference")) {
+                Tensor got = Npy.read(dir.resolve("out-" + engine).resolve("nested").resolve("dst.npy"));
+                assertEquals(y.shape(), got.shape());
+                for (int i = 0; i < y.size(); i++) {
+                    assertEquals(y.get(i), got.get(i), 1e-4, engine + " dst " + i);
+                }
+            }
+        }
+    }
+
+    @Test void runRejectsAShapeMismatchAndLeavesNothing(@TempDir Path dir) throws IOException {
+        Path src = write(dir, "src.npy", Tensor.zeros(2, 4, 7, 7), 1);
+        Path wei = write(dir, "wei.npy", Tensor.zeros(6, 3, 3, 3), 2);
+        Path out = dir.resolve("out");
+        Run r = run("run", "--problem", "mb2ic4ih7oc6oh4kh3sh2ph1", "--src", src.toString(), "--wei", wei.toString(),
+                "--out", out.toString());
+        assertOneLineError(r, 2, "wei: expected shape [6, 4, 3, 3], got [6, 3, 3, 3]");
+        assertTrue(Files.notExists(out), "nothing created in --out");
+
+        Run mb = run("run", "--problem", "mb1ic4ih7oc6oh4kh3sh2ph1", "--src", src.toString(), "--wei", wei.toString(),
+                "--out", out.toString());
+        assertOneLineError(mb, 2, "src: expected shape [1, 4, 7, 7], got [2, 4, 7, 7]");
+
+        Run missing = run("run", "--problem", "mb2ic4ih7oc6oh4kh3sh2ph1", "--src", dir.resolve("nope.npy").toString(),
+                "--wei", wei.toString(), "--out", out.toString());
+        assertOneLineError(missing, 2, "src: no such file");
+        assertOneLineError(run("run", "--problem", "mb2ic4ih7oc6oh4kh3sh2ph1", "--src", src.toString()), 2, "Missing required option");
+        assertTrue(Files.notExists(out), "nothing created in --out");
+    }
+
+    // ---- demo and info ---------------------------------------------------------------------------
+
+    @Test void demoPrintsShapeErrorAndSpeed() {
+        Run r = run("demo");
+        assertEquals(0, r.status(), r.toString());
+        assertTrue(r.out().contains("output [1, 64, 224, 224]"), r.out());
+        assertTrue(r.out().contains("max error vs reference:") && r.out().contains("PASSED"), r.out());
+        assertTrue(r.out().contains("GFLOP/s"), r.out());
+    }
+
+    @Test void infoPrintsTheNativeSettingsAndThePeak(@TempDir Path cache) {
+        // A cached peak, so that the test neither measures nor writes the user's cache.
+        String before = System.getProperty("conv4j.cacheDir");
+        System.setProperty("conv4j.cacheDir", cache.toString());
+        try {
+            int threads = OneDnnEngine.get().info().threads();
+            new PeakCache(cache.resolve("peak.properties")).put(PeakCache.machineKey(threads), 123.4);
+            Run r = run("info");
+            assertEquals(0, r.status(), r.toString());
+            assertTrue(r.out().contains("oneDNN version:") && r.out().contains("threads:"), r.out());
+            assertTrue(r.out().contains("peak estimate:") && r.out().contains("123.4 GFLOP/s (cached in"), r.out());
+        } finally {
+            if (before == null) {
+                System.clearProperty("conv4j.cacheDir");
+            } else {
+                System.setProperty("conv4j.cacheDir", before);
+            }
+        }
+    }
+
+    private static Path write(Path dir, String name, Tensor t, long seed) throws IOException {
+        SplittableRandom random = new SplittableRandom(seed);
+        for (int i = 0; i < t.size(); i++) {
+            t.set(i, (float) (random.nextDouble() * 2 - 1));
+        }
+        Path f = dir.resolve(name);
+        Npy.write(f, t);
+        return f;
+    }
+
+    private static List<String> list(Path dir) throws IOException {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.map(p -> p.getFileName().toString()).sorted().toList();
+        }
     }
 }

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
  * direction and on both fills, and a result that is all zeros is MISTRUSTED, not PASSED.
  */
 class CheckCanFailTest {
-    private static final Engine ENGINE = Engines.reference();
+    private static final Engine ENGINE = Engines.onednn();
     private static final long SEED = 42;
     /** 2-D, 4 -> 4 channels, 3x3, padding 1, with bias: OC = IC/G, so a weight transpose keeps the shape. */
     private static final ConvSpec SPEC = ConvSpec.builder(2, 4, 4, 3).padding(1).build();

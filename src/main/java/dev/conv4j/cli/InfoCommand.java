@@ -1,0 +1,33 @@
+package dev.conv4j.cli;
+
+import dev.conv4j.bench.PeakEstimate;
+import dev.conv4j.onednn.OneDnnEngine;
+import java.io.PrintWriter;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** {@code conv4j info}: what the native backend runs with. */
+@Command(name = "info", mixinStandardHelpOptions = true,
+        description = {"oneDNN version, the CPU ISA its kernels use, threads, primitive cache capacity, and the",
+                "machine's fp32 peak estimate (cached per CPU model and thread count; measured once, about 2 s)."})
+public final class InfoCommand implements Callable<Integer> {
+
+    @Spec CommandSpec spec;
+
+    @Override public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        OneDnnEngine.Info backend = OneDnnEngine.get().info();
+        Map<String, String> info = new LinkedHashMap<>(backend.asMap());
+        info.put("peak estimate", PeakEstimate.forThreads(backend.threads(), spec.commandLine().getErr()).describe());
+        int width = info.keySet().stream().mapToInt(String::length).max().orElse(0);
+        for (Map.Entry<String, String> e : info.entrySet()) {
+            out.printf("%-" + (width + 1) + "s %s%n", e.getKey() + ":", e.getValue());
+        }
+        out.flush();
+        return Main.OK;
+    }
+}
