@@ -15,6 +15,7 @@ import dev.conv4j.engine.Engine;
 import dev.conv4j.engine.Engines;
 import dev.conv4j.engine.LayoutPolicy;
 import dev.conv4j.engine.PlanOptions;
+import dev.conv4j.tensor.Layout;
 import dev.conv4j.onednn.OneDnnBaseline;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -117,7 +118,13 @@ public final class BenchCommand implements Callable<Integer> {
                 err.println("peak: " + estimate.describe());
             }
         }
-        ConvBench bench = new ConvBench(new ConvBench.Setup(eng, PlanOptions.DEFAULT.withLayout(policy), layoutLabel(policy),
+        PlanOptions options = PlanOptions.DEFAULT.withLayout(policy);
+        if (policy == LayoutPolicy.CHANNELS_LAST) {
+            // A user who computes channels-last keeps activations channels-last: the plan then
+            // reorders nothing, and --baseline compares the facade with the raw primitive alone.
+            options = options.withUserLayout(Layout.CHANNELS_LAST);
+        }
+        ConvBench bench = new ConvBench(new ConvBench.Setup(eng, options, layoutLabel(policy),
                 current, peakGflops, sampler, baseline ? OneDnnBaseline.FACTORY : null));
 
         boolean training = dirs.stream().anyMatch(d -> d != Direction.FWD);
