@@ -67,6 +67,17 @@ class CliTest {
         assertEquals(0, run("--version").status());
     }
 
+    /** picocli descriptions are format strings: a stray % would garble or break a help text. */
+    @Test void everyCommandHasHelp() {
+        for (String command : List.of("demo", "info", "check", "run")) {
+            Run r = run(command, "--help");
+            assertEquals(0, r.status(), command);
+            assertTrue(r.out().startsWith("Usage: conv4j " + command), r.out());
+            assertEquals("", r.err(), command);
+        }
+        assertTrue(run("check", "--help").out().contains("more than 30% of the reachable"));
+    }
+
     @Test void noCommandIsBadInput() {
         assertOneLineError(run(), 2, "missing command");
     }
