@@ -74,7 +74,7 @@ public final class RunCommand implements Callable<Integer> {
     @Override public Integer call() throws IOException {
         ProblemDesc p = ProblemDesc.parse(problem, deconv);
         ConvSpec conv = p.spec().toBuilder().paddingMode(PaddingMode.parse(paddingMode)).bias(bia != null).build();
-        Engine e = engineByName(engine);
+        Engine e = Engines.byName(engine);
         checkOutputDirectory(out);
         // Read and check every input before any computation.
         Tensor x = read("src", src);
@@ -112,15 +112,6 @@ public final class RunCommand implements Callable<Integer> {
         }
         o.flush();
         return Main.OK;
-    }
-
-    static Engine engineByName(String name) {
-        return switch (name.trim().toLowerCase(java.util.Locale.ROOT)) {
-            case "onednn" -> Engines.onednn();
-            case "reference" -> Engines.reference();
-            default -> throw new IllegalArgumentException(
-                    "engine: unknown engine '" + name + "', expected onednn or reference");
-        };
     }
 
     private static void checkOutputDirectory(Path dir) {
