@@ -17,11 +17,13 @@ import org.bytedeco.javacpp.PointerScope;
  * <p>Why a matmul: a large GEMM is the best-tuned kernel oneDNN has (packed weights,
  * register-blocked FMA micro-kernels, the ISA oneDNN dispatches to), so its throughput is
  * what a convolution kernel could reach at best on this machine, with the same threading
- * runtime, thread count and ISA cap. It lands within a few percent of a tight FMA loop (one
- * FMA per vector register, enough independent accumulators to hide latency) and, unlike a
- * loop's theoretical count, it already includes what the machine really sustains (clock
- * under all-core vector load, virtualisation). The best of several runs, not the median,
- * is taken because the peak is a ceiling.
+ * runtime, thread count and ISA cap, and unlike a theoretical count it includes what the
+ * machine really sustains (clock under all-core vector load, virtualisation). The best of
+ * several runs, not the median, is taken because the peak is a ceiling.
+ *
+ * <p>Known limit: on an AVX2-only machine (docs/perf-notes.md, 2026-11-25) oneDNN's 3×3
+ * convolution kernels ran up to 1.33× faster than this matmul, so there it is a lower bound
+ * of the FMA peak, not the ceiling; {@code --peak} overrides it.
  */
 public final class MachinePeak {
     private MachinePeak() {}
