@@ -51,8 +51,13 @@ public final class BenchCommand implements Callable<Integer> {
     String engine;
 
     @Option(names = "--layout", paramLabel = "POLICY", defaultValue = "any",
-            description = "oneDNN layout policy: any, channels-last or auto (default: ${DEFAULT-VALUE}).")
+            description = "oneDNN layout policy: any, channels-last, channels-first or auto (default: ${DEFAULT-VALUE}).")
     String layout;
+
+    @Option(names = "--tensors", paramLabel = "LAYOUT",
+            description = "Layout of the activation tensors handed to conv4j: channels-first or channels-last "
+                    + "(default: channels-last under --layout channels-last, else channels-first).")
+    String tensors;
 
     @Option(names = "--baseline",
             description = "Also time the raw oneDNN primitives (format any, no facade), interleaved with conv4j's runs; "
@@ -87,6 +92,8 @@ public final class BenchCommand implements Callable<Integer> {
         String fmt = format.trim().toLowerCase(Locale.ROOT);
         Check.arg(List.of("table", "csv", "json").contains(fmt), "format: unknown format '%s', expected table, csv or json", format);
         LayoutPolicy policy = layoutPolicy(layout);
+        Layout userLayout = tensors != null ? tensorLayout(tensors)
+                : policy == LayoutPolicy.CHANNELS_LAST ? Layout.CHANNELS_LAST : Layout.CHANNELS_FIRST;
         String engineName = engine.trim().toLowerCase(Locale.ROOT);
         Check.arg(engineName.equals("onednn") || engineName.equals("reference"),
                 "engine: unknown engine '%s', expected onednn or reference", engine);
@@ -118,13 +125,13 @@ public final class BenchCommand implements Callable<Integer> {
                 err.println("peak: " + estimate.describe());
             }
         }
-        PlanOptions options = PlanOptions.DEFAULT.withLayout(policy);
-        if (policy == LayoutPolicy.CHANNELS_LAST) {
-            // A user who computes channels-last keeps activations channels-last: the plan then
-            // reorders nothing, and --baseline compares the facade with the raw primitive alone.
-            options = options.withUserLayout(Layout.CHANNELS_LAST);
-        }
-        ConvBench bench = new ConvBench(new ConvBench.Setup(eng, options, layoutLabel(policy),
+        // A user who computes channels-last keeps activations channels-last (the default under
+        // that policy): the plan then reorders nothing.
+        PlanOptions options = PlanOptions.DEFAULT.withLayout(policy).withUserLayout(userLayout);
+        // The tensors' layout shows in the label only where it is not the policy's default.
+        boolean defaultTensors = userLayout == (policy == LayoutPolicy.CHANNELS_LAST ? Layout.CHANNELS_LAST : Layout.CHANNELS_FIRST);
+        String label = layoutLabel(policy) + (defaultTensors ? "" : userLayout == Layout.CHANNELS_LAST ? "/nhwc" : "/nchw");
+        ConvBench bench = new ConvBench(new ConvBench.Setup(eng, options, label,
                 current, peakGflops, sampler, baseline ? OneDnnBaseline.FACTORY : null));
 
         boolean training = dirs.stream().anyMatch(d -> d != Direction.FWD);
@@ -159,7 +166,7 @@ public final class BenchCommand implements Callable<Integer> {
         out.flush();
         if (chart != null) {
             System.setProperty("java.awt.headless", "true");
-            String sub = String.format(Locale.ROOT, "%s, layout %s, %d threads, %s", eng.name(), layoutLabel(policy), current,
+            String sub = String.format(Locale.ROOT, "%s, layout %s, %d threads, %s", eng.name(), label, current,
                     PeakCache.cpuModel());
             BenchChart.write(rows, peakGflops, sub, chart);
             err.println("chart: " + chart);
@@ -172,9 +179,19 @@ public final class BenchCommand implements Callable<Integer> {
         return switch (v) {
             case "any" -> LayoutPolicy.ANY;
             case "channels-last", "channels_last", "nhwc" -> LayoutPolicy.CHANNELS_LAST;
+            case "channels-first", "channels_first", "nchw" -> LayoutPolicy.CHANNELS_FIRST;
             case "auto" -> LayoutPolicy.AUTO;
             default -> throw new IllegalArgumentException(
-                    "layout: unknown layout policy '" + s + "', expected any, channels-last or auto");
+                    "layout: unknown layout policy '" + s + "', expected any, channels-last, channels-first or auto");
+        };
+    }
+
+    static Layout tensorLayout(String s) {
+        return switch (s.trim().toLowerCase(Locale.ROOT)) {
+            case "channels-first", "channels_first", "nchw" -> Layout.CHANNELS_FIRST;
+            case "channels-last", "channels_last", "nhwc" -> Layout.CHANNELS_LAST;
+            default -> throw new IllegalArgumentException(
+                    "tensors: unknown tensor layout '" + s + "', expected channels-first or channels-last");
         };
     }
 
@@ -182,6 +199,7 @@ public final class BenchCommand implements Callable<Integer> {
         return switch (p) {
             case ANY -> "any";
             case CHANNELS_LAST -> "channels-last";
+            case CHANNELS_FIRST -> "channels-first";
             case AUTO -> "auto";
         };
     }

@@ -9,6 +9,14 @@ public enum LayoutPolicy {
     ANY,
     /** Channels-last source and destination ({@code nwc/nhwc/ndhwc}), weights {@code any}. */
     CHANNELS_LAST,
-    /** Time {@link #ANY} and {@link #CHANNELS_LAST} once per (spec, shape, direction) and keep the faster. */
+    /**
+     * Channels-first source and destination ({@code ncw/nchw/ncdhw}), weights {@code any}: no
+     * activation reorder for channels-first tensors, but often a slower kernel (im2col + GEMM).
+     */
+    CHANNELS_FIRST,
+    /**
+     * Time {@link #ANY}, {@link #CHANNELS_LAST} and {@link #CHANNELS_FIRST} once per (spec, shape,
+     * direction, tensor layout), reorders included, and keep the fastest.
+     */
     AUTO
 }

@@ -18,7 +18,8 @@ import org.bytedeco.dnnl.primitive_desc;
 /**
  * Builds the primitive descriptor of each direction from a {@link DnnlMapping}, as
  * {@code convolution.cpp} does: source, weights and destination are {@code format_tag.any}
- * (or channels-last source/destination under {@link LayoutPolicy#CHANNELS_LAST}) so oneDNN
+ * (or channels-last/-first source and destination under {@link LayoutPolicy#CHANNELS_LAST}
+ * and {@link LayoutPolicy#CHANNELS_FIRST}) so oneDNN
  * picks its fastest layout; bias is plain. Every pd uses a user-mode scratchpad. A pd with
  * no implementation comes back empty ({@code asBoolean() == false}), never as an exception.
  * Call inside a {@code PointerScope}: every descriptor made here is a temporary.
@@ -32,7 +33,11 @@ final class ConvPrimitives {
 
     /** The descriptor the primitive computes an activation in under {@code layout}. */
     static memory.desc computeMd(long[] dims, DnnlMapping m, LayoutPolicy layout) {
-        return md(dims, layout == LayoutPolicy.CHANNELS_LAST ? m.channelsLastTag() : "any");
+        return md(dims, switch (layout) {
+            case CHANNELS_LAST -> m.channelsLastTag();
+            case CHANNELS_FIRST -> DnnlMapping.plain(dims.length);
+            case ANY, AUTO -> "any";
+        });
     }
 
     static memory.desc biasMd(DnnlMapping m) {

@@ -8,9 +8,10 @@ import dev.conv4j.tensor.Shape;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The process-wide memory of {@link LayoutPolicy#AUTO}: which of {@code ANY} and
- * {@code CHANNELS_LAST} ran faster for a (spec, shape, direction), timed once at the first
- * prepare and reused by every later plan of the same problem.
+ * The process-wide memory of {@link LayoutPolicy#AUTO}: which of {@code ANY},
+ * {@code CHANNELS_LAST} and {@code CHANNELS_FIRST} ran fastest for a (spec, shape, direction,
+ * tensor layout), timed once at the first prepare and reused by every later plan of the same
+ * problem.
  */
 final class LayoutChoice {
     private LayoutChoice() {}

@@ -112,30 +112,59 @@ final class OneDnnPlan implements Plan {
                 return p;
             }
         }
-        Pass any = candidate(eng, dir, LayoutPolicy.ANY, true);
-        Pass last;
+        // ANY is required (it is what oneDNN itself would pick); the others compete if they
+        // have a JIT kernel. Each is timed end to end, reorders of the user's tensors included.
+        Pass best = candidate(eng, dir, LayoutPolicy.ANY, true);
+        long bestTime = Long.MAX_VALUE;
         try {
-            last = candidate(eng, dir, LayoutPolicy.CHANNELS_LAST, false);
+            bestTime = best.time(stream, LayoutChoice.RUNS);
+            for (LayoutPolicy other : AUTO_CANDIDATES) {
+                Pass p = optionalCandidate(eng, dir, other);
+                if (p == null) {
+                    continue;
+                }
+                long t;
+                try {
+                    t = p.time(stream, LayoutChoice.RUNS);
+                } catch (RuntimeException e) {
+                    p.close();
+                    throw e;
+                }
+                if (t < bestTime) {
+                    best.close();
+                    best = p;
+                    bestTime = t;
+                } else {
+                    p.close();
+                }
+            }
         } catch (RuntimeException e) {
-            last = null;   // no channels-last implementation: ANY wins
-        }
-        if (last == null) {
-            LayoutChoice.remember(key, LayoutPolicy.ANY);
-            return any;
-        }
-        long tAny;
-        long tLast;
-        try {
-            tAny = any.time(stream, LayoutChoice.RUNS);
-            tLast = last.time(stream, LayoutChoice.RUNS);
-        } catch (RuntimeException e) {
-            closeAll(any, last, null);
+            best.close();
             throw e;
         }
-        Pass winner = tLast < tAny ? last : any;
-        (winner == any ? last : any).close();
-        LayoutChoice.remember(key, winner.layout);
-        return winner;
+        LayoutChoice.remember(key, best.layout);
+        return best;
+    }
+
+    /** What AUTO times against {@code ANY}. */
+    private static final LayoutPolicy[] AUTO_CANDIDATES = {LayoutPolicy.CHANNELS_LAST, LayoutPolicy.CHANNELS_FIRST};
+
+    /**
+     * The pass under {@code layout} if oneDNN has a JIT kernel for it, else null: a reference
+     * kernel never wins, and timing one would make the first prepare slow.
+     */
+    private Pass optionalCandidate(engine eng, Direction dir, LayoutPolicy layout) {
+        Pass p;
+        try {
+            p = candidate(eng, dir, layout, false);
+        } catch (RuntimeException e) {
+            return null;   // no implementation, or no reorder to the user's layout
+        }
+        if (p != null && p.impl.startsWith("ref")) {
+            p.close();
+            return null;
+        }
+        return p;
     }
 
     /** The pass of {@code dir} under {@code layout}; null (or an exception if {@code required}) without an implementation. */
@@ -187,7 +216,7 @@ final class OneDnnPlan implements Plan {
         }
     }
 
-    /** The layout policy each direction ended up with ({@code ANY} or {@code CHANNELS_LAST}). */
+    /** The layout policy each direction ended up with (never {@code AUTO}). */
     LayoutPolicy layout(Direction dir) {
         enter();
         try {

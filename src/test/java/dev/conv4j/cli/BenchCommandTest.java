@@ -69,6 +69,28 @@ class BenchCommandTest {
     }
 
     @Test
+    void tensorLayoutShowsInTheLayoutColumnOnlyWhereNotThePolicysDefault() {
+        String[][] cases = {
+            {"--layout", "auto", "--tensors", "channels-last"},
+            {"--layout", "channels-last"},
+            {"--layout", "channels-last", "--tensors", "channels-first"},
+            {"--layout", "channels-first"},
+        };
+        String[] labels = {"auto/nhwc", "channels-last", "channels-last/nchw", "channels-first"};
+        for (int i = 0; i < cases.length; i++) {
+            String[] args = new String[9 + cases[i].length];
+            String[] fixed = {"bench", "--problem", TINY, "--peak", "100", "--seconds", "0.01", "--format", "csv"};
+            System.arraycopy(fixed, 0, args, 0, fixed.length);
+            System.arraycopy(cases[i], 0, args, fixed.length, cases[i].length);
+            Run r = run(args);
+            assertEquals(0, r.status(), r.err());
+            String row = r.out().lines().toList().get(1);
+            assertTrue(row.contains(",fwd,2,onednn," + labels[i] + ","), String.join(" ", args) + " -> " + row);
+        }
+        assertEquals(4, labels.length);
+    }
+
+    @Test
     void chartIsWritten(@TempDir Path dir) throws Exception {
         Path png = dir.resolve("bench.png");
         Run r = run("bench", "--problem", TINY, "--engine", "reference", "--peak", "100", "--seconds", "0.01",
@@ -81,7 +103,8 @@ class BenchCommandTest {
     void badInputExitsWithTwoAndOneLine() {
         String[][] cases = {
             {"--format", "xml"},
-            {"--layout", "nchw"},
+            {"--layout", "blocked"},
+            {"--tensors", "nchw8c"},
             {"--engine", "cuda"},
             {"--engine", "reference", "--baseline"},
             {"--peak", "-3"},
@@ -92,7 +115,8 @@ class BenchCommandTest {
         };
         String[] expected = {
             "format: unknown format 'xml', expected table, csv or json",
-            "layout: unknown layout policy 'nchw', expected any, channels-last or auto",
+            "layout: unknown layout policy 'blocked', expected any, channels-last, channels-first or auto",
+            "tensors: unknown tensor layout 'nchw8c', expected channels-first or channels-last",
             "engine: unknown engine 'cuda', expected onednn or reference",
             "baseline: --baseline compares conv4j's oneDNN engine with raw oneDNN, but --engine is reference",
             "peak: must be a positive number of GFLOP/s, got -3.0",
@@ -112,7 +136,7 @@ class BenchCommandTest {
             assertEquals(expected[i] + System.lineSeparator(), r.err(), String.join(" ", args));
             assertEquals("", r.out());
         }
-        assertEquals(9, cases.length);
+        assertEquals(10, cases.length);
     }
 
     @Test

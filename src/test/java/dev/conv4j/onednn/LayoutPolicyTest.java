@@ -12,7 +12,10 @@ import dev.conv4j.engine.PlanOptions;
 import dev.conv4j.tensor.Shape;
 import org.junit.jupiter.api.Test;
 
-/** The layout policies: fixed ones are kept, AUTO decides once per (spec, shape, direction) and remembers. */
+/**
+ * The layout policies: fixed ones are kept, AUTO decides once per (spec, shape, direction) among
+ * the fixed ones, never keeps a reference kernel, and remembers.
+ */
 class LayoutPolicyTest {
     private static final ConvSpec SPEC = ConvSpec.conv2d(16, 16, 3).padding(1).build();
 
@@ -22,7 +25,8 @@ class LayoutPolicyTest {
 
     @Test void fixedPolicies_areUsedForEveryDirection() {
         Shape src = Shape.of(1, 16, 9, 9);
-        for (LayoutPolicy policy : new LayoutPolicy[] {LayoutPolicy.ANY, LayoutPolicy.CHANNELS_LAST}) {
+        for (LayoutPolicy policy : new LayoutPolicy[] {LayoutPolicy.ANY, LayoutPolicy.CHANNELS_LAST,
+                LayoutPolicy.CHANNELS_FIRST}) {
             try (OneDnnPlan p = prepare(src, policy)) {
                 for (Direction dir : Direction.values()) {
                     assertEquals(policy, p.layout(dir), dir.label());
@@ -54,15 +58,35 @@ class LayoutPolicyTest {
         }
     }
 
+    @Test void auto_neverSettlesOnAReferenceKernel() {
+        // The seed's first layer: with channels-first source and destination forced, oneDNN
+        // has no JIT kernel for some directions; AUTO must not time or keep such a candidate.
+        ConvSpec first = ConvSpec.conv2d(3, 8, 3).padding(1).build();
+        Shape src = Shape.of(1, 3, 17, 19);   // a shape no other test uses
+        int checked = 0;
+        try (OneDnnPlan p = (OneDnnPlan) Engines.onednn().prepare(first, src, PlanOptions.DEFAULT.withLayout(LayoutPolicy.AUTO))) {
+            for (Direction dir : Direction.values()) {
+                assertTrue(!p.implementation(dir).startsWith("ref"), dir.label() + ": " + p.implementation(dir));
+                assertTrue(p.layout(dir) != LayoutPolicy.AUTO);
+                checked++;
+            }
+        }
+        assertEquals(3, checked);
+    }
+
     @Test void auto_followsARememberedDecisionWithoutTiming() {
         Shape src = Shape.of(1, 16, 7, 10);   // a shape no other test uses
         for (Direction dir : Direction.values()) {
             LayoutChoice.remember(new LayoutChoice.Key(SPEC, src, dir, PlanOptions.DEFAULT.userLayout(), true),
-                    dir == Direction.BWD_W ? LayoutPolicy.ANY : LayoutPolicy.CHANNELS_LAST);
+                    switch (dir) {
+                        case FWD -> LayoutPolicy.CHANNELS_LAST;
+                        case BWD_D -> LayoutPolicy.CHANNELS_FIRST;
+                        case BWD_W -> LayoutPolicy.ANY;
+                    });
         }
         try (OneDnnPlan p = prepare(src, LayoutPolicy.AUTO)) {
             assertEquals(LayoutPolicy.CHANNELS_LAST, p.layout(Direction.FWD));
-            assertEquals(LayoutPolicy.CHANNELS_LAST, p.layout(Direction.BWD_D));
+            assertEquals(LayoutPolicy.CHANNELS_FIRST, p.layout(Direction.BWD_D));
             assertEquals(LayoutPolicy.ANY, p.layout(Direction.BWD_W));
         }
     }
