@@ -137,14 +137,26 @@ public final class ConvBench {
             return plan;
         }
 
-        /** One call of {@code dir} on the prepared tensors (allocation-free when the plan's calls are). */
+        /**
+         * One call of {@code dir} on the prepared tensors (allocation-free when the plan's calls
+         * are), as in a training step: forward and backward-data get new data every call (their
+         * input is marked modified, so no reordered copy of it can be reused), while
+         * backward-weights reads the source and gradient that forward and backward-data of the
+         * same step read before it.
+         */
         public Runnable call(Direction dir) {
             if (dir != Direction.FWD && !training) {
                 throw new IllegalStateException("bench: " + problem + " was prepared for inference, cannot time " + dir.label());
             }
             return switch (dir) {
-                case FWD -> () -> plan.forward(x, w, b, y);
-                case BWD_D -> () -> plan.backwardData(dy, w, dx);
+                case FWD -> () -> {
+                    x.markModified();
+                    plan.forward(x, w, b, y);
+                };
+                case BWD_D -> () -> {
+                    dy.markModified();
+                    plan.backwardData(dy, w, dx);
+                };
                 case BWD_W -> () -> plan.backwardWeights(x, dy, dw, db);
             };
         }

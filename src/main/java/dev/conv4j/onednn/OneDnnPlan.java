@@ -38,6 +38,7 @@ final class OneDnnPlan implements Plan {
     private final String problem;
     private final DnnlMapping m;
     private final Owned owned = new Owned();
+    private final ConvertedInputs converted = new ConvertedInputs();
     private final dnnl_stream stream;
     private final Pass fwd;
     private final Pass bwdData;    // null for inference plans
@@ -86,6 +87,7 @@ final class OneDnnPlan implements Plan {
             }
         } catch (RuntimeException e) {
             closeAll(f, bd, bw);
+            converted.close();
             owned.close();
             if (e instanceof IllegalArgumentException || e instanceof dev.conv4j.NativeBackendException) {
                 throw e;
@@ -187,7 +189,7 @@ final class OneDnnPlan implements Plan {
             }
             return null;
         }
-        return new Pass(eng, m, dir, layout, pd, problem);
+        return new Pass(eng, m, dir, layout, pd, problem, converted);
     }
 
     private static void closeAll(Pass a, Pass b, Pass c) {
@@ -214,6 +216,20 @@ final class OneDnnPlan implements Plan {
         } finally {
             exit();
         }
+    }
+
+    /** How many reordered activation copies the plan keeps (tests). */
+    int convertedInputs() {
+        return converted.size();
+    }
+
+    /** Input reorders skipped because a shared copy was current, over every pass (tests). */
+    long reordersSkipped() {
+        long n = fwd.reordersSkipped;
+        if (bwdData != null) {
+            n += bwdData.reordersSkipped + bwdWeights.reordersSkipped;
+        }
+        return n;
     }
 
     /** The layout policy each direction ended up with (never {@code AUTO}). */
@@ -434,6 +450,7 @@ final class OneDnnPlan implements Plan {
                 closedAt = new Throwable("plan closed here");
             }
             closeAll(fwd, bwdData, bwdWeights);
+            converted.close();
             owned.close();
         } finally {
             busy.set(false);

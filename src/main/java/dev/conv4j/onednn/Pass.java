@@ -45,13 +45,26 @@ final class Pass implements AutoCloseable {
     private final List<Step> after = new ArrayList<>();
     private Step weightsReorder;
     private final Step[] steps;           // before + main + after, in order
+    private final Role[] stepInput;       // the input a step reorders, else null
+    // Activation inputs reordered into a copy shared with the plan's other passes.
+    private final ConvertedInputs shared;
+    private final ConvertedInputs.Copy[] copy = new ConvertedInputs.Copy[Role.values().length];
+    private final boolean[] current = new boolean[Role.values().length];   // copy already holds the bound tensor
+    private final Tensor[] bound = new Tensor[Role.values().length];
+    private final List<Role> beforeInputs = new ArrayList<>();
+    long reordersSkipped;   // tests
     private Tensor cachedWei;
     private Tensor weiCf;                 // channels-first copy of channels-last weights
     private long cachedWeiVersion;
 
-    /** Builds the pass of {@code pd} (call inside a PointerScope). */
-    Pass(engine eng, DnnlMapping m, Direction dir, LayoutPolicy layout, primitive_desc pd, String problem) {
+    /**
+     * Builds the pass of {@code pd} (call inside a PointerScope); reordered activation inputs
+     * go to copies in {@code shared}.
+     */
+    Pass(engine eng, DnnlMapping m, Direction dir, LayoutPolicy layout, primitive_desc pd, String problem,
+         ConvertedInputs shared) {
         this.eng = eng;
+        this.shared = shared;
         this.dir = dir;
         this.layout = layout;
         this.problem = problem;
@@ -94,8 +107,12 @@ final class Pass implements AutoCloseable {
             all.add(main);
             all.addAll(after);
             this.steps = all.toArray(new Step[0]);
+            this.stepInput = new Role[steps.length];
+            for (int i = 0; i < beforeInputs.size(); i++) {
+                stepInput[i] = beforeInputs.get(i);
+            }
         } catch (RuntimeException e) {
-            owned.close();
+            close();
             throw e;
         }
     }
@@ -113,12 +130,19 @@ final class Pass implements AutoCloseable {
             return u.mem;
         }
         // Reorder only if the primitive picked a different layout than the user tensor.
-        memory conv = owned.own(new memory(convMd, eng));
+        memory conv;
+        if (weights) {
+            conv = owned.own(new memory(convMd, eng));
+        } else {
+            copy[role.ordinal()] = shared.acquire(role, convMd, eng);
+            conv = copy[role.ordinal()].mem;
+        }
         Step r = reorderStep(u.mem, conv, "reorder of " + role.name().toLowerCase(java.util.Locale.ROOT));
         if (weights) {
             weightsReorder = r;
         } else {
             before.add(r);
+            beforeInputs.add(role);
         }
         return conv;
     }
@@ -148,13 +172,22 @@ final class Pass implements AutoCloseable {
         return user[role.ordinal()] != null;
     }
 
-    /** Points {@code role} at {@code t}; {@code read} for inputs (copies heap tensors in). */
+    /**
+     * Points {@code role} at {@code t}; {@code read} for inputs (copies heap tensors in, unless
+     * the shared reordered copy already holds {@code t}, whose reorder is then skipped).
+     */
     void bind(Role role, Tensor t, boolean read) {
-        user[role.ordinal()].bind(t, read, problem);
+        int r = role.ordinal();
+        ConvertedInputs.Copy c = copy[r];
+        current[r] = read && c != null && c.holds(t);
+        bound[r] = t;
+        user[r].bind(t, read && !current[r], problem);
     }
 
-    /** Points {@code role} at a direct buffer of the plan's own. */
+    /** Points {@code role} at a direct buffer of the plan's own (not a tensor: never skipped). */
     void bind(Role role, java.nio.FloatBuffer direct) {
+        current[role.ordinal()] = false;
+        bound[role.ordinal()] = null;
         user[role.ordinal()].bind(direct, problem);
     }
 
@@ -181,14 +214,27 @@ final class Pass implements AutoCloseable {
         cachedWeiVersion = wei.version();
     }
 
-    /** Runs every step and waits for the stream. */
+    /** Runs every step (but reorders into a copy that is current) and waits for the stream. */
     void execute(dnnl_stream stream) {
-        for (Step s : steps) {
-            s.run(stream, problem);
+        for (int i = 0; i < steps.length; i++) {
+            Role input = stepInput[i];
+            if (input != null) {
+                if (current[input.ordinal()]) {
+                    reordersSkipped++;
+                    continue;
+                }
+                copy[input.ordinal()].forget();   // until this reorder is known to have finished
+            }
+            steps[i].run(stream, problem);
         }
         int status = dnnl.dnnl_stream_wait(stream);
         if (status != 0) {
             throw NativeErrors.status(problem, "stream wait", status);
+        }
+        for (Role input : stepInput) {
+            if (input != null && bound[input.ordinal()] != null) {
+                copy[input.ordinal()].record(bound[input.ordinal()]);
+            }
         }
     }
 
@@ -203,6 +249,8 @@ final class Pass implements AutoCloseable {
             UserMemory u = user[r.ordinal()];
             if (u != null) {
                 u.bindScratch(problem);
+                current[r.ordinal()] = false;
+                bound[r.ordinal()] = null;
             }
         }
         if (weightsReorder != null) {
@@ -227,6 +275,12 @@ final class Pass implements AutoCloseable {
 
     @Override public void close() {
         cachedWei = null;
+        for (int i = 0; i < copy.length; i++) {
+            if (copy[i] != null) {
+                shared.release(copy[i]);
+                copy[i] = null;
+            }
+        }
         owned.close();
     }
 }
