@@ -43,12 +43,13 @@ final class OneDnnPlan implements Plan {
     private final Pass fwd;
     private final Pass bwdData;    // null for inference plans
     private final Pass bwdWeights; // null for inference plans
-    // Non-zero padding modes: the padded source and its gradient, channels-first, reused.
+    // Non-zero padding modes: the padding's index table, the padded source and its gradient
+    // (channels-first, reused).
+    private final Pad pad;
     private final Tensor paddedSrc;
     private final Tensor paddedDiffSrc;
-    private final Tensor srcCf;       // channels-first copy of a channels-last user source
-    private final Tensor diffSrcCf;
-    private Tensor diffWeiCf;         // channels-first result for a channels-last diff_wei
+    private final CroppedDst cropped;   // null unless the primitive leaves destination columns
+    private Tensor diffWeiCf;           // channels-first result for a channels-last diff_wei
 
     private final AtomicBoolean busy = new AtomicBoolean();
     private volatile boolean closed;
@@ -64,15 +65,14 @@ final class OneDnnPlan implements Plan {
         this.problem = NativeErrors.problem(spec, src);
         this.m = DnnlMapping.of(spec, src, options.userLayout());
         if (m.prePadded()) {
-            Shape padded = Pad.paddedShape(spec, src);
-            paddedSrc = Tensor.allocate(padded);
-            paddedDiffSrc = options.training() ? Tensor.allocate(padded) : null;
-            boolean cl = options.userLayout() == Layout.CHANNELS_LAST;
-            srcCf = cl ? Tensor.allocate(src) : null;
-            diffSrcCf = cl && options.training() ? Tensor.allocate(src) : null;
+            pad = Pad.of(spec, src);
+            paddedSrc = Tensor.allocate(pad.paddedShape());
+            paddedDiffSrc = options.training() ? Tensor.allocate(pad.paddedShape()) : null;
         } else {
-            paddedSrc = paddedDiffSrc = srcCf = diffSrcCf = null;
+            pad = null;
+            paddedSrc = paddedDiffSrc = null;
         }
+        this.cropped = m.cropped() ? new CroppedDst(m) : null;
         engine eng = rt.engine();
         Pass f = null;
         Pass bd = null;
@@ -249,8 +249,8 @@ final class OneDnnPlan implements Plan {
             PlanArgs.check("wei", wei, weiShape, null);
             PlanArgs.check("bia", bia, biaShape, null);
             PlanArgs.check("dst", dst, dstShape, options.userLayout());
-            if (m.prePadded()) {
-                padSource(src);
+            if (pad != null) {
+                pad.pad(src, paddedSrc);
                 fwd.bind(Role.SRC, paddedSrc.buffer());
             } else {
                 fwd.bind(Role.SRC, src, true);
@@ -262,9 +262,8 @@ final class OneDnnPlan implements Plan {
             fwd.bind(Role.DST, dst, false);
             fwd.execute(stream);
             fwd.finish(Role.DST, dst);
-            if (m.cropped()) {
-                visitCropped(dst, (offset, channel) -> dst.buffer().put(offset, bia == null ? 0f : bia.get(channel)));
-                dst.markModified();
+            if (cropped != null) {
+                cropped.fillBias(dst, bia);
             }
         } finally {
             // oneDNN read the buffers through raw addresses: keep their owners alive until here.
@@ -285,16 +284,11 @@ final class OneDnnPlan implements Plan {
             PlanArgs.check("diff_src", diffSrc, srcShape, options.userLayout());
             bwdData.bind(Role.DIFF_DST, diffDst, true);
             bwdData.bindWeights(wei, stream);
-            if (m.prePadded()) {
+            if (pad != null) {
                 bwdData.bind(Role.DIFF_SRC, paddedDiffSrc.buffer());
                 bwdData.execute(stream);
                 // The padded border's gradient flows back to the input elements it copied.
-                if (diffSrcCf == null) {
-                    Pad.fold(spec, paddedDiffSrc, diffSrc);
-                } else {
-                    Pad.fold(spec, paddedDiffSrc, diffSrcCf);
-                    diffSrc.copyFrom(diffSrcCf);
-                }
+                pad.fold(paddedDiffSrc, diffSrc);
             } else {
                 bwdData.bind(Role.DIFF_SRC, diffSrc, false);
                 bwdData.execute(stream);
@@ -316,8 +310,8 @@ final class OneDnnPlan implements Plan {
             PlanArgs.check("diff_dst", diffDst, dstShape, options.userLayout());
             PlanArgs.check("diff_wei", diffWei, weiShape, null);
             PlanArgs.check("diff_bia", diffBia, biaShape, null);
-            if (m.prePadded()) {
-                padSource(src);
+            if (pad != null) {
+                pad.pad(src, paddedSrc);
                 bwdWeights.bind(Role.SRC, paddedSrc.buffer());
             } else {
                 bwdWeights.bind(Role.SRC, src, true);
@@ -341,10 +335,8 @@ final class OneDnnPlan implements Plan {
             }
             if (diffBia != null) {
                 bwdWeights.finish(Role.DIFF_BIA, diffBia);
-                if (m.cropped()) {   // the columns no input reaches still carry the bias's gradient
-                    visitCropped(diffDst, (offset, channel) ->
-                            diffBia.buffer().put(channel, diffBia.get(channel) + diffDst.get(offset)));
-                    diffBia.markModified();
+                if (cropped != null) {   // the columns no input reaches still carry the bias's gradient
+                    cropped.addBiasGradient(diffDst, diffBia);
                 }
             }
         } finally {
@@ -353,37 +345,6 @@ final class OneDnnPlan implements Plan {
             Reference.reachabilityFence(diffWei);
             Reference.reachabilityFence(diffBia);
             exit();
-        }
-    }
-
-    /** Visits (storage offset, channel) of every destination element the primitive does not compute. */
-    private void visitCropped(Tensor t, java.util.function.BiConsumer<Integer, Integer> visit) {
-        int[] full = dstShape.dims();
-        long[] computed = m.dstDims();
-        int[] idx = new int[full.length];
-        long total = dstShape.elementCount();
-        for (long e = 0; e < total; e++) {
-            long r = e;
-            for (int d = full.length - 1; d >= 0; d--) {
-                idx[d] = (int) (r % full[d]);
-                r /= full[d];
-            }
-            boolean outside = false;
-            for (int d = 2; d < full.length; d++) {
-                outside |= idx[d] >= computed[d];
-            }
-            if (outside) {
-                visit.accept(t.offset(idx), idx[1]);
-            }
-        }
-    }
-
-    private void padSource(Tensor src) {
-        if (srcCf == null) {
-            Pad.pad(spec, src, paddedSrc);
-        } else {
-            srcCf.copyFrom(src);
-            Pad.pad(spec, srcCf, paddedSrc);
         }
     }
 

@@ -8,16 +8,67 @@ import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 
 /**
  * Non-zero padding modes as an explicit padded copy of the input: a convolution with
  * {@code reflect}, {@code replicate} or {@code circular} padding is a zero-padding-free
  * convolution of {@link #pad}'s output, and its backward-data {@link #fold}s the gradient of
  * the padded border back onto the input elements it was copied from. Shared by both engines.
- * Tensors are channels-first.
+ *
+ * <p>An instance is prepared once per (spec, input shape): it holds the table of which input
+ * element each padded element copies, so a call computes no index and allocates nothing.
+ * The input may be channels-first or channels-last; the padded copy is channels-first.
+ * Not thread-safe ({@link #fold} reuses a buffer).
  */
 public final class Pad {
-    private Pad() {}
+    private final Shape srcShape;
+    private final Shape paddedShape;
+    private final int mb;
+    private final int channels;
+    private final int inPlane;        // spatial elements of one input channel
+    private final int outPlane;       // spatial elements of one padded channel
+    private final int[] from;         // padded spatial index -> input spatial index it copies, -1 for a zero
+    private final double[] planeSums; // fold's sums for one channel, reused
+
+    private Pad(ConvSpec spec, Shape src) {
+        this.srcShape = src;
+        this.paddedShape = paddedShape(spec, src);
+        this.mb = src.dim(0);
+        this.channels = src.dim(1);
+        int rank = spec.rank();
+        int[] left = ConvShapes.padLeft(spec, src);
+        // 3-D views: missing leading spatial dimensions are 1.
+        int[] in = {1, 1, 1};
+        int[] out = {1, 1, 1};
+        int[] pl = new int[3];
+        for (int k = 0; k < rank; k++) {
+            in[3 - rank + k] = src.spatial(k);
+            out[3 - rank + k] = paddedShape.spatial(k);
+            pl[3 - rank + k] = left[k];
+        }
+        this.inPlane = in[0] * in[1] * in[2];
+        this.outPlane = out[0] * out[1] * out[2];
+        this.from = new int[outPlane];
+        PaddingMode mode = spec.paddingMode();
+        int j = 0;
+        for (int a = 0; a < out[0]; a++) {
+            int i0 = source(mode, a - pl[0], in[0]);
+            for (int b = 0; b < out[1]; b++) {
+                int i1 = source(mode, b - pl[1], in[1]);
+                for (int e = 0; e < out[2]; e++) {
+                    int i2 = source(mode, e - pl[2], in[2]);
+                    from[j++] = i0 < 0 || i1 < 0 || i2 < 0 ? -1 : (i0 * in[1] + i1) * in[2] + i2;
+                }
+            }
+        }
+        this.planeSums = new double[inPlane];
+    }
+
+    /** The padding of {@code spec} on inputs of shape {@code src}, ready to run. */
+    public static Pad of(ConvSpec spec, Shape src) {
+        return new Pad(spec, src);
+    }
 
     /**
      * The input coordinate that padded coordinate {@code j} (relative to the input's first
@@ -46,18 +97,39 @@ public final class Pad {
         return Shape.of(dims);
     }
 
-    /** Writes {@code src} with its padding filled as {@code spec.paddingMode()} says into {@code padded}. */
+    /** The shape of the padded copy. */
+    public Shape paddedShape() {
+        return paddedShape;
+    }
+
+    /** {@link #pad(Tensor, Tensor)} with a padding prepared for this call only. */
     public static void pad(ConvSpec spec, Tensor src, Tensor padded) {
-        Copies m = new Copies(spec, src, padded);
+        of(spec, src.shape()).pad(src, padded);
+    }
+
+    /** {@link #fold(Tensor, Tensor)} with a padding prepared for this call only. */
+    public static void fold(ConvSpec spec, Tensor diffPadded, Tensor diffSrc) {
+        of(spec, diffSrc.shape()).fold(diffPadded, diffSrc);
+    }
+
+    /**
+     * Writes {@code src} with its padding filled as the spec's padding mode says.
+     *
+     * @param src    input, either layout; read
+     * @param padded channels-first, shape {@link #paddedShape()}; overwritten
+     */
+    public void pad(Tensor src, Tensor padded) {
+        check(src, padded);
         FloatBuffer s = src.buffer();
         FloatBuffer p = padded.buffer();
-        for (int nc = 0; nc < m.planes; nc++) {
-            for (int a = 0; a < m.out[0]; a++) {
-                for (int b = 0; b < m.out[1]; b++) {
-                    for (int e = 0; e < m.out[2]; e++) {
-                        int from = m.from(nc, a, b, e);
-                        p.put(m.at(nc, a, b, e), from < 0 ? 0f : s.get(from));
-                    }
+        int step = spatialStride(src);
+        for (int n = 0; n < mb; n++) {
+            for (int c = 0; c < channels; c++) {
+                int in = planeStart(src, n, c);
+                int out = (n * channels + c) * outPlane;
+                for (int j = 0; j < outPlane; j++) {
+                    int i = from[j];
+                    p.put(out + j, i < 0 ? 0f : s.get(in + i * step));
                 }
             }
         }
@@ -67,71 +139,49 @@ public final class Pad {
     /**
      * {@code diffSrc} = the sum, over every padded position, of its gradient at the input
      * element it copies (summed in double, rounded once).
+     *
+     * @param diffPadded channels-first, shape {@link #paddedShape()}; read
+     * @param diffSrc    either layout; overwritten
      */
-    public static void fold(ConvSpec spec, Tensor diffPadded, Tensor diffSrc) {
-        Copies m = new Copies(spec, diffSrc, diffPadded);
+    public void fold(Tensor diffPadded, Tensor diffSrc) {
+        check(diffSrc, diffPadded);
         FloatBuffer p = diffPadded.buffer();
-        double[] acc = new double[diffSrc.size()];
-        for (int nc = 0; nc < m.planes; nc++) {
-            for (int a = 0; a < m.out[0]; a++) {
-                for (int b = 0; b < m.out[1]; b++) {
-                    for (int e = 0; e < m.out[2]; e++) {
-                        int from = m.from(nc, a, b, e);
-                        if (from >= 0) {
-                            acc[from] += p.get(m.at(nc, a, b, e));
-                        }
+        FloatBuffer s = diffSrc.buffer();
+        int step = spatialStride(diffSrc);
+        for (int n = 0; n < mb; n++) {
+            for (int c = 0; c < channels; c++) {
+                Arrays.fill(planeSums, 0);
+                int out = (n * channels + c) * outPlane;
+                for (int j = 0; j < outPlane; j++) {
+                    int i = from[j];
+                    if (i >= 0) {
+                        planeSums[i] += p.get(out + j);
                     }
                 }
+                int in = planeStart(diffSrc, n, c);
+                for (int i = 0; i < inPlane; i++) {
+                    s.put(in + i * step, (float) planeSums[i]);
+                }
             }
-        }
-        FloatBuffer s = diffSrc.buffer();
-        for (int i = 0; i < acc.length; i++) {
-            s.put(i, (float) acc[i]);
         }
         diffSrc.markModified();
     }
 
-    /**
-     * Which input element each padded element copies, over 3-D views (missing leading spatial
-     * dimensions are 1) of a channels-first input and its padded copy.
-     */
-    private static final class Copies {
-        final PaddingMode mode;
-        final int planes;                 // N · C
-        final int[] in = {1, 1, 1};
-        final int[] out = {1, 1, 1};      // padded sizes
-        final int[] left = new int[3];
+    /** Storage index of {@code t}'s element {@code (n, c, first spatial position)}. */
+    private int planeStart(Tensor t, int n, int c) {
+        return t.layout() == Layout.CHANNELS_LAST ? n * inPlane * channels + c : (n * channels + c) * inPlane;
+    }
 
-        Copies(ConvSpec spec, Tensor src, Tensor padded) {
-            Check.arg(src.layout() == Layout.CHANNELS_FIRST && padded.layout() == Layout.CHANNELS_FIRST,
-                    "layout: padding modes need channels-first tensors");
-            Check.arg(padded.shape().equals(paddedShape(spec, src.shape())),
-                    "padded: expected shape %s, got %s", paddedShape(spec, src.shape()), padded.shape());
-            int rank = spec.rank();
-            int[] pl = ConvShapes.padLeft(spec, src.shape());
-            for (int k = 0; k < rank; k++) {
-                left[3 - rank + k] = pl[k];
-                in[3 - rank + k] = src.shape().spatial(k);
-                out[3 - rank + k] = padded.shape().spatial(k);
-            }
-            mode = spec.paddingMode();
-            planes = src.shape().dim(0) * src.shape().dim(1);
-        }
+    /** Storage distance between neighbouring spatial positions of one channel of {@code t}. */
+    private int spatialStride(Tensor t) {
+        return t.layout() == Layout.CHANNELS_LAST ? channels : 1;
+    }
 
-        /** Storage index of padded element {@code (nc, a, b, e)}. */
-        int at(int nc, int a, int b, int e) {
-            return ((nc * out[0] + a) * out[1] + b) * out[2] + e;
-        }
-
-        /** Storage index of the input element that padded element {@code (nc, a, b, e)} copies, or -1 for a zero. */
-        int from(int nc, int a, int b, int e) {
-            int i0 = source(mode, a - left[0], in[0]);
-            int i1 = source(mode, b - left[1], in[1]);
-            int i2 = source(mode, e - left[2], in[2]);
-            if (i0 < 0 || i1 < 0 || i2 < 0) {
-                return -1;
-            }
-            return ((nc * in[0] + i0) * in[1] + i1) * in[2] + i2;
+    private void check(Tensor src, Tensor padded) {
+        if (!src.shape().equals(srcShape) || !padded.shape().equals(paddedShape)
+                || padded.layout() != Layout.CHANNELS_FIRST) {   // no varargs array unless it fails
+            Check.arg(false, "padded: expected %s channels-first for input %s, got %s %s for input %s",
+                    paddedShape, srcShape, padded.shape(), padded.layout(), src.shape());
         }
     }
 }

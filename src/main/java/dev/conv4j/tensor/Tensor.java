@@ -142,13 +142,11 @@ public final class Tensor {
 
     /** Copies {@code src}'s elements (same shape; layouts converted). */
     public void copyFrom(Tensor src) {
-        Check.arg(src.shape.equals(shape), "tensor: cannot copy %s into %s", src.shape, shape);
+        if (!src.shape.equals(shape)) {   // no varargs array unless it fails: plans copy on every call
+            Check.arg(false, "tensor: cannot copy %s into %s", src.shape, shape);
+        }
         if (src.layout == layout) {
-            FloatBuffer from = src.data.duplicate();
-            from.clear();
-            FloatBuffer to = data.duplicate();
-            to.clear();
-            to.put(from);
+            data.put(0, src.data, 0, size);
         } else {
             Tensor cf = layout == Layout.CHANNELS_FIRST ? this : src;
             Tensor cl = layout == Layout.CHANNELS_FIRST ? src : this;

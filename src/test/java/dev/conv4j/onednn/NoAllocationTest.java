@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.conv4j.ConvSpec;
+import dev.conv4j.PaddingMode;
 import dev.conv4j.engine.Engines;
 import dev.conv4j.engine.LayoutPolicy;
 import dev.conv4j.engine.Plan;
@@ -12,13 +13,18 @@ import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
 import java.lang.management.ManagementFactory;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * A prepared plan allocates nothing on the Java heap per call: the bytes this thread
  * allocates over 1000 calls of each direction (measured by the JVM's per-thread counter)
  * stay below one byte per call. Direct tensors, heap tensors (staging) and channels-last
- * tensors, with weights that change every call (the reorder path) and weights that do not.
+ * tensors, with weights that change every call (the reorder path) and weights that do not;
+ * every non-zero padding mode (pre-padding and folding) and a cropped deconvolution.
  */
 class NoAllocationTest {
     private static final int CALLS = 300;
@@ -51,15 +57,20 @@ class NoAllocationTest {
     }
 
     private static void check(ConvSpec spec, Shape shape, PlanOptions options, boolean heap) {
+        check(spec, shape, options, heap, Layout.CHANNELS_FIRST);
+    }
+
+    /** {@code weiLayout}: of the weight tensors (a channels-last one is copied to channels-first). */
+    private static void check(ConvSpec spec, Shape shape, PlanOptions options, boolean heap, Layout weiLayout) {
         assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean);
         Layout l = options.userLayout();
         try (Plan p = Engines.onednn().prepare(spec, shape, options)) {
             Tensor src = heap ? Tensor.wrap(new float[(int) p.srcShape().elementCount()], p.srcShape(), l)
                     : Tensor.allocate(p.srcShape(), l);
             Tensor dst = Tensor.allocate(p.dstShape(), l);
-            Tensor wei = Tensor.allocate(p.weiShape());
+            Tensor wei = Tensor.allocate(p.weiShape(), weiLayout);
             Tensor bia = p.biaShape() == null ? null : Tensor.allocate(p.biaShape());
-            Tensor diffWei = Tensor.allocate(p.weiShape());
+            Tensor diffWei = Tensor.allocate(p.weiShape(), weiLayout);
             long fwd = measure(() -> p.forward(src, wei, bia, dst));
             long fwdNewWeights = measure(() -> {
                 wei.set(1, wei.get(1) + 1);   // a new version: the weights are reordered again
@@ -67,8 +78,8 @@ class NoAllocationTest {
             });
             long bwdData = measure(() -> p.backwardData(dst, wei, src));
             long bwdWeights = measure(() -> p.backwardWeights(src, dst, diffWei, bia));
-            String report = String.format("%s %s heap=%s: fwd %d B, fwd+reorder %d B, bwd_d %d B, bwd_w %d B per %d calls",
-                    spec, options.layout(), heap, fwd, fwdNewWeights, bwdData, bwdWeights, CALLS);
+            String report = String.format("%s %s %s heap=%s: fwd %d B, fwd+reorder %d B, bwd_d %d B, bwd_w %d B per %d calls",
+                    spec, options.layout(), l, heap, fwd, fwdNewWeights, bwdData, bwdWeights, CALLS);
             assertTrue(fwd < CALLS && fwdNewWeights < CALLS && bwdData < CALLS && bwdWeights < CALLS, report);
         }
     }
@@ -85,5 +96,34 @@ class NoAllocationTest {
     @Test void transposedChannelsLast_noHeapAllocationPerCall() {
         check(ConvSpec.transposed(2, 4, 3, 3).stride(2).padding(1).build(), Shape.of(1, 4, 4, 4),
                 PlanOptions.DEFAULT.withUserLayout(Layout.CHANNELS_LAST), false);
+    }
+
+    static Stream<Arguments> paddingModes() {
+        return Stream.of(PaddingMode.REFLECT, PaddingMode.REPLICATE, PaddingMode.CIRCULAR)
+                .flatMap(mode -> Stream.of(Layout.CHANNELS_FIRST, Layout.CHANNELS_LAST).map(l -> Arguments.of(mode, l)));
+    }
+
+    /** Pre-padding the source (fwd, bwd_w) and folding the border gradient back (bwd_d). */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("paddingModes")
+    void paddingMode_noHeapAllocationPerCall(PaddingMode mode, Layout layout) {
+        ConvSpec spec = ConvSpec.conv2d(4, 8, 3).padding(1, 2).paddingMode(mode).build();
+        Shape shape = Shape.of(2, 4, 6, 5);
+        assertTrue(DnnlMapping.of(spec, shape, layout).prePadded());
+        check(spec, shape, PlanOptions.DEFAULT.withUserLayout(layout), false, layout);
+    }
+
+    /** Output padding beyond the stride: the plan fills (fwd) and sums (bwd_w bias) the columns oneDNN leaves. */
+    @ParameterizedTest
+    @MethodSource("layouts")
+    void croppedDeconvolution_noHeapAllocationPerCall(Layout layout) {
+        ConvSpec spec = ConvSpec.transposed(2, 4, 6, 3).dilation(2).outputPadding(1).build();
+        Shape shape = Shape.of(2, 4, 5, 4);
+        assertTrue(DnnlMapping.of(spec, shape, layout).cropped());
+        check(spec, shape, PlanOptions.DEFAULT.withUserLayout(layout), false, layout);
+    }
+
+    static Stream<Layout> layouts() {
+        return Stream.of(Layout.CHANNELS_FIRST, Layout.CHANNELS_LAST);
     }
 }
