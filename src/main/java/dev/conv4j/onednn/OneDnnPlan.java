@@ -13,11 +13,15 @@ import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
 import java.lang.ref.Reference;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.dnnl.engine;
+import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.primitive_desc;
 import org.bytedeco.dnnl.stream;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 
 /**
@@ -43,6 +47,7 @@ final class OneDnnPlan implements Plan {
     private final Pass fwd;
     private final Pass bwdData;    // null for inference plans
     private final Pass bwdWeights; // null for inference plans
+    private final memory scratchpad; // shared by every step of every pass; null if none needs one
     // Non-zero padding modes: the padding's index table, the padded source and its gradient
     // (channels-first, reused).
     private final Pad pad;
@@ -85,6 +90,8 @@ final class OneDnnPlan implements Plan {
                 bd = build(eng, Direction.BWD_D);
                 bw = build(eng, Direction.BWD_W);
             }
+            memory shared = shareScratchpad(eng, f, bd, bw);
+            this.scratchpad = shared == null ? null : owned.own(shared);
         } catch (RuntimeException e) {
             closeAll(f, bd, bw);
             converted.close();
@@ -119,7 +126,7 @@ final class OneDnnPlan implements Plan {
         Pass best = candidate(eng, dir, LayoutPolicy.ANY, true);
         long bestTime = Long.MAX_VALUE;
         try {
-            bestTime = best.time(stream, LayoutChoice.RUNS);
+            bestTime = time(eng, best);
             for (LayoutPolicy other : AUTO_CANDIDATES) {
                 Pass p = optionalCandidate(eng, dir, other);
                 if (p == null) {
@@ -127,7 +134,7 @@ final class OneDnnPlan implements Plan {
                 }
                 long t;
                 try {
-                    t = p.time(stream, LayoutChoice.RUNS);
+                    t = time(eng, p);
                 } catch (RuntimeException e) {
                     p.close();
                     throw e;
@@ -146,6 +153,14 @@ final class OneDnnPlan implements Plan {
         }
         LayoutChoice.remember(key, best.layout);
         return best;
+    }
+
+    /** {@link Pass#time} with a scratchpad for the timing runs only, freed right after. */
+    private long time(engine eng, Pass p) {
+        try (PointerScope timing = new PointerScope()) {
+            shareScratchpad(eng, p);
+            return p.time(stream, LayoutChoice.RUNS);
+        }
     }
 
     /** What AUTO times against {@code ANY}. */
@@ -190,6 +205,49 @@ final class OneDnnPlan implements Plan {
             return null;
         }
         return new Pass(eng, m, dir, layout, pd, problem, converted);
+    }
+
+    /**
+     * A buffer for the largest scratchpad of {@code passes} with every step pointed at it, or
+     * null if no step needs one. One buffer serves all: a plan's steps run one at a time on
+     * its one stream.
+     */
+    private static memory shareScratchpad(engine eng, Pass... passes) {
+        long bytes = 0;
+        for (Pass p : passes) {
+            if (p != null) {
+                bytes = Math.max(bytes, p.scratchpadBytes());
+            }
+        }
+        if (bytes == 0) {
+            return null;
+        }
+        memory buffer = new memory(new memory.desc(new long[] {bytes}, memory.data_type.u8, memory.format_tag.a), eng);
+        Pointer handle = buffer.get_data_handle();
+        for (Pass p : passes) {
+            if (p != null) {
+                p.useScratchpad(handle);
+            }
+        }
+        return buffer;
+    }
+
+    /** Bytes of the plan's one scratchpad buffer, 0 without one (tests). */
+    long scratchpadBytes() {
+        try (PointerScope scope = new PointerScope()) {
+            return scratchpad == null ? 0 : scratchpad.get_desc().get_size();
+        }
+    }
+
+    /** Every address a step's scratchpad points at, over all passes (tests: one buffer means one address). */
+    Set<Long> scratchpadAddresses() {
+        Set<Long> out = new HashSet<>();
+        for (Pass p : new Pass[] {fwd, bwdData, bwdWeights}) {
+            if (p != null) {
+                out.addAll(p.scratchpadAddresses());
+            }
+        }
+        return out;
     }
 
     private static void closeAll(Pass a, Pass b, Pass c) {
@@ -348,7 +406,8 @@ final class OneDnnPlan implements Plan {
         }
     }
 
-    private Pass pass(Direction dir) {
+    /** The pass of {@code dir} (package-private for tests). */
+    Pass pass(Direction dir) {
         return switch (dir) {
             case FWD -> fwd;
             case BWD_D -> {

@@ -5,7 +5,9 @@ import dev.conv4j.engine.LayoutPolicy;
 import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Tensor;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.global.dnnl;
@@ -13,6 +15,7 @@ import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.primitive_desc;
 import org.bytedeco.dnnl.reorder;
+import org.bytedeco.javacpp.Pointer;
 
 /**
  * One direction of a plan, ready to run: reorders of the inputs into the primitive's layout,
@@ -241,6 +244,39 @@ final class Pass implements AutoCloseable {
     /** Copies a heap output back and records the write. */
     void finish(Role role, Tensor t) {
         user[role.ordinal()].finish(t);
+    }
+
+    /** The largest scratchpad a step of this pass needs, in bytes. */
+    long scratchpadBytes() {
+        long bytes = weightsReorder == null ? 0 : weightsReorder.scratchpadBytes;
+        for (Step s : steps) {
+            bytes = Math.max(bytes, s.scratchpadBytes);
+        }
+        return bytes;
+    }
+
+    /** Points every step's scratchpad at {@code buffer}, of at least {@link #scratchpadBytes()}. */
+    void useScratchpad(Pointer buffer) {
+        if (weightsReorder != null) {
+            weightsReorder.useScratchpad(buffer, problem);
+        }
+        for (Step s : steps) {
+            s.useScratchpad(buffer, problem);
+        }
+    }
+
+    /** The distinct addresses the steps' scratchpads point at (tests). */
+    Set<Long> scratchpadAddresses() {
+        Set<Long> out = new HashSet<>();
+        if (weightsReorder != null && weightsReorder.scratchpadBytes > 0) {
+            out.add(weightsReorder.scratchpadAddress());
+        }
+        for (Step s : steps) {
+            if (s.scratchpadBytes > 0) {
+                out.add(s.scratchpadAddress());
+            }
+        }
+        return out;
     }
 
     /** Median time of {@code runs} executions on zero-filled buffers, in nanoseconds (AUTO). */

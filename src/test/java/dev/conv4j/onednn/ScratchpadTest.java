@@ -1,0 +1,49 @@
+package dev.conv4j.onednn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.conv4j.Direction;
+import dev.conv4j.ProblemDesc;
+import dev.conv4j.engine.Engines;
+import dev.conv4j.engine.LayoutPolicy;
+import dev.conv4j.engine.PlanOptions;
+import java.util.Set;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * A training plan holds one user-mode scratchpad for all its passes: its size is the largest
+ * any step needs (not the sum), and every step's scratchpad points at the same buffer. Also
+ * under {@code AUTO}, which times each candidate with a scratchpad of its own and closes the
+ * slower ones.
+ */
+class ScratchpadTest {
+
+    /** {@code minPasses}: how many passes need a scratchpad with these kernels (channels-last 3×3: brgemm fwd and bwd_d). */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource(delimiter = ';', value = {
+            "mb2ic64ih14oc64oh14kh3ph1n\"resnet_50:3x3\"; CHANNELS_LAST; 2",
+            "mb2ic64ih14oc64oh14kh3ph1n\"resnet_50:3x3\"; AUTO; 0",
+            "mb2ic4ih6oc8oh6kh3ph1; ANY; 0"})
+    void trainingPlan_oneScratchpadSizedToTheLargestStep(String problem, LayoutPolicy policy, int minPasses) {
+        ProblemDesc p = ProblemDesc.parse(problem);
+        try (OneDnnPlan plan = (OneDnnPlan) Engines.onednn().prepare(p.spec(), p.src(),
+                PlanOptions.DEFAULT.withLayout(policy))) {
+            long largest = 0;
+            int passesWithScratchpad = 0;
+            for (Direction d : Direction.values()) {
+                long bytes = plan.pass(d).scratchpadBytes();
+                largest = Math.max(largest, bytes);
+                passesWithScratchpad += bytes > 0 ? 1 : 0;
+            }
+            String report = problem + " " + policy + ": largest step " + largest + " B, plan holds "
+                    + plan.scratchpadBytes() + " B at " + plan.scratchpadAddresses();
+            assertTrue(passesWithScratchpad >= minPasses, report);   // otherwise there is nothing to share
+            assertEquals(largest, plan.scratchpadBytes(), report);
+            Set<Long> addresses = plan.scratchpadAddresses();
+            assertEquals(largest > 0 ? 1 : 0, addresses.size(), report);
+            assertTrue(addresses.stream().allMatch(a -> a != 0), report);
+        }
+    }
+}
