@@ -64,6 +64,12 @@ public final class BenchCommand implements Callable<Integer> {
                     + "prints overhead = median / baseline median and its geomean.")
     boolean baseline;
 
+    @Option(names = "--baseline-layout", paramLabel = "POLICY",
+            description = "Source/destination layout of the --baseline primitives: any (the contract's default), "
+                    + "channels-last or channels-first. With the plan's own fixed --layout, the baseline is the very "
+                    + "primitive the plan runs, and the overhead is the facade's cost alone.")
+    String baselineLayout;
+
     @Option(names = "--threads", paramLabel = "N",
             description = "Native threads (default: OMP_NUM_THREADS, else all processors); another count reruns the "
                     + "command in a child JVM, as OpenMP fixes it at start-up.")
@@ -91,7 +97,7 @@ public final class BenchCommand implements Callable<Integer> {
         // Every input is checked before anything native runs.
         String fmt = format.trim().toLowerCase(Locale.ROOT);
         Check.arg(List.of("table", "csv", "json").contains(fmt), "format: unknown format '%s', expected table, csv or json", format);
-        LayoutPolicy policy = layoutPolicy(layout);
+        LayoutPolicy policy = layoutPolicy("layout", layout);
         Layout userLayout = tensors != null ? tensorLayout(tensors)
                 : policy == LayoutPolicy.CHANNELS_LAST ? Layout.CHANNELS_LAST : Layout.CHANNELS_FIRST;
         String engineName = engine.trim().toLowerCase(Locale.ROOT);
@@ -99,6 +105,9 @@ public final class BenchCommand implements Callable<Integer> {
                 "engine: unknown engine '%s', expected onednn or reference", engine);
         Check.arg(!baseline || engineName.equals("onednn"),
                 "baseline: --baseline compares conv4j's oneDNN engine with raw oneDNN, but --engine is %s", engineName);
+        LayoutPolicy rawLayout = baselineLayout == null ? LayoutPolicy.ANY : layoutPolicy("baseline-layout", baselineLayout);
+        Check.arg(baselineLayout == null || baseline, "baseline-layout: needs --baseline");
+        Check.arg(rawLayout != LayoutPolicy.AUTO, "baseline-layout: auto is not one primitive; use any, channels-last or channels-first");
         Check.arg(peak == null || (peak > 0 && Double.isFinite(peak)), "peak: must be a positive number of GFLOP/s, got %s", peak);
         Check.arg(threads == null || threads >= 1, "threads: must be >= 1, got %s", threads);
         Check.arg(chart == null || chart.toString().toLowerCase(Locale.ROOT).endsWith(".png"),
@@ -132,7 +141,7 @@ public final class BenchCommand implements Callable<Integer> {
         boolean defaultTensors = userLayout == (policy == LayoutPolicy.CHANNELS_LAST ? Layout.CHANNELS_LAST : Layout.CHANNELS_FIRST);
         String label = layoutLabel(policy) + (defaultTensors ? "" : userLayout == Layout.CHANNELS_LAST ? "/nhwc" : "/nchw");
         ConvBench bench = new ConvBench(new ConvBench.Setup(eng, options, label,
-                current, peakGflops, sampler, baseline ? OneDnnBaseline.FACTORY : null));
+                current, peakGflops, sampler, baseline ? OneDnnBaseline.factory(rawLayout) : null));
 
         boolean training = dirs.stream().anyMatch(d -> d != Direction.FWD);
         List<BenchRow> rows = new ArrayList<>();
@@ -174,7 +183,7 @@ public final class BenchCommand implements Callable<Integer> {
         return Main.OK;
     }
 
-    static LayoutPolicy layoutPolicy(String s) {
+    static LayoutPolicy layoutPolicy(String param, String s) {
         String v = s.trim().toLowerCase(Locale.ROOT);
         return switch (v) {
             case "any" -> LayoutPolicy.ANY;
@@ -182,7 +191,7 @@ public final class BenchCommand implements Callable<Integer> {
             case "channels-first", "channels_first", "nchw" -> LayoutPolicy.CHANNELS_FIRST;
             case "auto" -> LayoutPolicy.AUTO;
             default -> throw new IllegalArgumentException(
-                    "layout: unknown layout policy '" + s + "', expected any, channels-last, channels-first or auto");
+                    param + ": unknown layout policy '" + s + "', expected any, channels-last, channels-first or auto");
         };
     }
 

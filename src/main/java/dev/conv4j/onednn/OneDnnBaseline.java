@@ -6,6 +6,7 @@ import dev.conv4j.ConvSpec;
 import dev.conv4j.Direction;
 import dev.conv4j.PaddingMode;
 import dev.conv4j.bench.RawBaseline;
+import dev.conv4j.engine.LayoutPolicy;
 import dev.conv4j.tensor.Shape;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -33,9 +34,10 @@ import org.bytedeco.javacpp.PointerScope;
 
 /**
  * One oneDNN convolution (or deconvolution) primitive called directly, the way a C++ user
- * of oneDNN would: every memory descriptor {@code format_tag.any}, memories allocated in the
- * layouts the primitive chose, a user-mode scratchpad, execute then wait (through the C API,
- * with the argument array built once).
+ * of oneDNN would: every memory descriptor {@code format_tag.any} (or, for the source and
+ * destination, the tag of a fixed layout policy, to time the very primitive a plan under
+ * that policy runs), memories allocated in the layouts the primitive chose, a user-mode
+ * scratchpad, execute then wait (through the C API, with the argument array built once).
  * No conv4j plan, no reorders, no checks per call. {@code conv4j bench --baseline} times it
  * beside the plan of the same problem to measure the facade's overhead.
  *
@@ -45,8 +47,17 @@ import org.bytedeco.javacpp.PointerScope;
  */
 public final class OneDnnBaseline implements RawBaseline {
 
-    /** Creates baselines; see {@link #create}. */
+    /** Creates baselines with every descriptor {@code any}; see {@link #create}. */
     public static final RawBaseline.Factory FACTORY = OneDnnBaseline::create;
+
+    /**
+     * Creates baselines whose source and destination are in {@code layout}'s tags
+     * ({@code ANY}, {@code CHANNELS_LAST} or {@code CHANNELS_FIRST}; weights stay {@code any}).
+     */
+    public static RawBaseline.Factory factory(LayoutPolicy layout) {
+        Check.arg(layout != LayoutPolicy.AUTO, "baseline-layout: AUTO is not one primitive; use any, channels-last or channels-first");
+        return (spec, src, dir, training) -> create(spec, src, dir, training, layout);
+    }
 
     private final List<Pointer> kept = new ArrayList<>();
     private final dnnl_primitive prim;
@@ -77,7 +88,13 @@ public final class OneDnnBaseline implements RawBaseline {
      *         mode is not zeros
      */
     public static OneDnnBaseline create(ConvSpec spec, Shape src, Direction dir, boolean training) {
+        return create(spec, src, dir, training, LayoutPolicy.ANY);
+    }
+
+    /** As {@link #create(ConvSpec, Shape, Direction, boolean)}, with source and destination in {@code layout}. */
+    public static OneDnnBaseline create(ConvSpec spec, Shape src, Direction dir, boolean training, LayoutPolicy layout) {
         ConvShapes.validateInput(spec, src);
+        Check.arg(layout != LayoutPolicy.AUTO, "baseline-layout: AUTO is not one primitive; use any, channels-last or channels-first");
         Check.arg(spec.paddingMode() == PaddingMode.ZEROS,
                 "baseline: padding_mode %s has no raw oneDNN primitive (conv4j pre-pads it); use zeros",
                 spec.paddingMode().name().toLowerCase(java.util.Locale.ROOT));
@@ -98,8 +115,8 @@ public final class OneDnnBaseline implements RawBaseline {
         List<Pointer> keep = new ArrayList<>();
         try (PointerScope scope = new PointerScope()) {
             engine eng = Holder.ENGINE;
-            memory.desc srcMd = anyDesc(toLongs(src));
-            memory.desc dstMd = anyDesc(toLongs(dst));
+            memory.desc srcMd = activationDesc(toLongs(src), layout);
+            memory.desc dstMd = activationDesc(toLongs(dst), layout);
             memory.desc weiMd = anyDesc(weightDims(spec));
             memory.desc biaMd = spec.bias() ? anyDesc(new long[] {spec.outChannels()}) : new memory.desc();
             LongPointer st = new LongPointer(strides);
@@ -283,6 +300,15 @@ public final class OneDnnBaseline implements RawBaseline {
         }
         keep.add(m.retainReference());
         return m;
+    }
+
+    private static memory.desc activationDesc(long[] dims, LayoutPolicy layout) {
+        String tag = switch (layout) {
+            case CHANNELS_LAST -> DnnlMapping.channelsLast(dims.length);
+            case CHANNELS_FIRST -> DnnlMapping.plain(dims.length);
+            case ANY, AUTO -> "any";
+        };
+        return new memory.desc(new LongPointer(dims), memory.data_type.f32, memory.format_tag.valueOf(tag));
     }
 
     private static memory.desc anyDesc(long[] dims) {

@@ -69,6 +69,20 @@ class BenchCommandTest {
     }
 
     @Test
+    void baselineInTheLayoutOfTheFixedPolicy_timesThePlansOwnPrimitive() {
+        Run r = run("bench", "--problem", TINY, "--layout", "channels-last", "--baseline", "--baseline-layout",
+                "channels-last", "--peak", "100", "--seconds", "0.01", "--format", "csv", "--dir", "all");
+        assertEquals(0, r.status(), r.err());
+        List<String> lines = r.out().lines().toList();
+        assertEquals(4, lines.size(), r.out());
+        for (String line : lines.subList(1, 4)) {
+            String[] cols = line.split(",");
+            double overhead = Double.parseDouble(cols[cols.length - 1]);
+            assertTrue(overhead > 0 && Double.isFinite(overhead), line);
+        }
+    }
+
+    @Test
     void tensorLayoutShowsInTheLayoutColumnOnlyWhereNotThePolicysDefault() {
         String[][] cases = {
             {"--layout", "auto", "--tensors", "channels-last"},
@@ -105,6 +119,8 @@ class BenchCommandTest {
             {"--format", "xml"},
             {"--layout", "blocked"},
             {"--tensors", "nchw8c"},
+            {"--baseline-layout", "channels-last"},
+            {"--baseline", "--baseline-layout", "auto"},
             {"--engine", "cuda"},
             {"--engine", "reference", "--baseline"},
             {"--peak", "-3"},
@@ -117,6 +133,8 @@ class BenchCommandTest {
             "format: unknown format 'xml', expected table, csv or json",
             "layout: unknown layout policy 'blocked', expected any, channels-last, channels-first or auto",
             "tensors: unknown tensor layout 'nchw8c', expected channels-first or channels-last",
+            "baseline-layout: needs --baseline",
+            "baseline-layout: auto is not one primitive; use any, channels-last or channels-first",
             "engine: unknown engine 'cuda', expected onednn or reference",
             "baseline: --baseline compares conv4j's oneDNN engine with raw oneDNN, but --engine is reference",
             "peak: must be a positive number of GFLOP/s, got -3.0",
@@ -136,7 +154,7 @@ class BenchCommandTest {
             assertEquals(expected[i] + System.lineSeparator(), r.err(), String.join(" ", args));
             assertEquals("", r.out());
         }
-        assertEquals(10, cases.length);
+        assertEquals(12, cases.length);
     }
 
     @Test

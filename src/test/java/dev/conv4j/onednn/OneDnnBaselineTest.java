@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.conv4j.ConvSpec;
 import dev.conv4j.Direction;
 import dev.conv4j.PaddingMode;
+import dev.conv4j.engine.LayoutPolicy;
+import dev.conv4j.engine.PlanOptions;
 import dev.conv4j.tensor.Shape;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -23,6 +25,27 @@ class OneDnnBaselineTest {
             new Case("depthwise stride 2", ConvSpec.depthwise(2, 8, 1, 3).stride(2).padding(1).bias(false).build(), Shape.of(1, 8, 10, 10)),
             new Case("transposed 1-D", ConvSpec.transposed(1, 4, 6, 3).stride(2).padding(1).outputPadding(1).build(), Shape.of(1, 4, 7)),
             new Case("3-D dilated", ConvSpec.conv3d(2, 4, 3).dilation(2).build(), Shape.of(1, 2, 6, 6, 6)));
+
+    @Test
+    void inAFixedPolicysLayout_itIsThePlansOwnPrimitive() {
+        int compared = 0;
+        for (LayoutPolicy layout : new LayoutPolicy[] {LayoutPolicy.CHANNELS_LAST, LayoutPolicy.CHANNELS_FIRST, LayoutPolicy.ANY}) {
+            for (Case c : CASES) {
+                PlanOptions options = PlanOptions.DEFAULT.withLayout(layout);
+                try (dev.conv4j.engine.Plan plan = dev.conv4j.engine.Engines.onednn().prepare(c.spec(), c.src(), options)) {
+                    for (Direction d : Direction.values()) {
+                        try (var raw = OneDnnBaseline.factory(layout).create(c.spec(), c.src(), d, true)) {
+                            raw.run();
+                            assertEquals(plan.implementation(d), raw.implementation(), c.name() + " " + layout + " " + d);
+                            compared++;
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(3 * CASES.size() * 3, compared);
+        assertThrows(IllegalArgumentException.class, () -> OneDnnBaseline.factory(LayoutPolicy.AUTO));
+    }
 
     @Test
     void everyDirectionBuildsAndRuns() {
