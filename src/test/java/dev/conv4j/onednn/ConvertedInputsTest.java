@@ -34,7 +34,7 @@ class ConvertedInputsTest {
         return t;
     }
 
-    private static OneDnnPlan plan() {
+    private static OneDnnPlan newPlan() {
         return (OneDnnPlan) Engines.onednn().prepare(SPEC, SRC, PlanOptions.DEFAULT);
     }
 
@@ -53,29 +53,40 @@ class ConvertedInputsTest {
         return dw.toArray();
     }
 
-    @Test void trainingStep_backwardWeightsReusesBothReorderedInputs() {
-        Tensor x = random(SRC, 1);
-        Tensor w = random(dev.conv4j.ConvShapes.wei(SPEC), 2);
-        try (OneDnnPlan p = plan()) {
-            Tensor dy = random(p.dstShape(), 3);
-            assertEquals(2, p.convertedInputs(), "one source copy and one gradient copy, shared by the passes");
+    /** A plan after the forward (and backward-data) of one training step, with its tensors. */
+    private record Step(OneDnnPlan plan, Tensor x, Tensor dy) implements AutoCloseable {
+        static Step run(long seed, boolean backwardData) {
+            OneDnnPlan p = newPlan();
+            Tensor x = random(SRC, seed);
+            Tensor w = random(dev.conv4j.ConvShapes.wei(SPEC), seed + 1);
+            Tensor dy = random(p.dstShape(), seed + 2);
             p.forward(x, w, null, Tensor.allocate(p.dstShape()));
-            p.backwardData(dy, w, Tensor.allocate(SRC));
-            assertEquals(0, p.reordersSkipped());
-            float[] dw = diffWei(p, x, dy);
-            assertEquals(2, p.reordersSkipped(), "source from forward, gradient from backward-data");
-            assertArrayEquals(freshDiffWei(x, dy), dw);
+            if (backwardData) {
+                p.backwardData(dy, w, Tensor.allocate(SRC));
+            }
+            return new Step(p, x, dy);
+        }
+
+        @Override public void close() {
+            plan.close();
+        }
+    }
+
+    @Test void trainingStep_backwardWeightsReusesBothReorderedInputs() {
+        try (Step s = Step.run(1, true)) {
+            assertEquals(2, s.plan.convertedInputs(), "one source copy and one gradient copy, shared by the passes");
+            assertEquals(0, s.plan.reordersSkipped());
+            float[] dw = diffWei(s.plan, s.x, s.dy);
+            assertEquals(2, s.plan.reordersSkipped(), "source from forward, gradient from backward-data");
+            assertArrayEquals(freshDiffWei(s.x, s.dy), dw);
         }
     }
 
     @Test void aChangedVersionOrAnotherTensor_isReorderedAgain() {
-        Tensor x = random(SRC, 4);
-        Tensor w = random(dev.conv4j.ConvShapes.wei(SPEC), 5);
-        try (OneDnnPlan p = plan()) {
-            Tensor dy = random(p.dstShape(), 6);
-            p.forward(x, w, null, Tensor.allocate(p.dstShape()));
-            p.backwardData(dy, w, Tensor.allocate(SRC));
-
+        try (Step s = Step.run(4, true)) {
+            OneDnnPlan p = s.plan;
+            Tensor x = s.x;
+            Tensor dy = s.dy;
             x.set(0, 7f);   // a write through the tensor bumps its version
             assertArrayEquals(freshDiffWei(x, dy), diffWei(p, x, dy));
             assertEquals(1, p.reordersSkipped(), "only the gradient was current");
@@ -98,14 +109,10 @@ class ConvertedInputsTest {
 
     @Test void aWriteWithoutMarkModified_isNotSeen_whichIsWhyTheContractAsksForIt() {
         // Proves the version check is what keeps results right: bypass it and the copy is stale.
-        Tensor x = random(SRC, 7);
-        Tensor w = random(dev.conv4j.ConvShapes.wei(SPEC), 8);
-        try (OneDnnPlan p = plan()) {
-            Tensor dy = random(p.dstShape(), 9);
-            p.forward(x, w, null, Tensor.allocate(p.dstShape()));
-            x.buffer().put(0, 100f);   // no markModified()
-            float[] stale = diffWei(p, x, dy);
-            assertFalse(Arrays.equals(freshDiffWei(x, dy), stale));
+        try (Step s = Step.run(7, false)) {
+            s.x.buffer().put(0, 100f);   // no markModified()
+            float[] stale = diffWei(s.plan, s.x, s.dy);
+            assertFalse(Arrays.equals(freshDiffWei(s.x, s.dy), stale));
         }
     }
 }
