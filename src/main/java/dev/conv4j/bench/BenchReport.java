@@ -39,13 +39,20 @@ public final class BenchReport {
         return b.toString();
     }
 
-    /**
-     * A JSON object: {@code peak_gflops} (or null), {@code overhead_geomean} (or null) and
-     * {@code results}, an array of objects with the CSV's fields (numbers as numbers).
-     */
+    /** {@link #json(List, double, double)} without a GEMM figure. */
     public static String json(List<BenchRow> rows, double peakGflops) {
+        return json(rows, peakGflops, Double.NaN);
+    }
+
+    /**
+     * A JSON object: {@code peak_gflops} (or null), {@code gemm_gflops} (the oneDNN matmul
+     * figure, or null), {@code overhead_geomean} (or null) and {@code results}, an array of
+     * objects with the CSV's fields (numbers as numbers).
+     */
+    public static String json(List<BenchRow> rows, double peakGflops, double gemmGflops) {
         StringBuilder b = new StringBuilder("{\n");
         b.append("  \"peak_gflops\": ").append(jsonNumber(peakGflops, 1)).append(",\n");
+        b.append("  \"gemm_gflops\": ").append(jsonNumber(gemmGflops, 1)).append(",\n");
         b.append("  \"overhead_geomean\": ").append(jsonNumber(overheadGeomean(rows), 4)).append(",\n");
         b.append("  \"results\": [");
         for (int i = 0; i < rows.size(); i++) {
@@ -65,8 +72,16 @@ public final class BenchReport {
         return b.toString();
     }
 
-    /** An aligned table for people, with the peak and (with a baseline) the overhead geomean below it. */
+    /** {@link #table(List, double, double)} without a GEMM figure. */
     public static String table(List<BenchRow> rows, double peakGflops) {
+        return table(rows, peakGflops, Double.NaN);
+    }
+
+    /**
+     * An aligned table for people, with the peak, the GEMM figure (if known) and (with a
+     * baseline) the overhead geomean below it.
+     */
+    public static String table(List<BenchRow> rows, double peakGflops, double gemmGflops) {
         String[] head = {"problem", "dir", "mb", "engine", "layout", "thr", "median ms", "min ms", "max ms",
                 "GFLOP/s", "% peak", "impl", "base ms", "overhead"};
         List<String[]> cells = new ArrayList<>();
@@ -99,6 +114,9 @@ public final class BenchReport {
             b.append(line.toString().stripTrailing()).append('\n');
         }
         b.append(String.format(Locale.ROOT, "peak: %s GFLOP/s", peakGflops > 0 ? fixed(peakGflops, 1) : "unknown"));
+        if (gemmGflops > 0) {
+            b.append(String.format(Locale.ROOT, ", GEMM achievable: %s GFLOP/s", fixed(gemmGflops, 1)));
+        }
         double g = overheadGeomean(rows);
         if (!Double.isNaN(g)) {
             b.append(String.format(Locale.ROOT, "; overhead vs raw oneDNN (geomean of %d): %s (%+.2f %%)",

@@ -17,10 +17,11 @@ import java.util.Properties;
 import java.util.function.DoubleSupplier;
 
 /**
- * The machine's measured fp32 peak, cached in a small properties file so that only the first
- * {@code conv4j bench} on a machine pays for measuring it. One entry per
- * {@link #machineKey(int) CPU model and thread count}: a different thread count (or a
- * different CPU, when a home directory moves between machines) is measured anew.
+ * The machine's measured fp32 peak figures, cached in a small properties file so that only the
+ * first {@code conv4j bench} on a machine pays for measuring them. One entry per
+ * {@link #machineKey(int, String) CPU model, thread count and method}: a different thread
+ * count (or a different CPU, when a home directory moves between machines) is measured anew,
+ * and a figure measured one way is never read as a figure measured another way.
  *
  * <p>The file is {@code peak.properties} in {@code -Dconv4j.cacheDir}, else in
  * {@code $XDG_CACHE_HOME/conv4j}, else in {@code ~/.cache/conv4j}. Delete it to measure again.
@@ -51,10 +52,17 @@ public final class PeakCache {
         return file;
     }
 
-    /** The key of this machine at {@code threads} threads: {@code <cpu model> threads=<n>}. */
-    public static String machineKey(int threads) {
+    /**
+     * The key of a figure measured on this machine at {@code threads} threads with
+     * {@code method}: {@code <cpu model> threads=<n> method=<method>}.
+     *
+     * @param method a short name without spaces, e.g. {@code fma-loop}
+     */
+    public static String machineKey(int threads, String method) {
         Check.arg(threads >= 1, "threads: must be >= 1, got %d", threads);
-        return cpuModel() + " threads=" + threads;
+        Check.arg(method != null && method.matches("[A-Za-z0-9._-]+"),
+                "method: must be letters, digits, '.', '_' or '-', got '%s'", method);
+        return cpuModel() + " threads=" + threads + " method=" + method;
     }
 
     /** The CPU model name from {@code /proc/cpuinfo}, else {@code os.arch}. */
@@ -100,7 +108,7 @@ public final class PeakCache {
             // Write a sibling file and move it into place, so a reader never sees half a file.
             Path tmp = Files.createTempFile(dir, "peak", ".tmp");
             try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-                p.store(w, "conv4j: measured fp32 peak in GFLOP/s per CPU model and thread count");
+                p.store(w, "conv4j: measured fp32 GFLOP/s per CPU model, thread count and method");
             }
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {

@@ -7,49 +7,177 @@ import java.util.Locale;
 import java.util.OptionalDouble;
 
 /**
- * This machine's fp32 peak as {@code conv4j bench} and {@code conv4j info} print it: the
- * figure cached for this CPU model and thread count ({@link PeakCache}), else measured now
- * with {@link MachinePeak} and cached.
+ * This machine's fp32 figures as {@code conv4j bench} and {@code conv4j info} print them.
  *
- * @param gflops the peak in GFLOP/s, or {@code NaN} when it is unknown (oneDNN cannot load)
- * @param source how it was obtained, for people: {@code cached in FILE}, {@code measured
- *               now: ...}, or why it is unknown
+ * <ul>
+ *   <li><b>Peak</b>, the figure {@code % of peak} divides by: a tight vector FMA loop on all
+ *       threads ({@link FmaPeak}, run in a child JVM), the ceiling no kernel can pass.
+ *   <li><b>GEMM achievable</b>: a large oneDNN matmul ({@link MachinePeak}), what oneDNN's
+ *       best-tuned kernel reaches; shown beside the peak.
+ * </ul>
+ *
+ * Each is read from the {@link PeakCache} entry of this CPU model, thread count and method,
+ * else measured now and cached. If the FMA loop cannot run (a Java runtime without the
+ * {@code jdk.incubator.vector} module), the peak falls back to the matmul figure, and its
+ * source says so; that fallback is not cached as a loop figure.
+ *
+ * @param gflops     the peak in GFLOP/s, or {@code NaN} when it is unknown
+ * @param source     how it was obtained, for people
+ * @param gemmGflops the matmul figure in GFLOP/s, or {@code NaN} when it is unknown
+ * @param gemmSource how that was obtained, or why it is unknown
  */
-public record PeakEstimate(double gflops, String source) {
+public record PeakEstimate(double gflops, String source, double gemmGflops, String gemmSource) {
+
+    /** Cache method name of the FMA loop figure. */
+    public static final String FMA_METHOD = "fma-loop";
+
+    /** Cache method name of the matmul figure. */
+    public static final String GEMM_METHOD = "matmul-" + MachinePeak.DEFAULT_SIZE;
+
+    /** Time budget of the loop's timed runs in the child JVM. */
+    static final long FMA_BUDGET_MILLIS = 1000;
+
+    /** The child JVM is stopped after this. */
+    static final long FMA_TIMEOUT_SECONDS = 60;
+
+    /** One measurement: the figure and a description of how it was taken. */
+    record Measured(double gflops, String how) {}
+
+    /** A way to measure a figure; throws with a one-line message if it cannot. */
+    @FunctionalInterface
+    interface Measure {
+        Measured run() throws Exception;
+    }
 
     /**
-     * The peak at {@code threads} threads: cached, or measured now (about 2 s) and cached.
+     * The figures at {@code threads} threads: cached, or measured now (about 2 s each) and cached.
      *
      * @param log where to say that a measurement is running (a line before, one after), or {@code null}
      */
     public static PeakEstimate forThreads(int threads, PrintWriter log) {
+        Measure fma = () -> {
+            FmaPeak.Result r = FmaPeak.measureInChild(threads, FMA_BUDGET_MILLIS, FMA_TIMEOUT_SECONDS);
+            return new Measured(r.gflops(), r.describe());
+        };
         String unavailable = OneDnnEngine.unavailableReason();
-        if (unavailable != null) {
-            return new PeakEstimate(Double.NaN, "unknown, it is measured with oneDNN: " + unavailable);
-        }
-        PeakCache cache = PeakCache.atDefaultLocation();
-        String key = PeakCache.machineKey(threads);
-        OptionalDouble cached = cache.get(key);
-        if (cached.isPresent()) {
-            return new PeakEstimate(cached.getAsDouble(), "cached in " + cache.file());
-        }
-        if (log != null) {
-            log.printf(Locale.ROOT, "measuring the fp32 peak of %s (once; cached in %s) ...%n", key, cache.file());
-            log.flush();
-        }
-        MachinePeak.Result r = MachinePeak.measure();
-        cache.put(key, r.gflops());
-        String how = String.format(Locale.ROOT, "measured now: %s, %d×%d×%d fp32 matmul, best of %d runs; cached in %s",
-                r.implementation(), r.size(), r.size(), r.size(), r.runs(), cache.file());
-        if (log != null) {
-            log.printf(Locale.ROOT, "peak: %.1f GFLOP/s (%s)%n", r.gflops(), how);
-            log.flush();
-        }
-        return new PeakEstimate(r.gflops(), how);
+        Measure gemm = unavailable != null ? null : () -> {
+            MachinePeak.Result r = MachinePeak.measure();
+            return new Measured(r.gflops(), String.format(Locale.ROOT, "%s, %d×%d×%d fp32 matmul, best of %d runs",
+                    r.implementation(), r.size(), r.size(), r.size(), r.runs()));
+        };
+        return estimate(threads, PeakCache.atDefaultLocation(), fma, gemm,
+                unavailable == null ? null : "it is measured with oneDNN: " + unavailable, log);
     }
 
-    /** {@code 312.4 GFLOP/s (cached in ...)} or {@code unknown (...)}. */
+    /**
+     * The figures from {@code cache}, else from {@code fma} and {@code gemm}.
+     *
+     * @param gemm            {@code null} when oneDNN is unavailable
+     * @param gemmUnavailable why {@code gemm} is {@code null}
+     */
+    static PeakEstimate estimate(int threads, PeakCache cache, Measure fma, Measure gemm, String gemmUnavailable,
+            PrintWriter log) {
+        String fmaKey = PeakCache.machineKey(threads, FMA_METHOD);
+        String gemmKey = PeakCache.machineKey(threads, GEMM_METHOD);
+        OptionalDouble fmaCached = cache.get(fmaKey);
+        OptionalDouble gemmCached = cache.get(gemmKey);
+        if (log != null && (fmaCached.isEmpty() || (gemm != null && gemmCached.isEmpty()))) {
+            log.printf(Locale.ROOT, "measuring the fp32 peak of %s threads=%d (once; cached in %s) ...%n",
+                    PeakCache.cpuModel(), threads, cache.file());
+            log.flush();
+        }
+
+        double peak = Double.NaN;
+        String peakSource = null;
+        String fmaFailure = null;
+        if (fmaCached.isPresent()) {
+            peak = fmaCached.getAsDouble();
+            peakSource = "FMA loop, cached in " + cache.file();
+        } else {
+            Attempt a = attempt(fma);
+            if (a.measured() != null) {
+                cache.put(fmaKey, a.measured().gflops());
+                peak = a.measured().gflops();
+                peakSource = "measured now: " + a.measured().how() + "; cached in " + cache.file();
+                say(log, "peak", peak, peakSource);
+            } else {
+                fmaFailure = a.failure();
+            }
+        }
+
+        double gemmGflops = Double.NaN;
+        String gemmSource;
+        if (gemm == null) {
+            gemmSource = gemmUnavailable;
+        } else if (gemmCached.isPresent()) {
+            gemmGflops = gemmCached.getAsDouble();
+            gemmSource = "oneDNN matmul, cached in " + cache.file();
+        } else {
+            Attempt a = attempt(gemm);
+            if (a.measured() != null) {
+                cache.put(gemmKey, a.measured().gflops());
+                gemmGflops = a.measured().gflops();
+                gemmSource = "measured now: " + a.measured().how() + "; cached in " + cache.file();
+                say(log, "GEMM achievable", gemmGflops, gemmSource);
+            } else {
+                gemmSource = "the matmul failed: " + a.failure();
+            }
+        }
+
+        if (fmaFailure != null) {
+            // Not cached as a loop figure: the next run tries the loop again.
+            if (!Double.isNaN(gemmGflops)) {
+                peak = gemmGflops;
+                peakSource = "oneDNN matmul, a lower bound: the FMA loop could not run (" + fmaFailure + ")";
+            } else {
+                peakSource = "the FMA loop could not run (" + fmaFailure + "), and no matmul figure: " + gemmSource;
+            }
+            if (log != null) {
+                log.println("peak: the FMA loop could not run (" + fmaFailure + "); "
+                        + (Double.isNaN(peak) ? "no figure" : "using the oneDNN matmul figure, a lower bound"));
+                log.flush();
+            }
+        }
+        return new PeakEstimate(peak, peakSource, gemmGflops, gemmSource);
+    }
+
+    /** A measurement, or why there is none. */
+    private record Attempt(Measured measured, String failure) {}
+
+    private static Attempt attempt(Measure m) {
+        try {
+            Measured r = m.run();
+            if (r.gflops() > 0 && Double.isFinite(r.gflops())) {
+                return new Attempt(r, null);
+            }
+            return new Attempt(null, "measured " + r.gflops() + " GFLOP/s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Attempt(null, "interrupted");
+        } catch (Exception | LinkageError e) {
+            String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+            return new Attempt(null, msg.lines().findFirst().orElse("").trim());
+        }
+    }
+
+    private static void say(PrintWriter log, String what, double gflops, String how) {
+        if (log != null) {
+            log.printf(Locale.ROOT, "%s: %.1f GFLOP/s (%s)%n", what, gflops, how);
+            log.flush();
+        }
+    }
+
+    /** {@code 161.2 GFLOP/s (FMA loop, cached in ...)} or {@code unknown (...)}. */
     public String describe() {
+        return describe(gflops, source);
+    }
+
+    /** The same for the matmul figure. */
+    public String describeGemm() {
+        return describe(gemmGflops, gemmSource);
+    }
+
+    private static String describe(double gflops, String source) {
         return Double.isNaN(gflops) ? "unknown (" + source + ")"
                 : String.format(Locale.ROOT, "%.1f GFLOP/s (%s)", gflops, source);
     }

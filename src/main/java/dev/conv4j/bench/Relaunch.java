@@ -48,9 +48,15 @@ public final class Relaunch {
 
     /** The child's command: this JVM's executable, JVM options and class path, then {@code mainClass args}. */
     static List<String> command(String mainClass, List<String> args) {
+        return command(List.of(), mainClass, args);
+    }
+
+    /** As {@link #command(String, List)}, with {@code jvmOptions} added after this JVM's own. */
+    static List<String> command(List<String> jvmOptions, String mainClass, List<String> args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(mainClass);

@@ -77,7 +77,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--peak", paramLabel = "GFLOPS",
             description = "The machine's fp32 peak in GFLOP/s for %% of peak (default: measured once per CPU model and "
-                    + "thread count with a large oneDNN matmul, cached in ~/.cache/conv4j/peak.properties).")
+                    + "thread count with a vector FMA loop, cached in ~/.cache/conv4j/peak.properties).")
     Double peak;
 
     @Option(names = "--format", paramLabel = "FMT", defaultValue = "table",
@@ -125,11 +125,13 @@ public final class BenchCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         Engine eng = Engines.byName(engineName);
         double peakGflops;
+        double gemmGflops = Double.NaN;   // only measured along with the peak
         if (peak != null) {
             peakGflops = peak;
         } else {
             PeakEstimate estimate = PeakEstimate.forThreads(current, err);
-            peakGflops = estimate.gflops();   // NaN if oneDNN is unavailable
+            peakGflops = estimate.gflops();   // NaN if neither the FMA loop nor oneDNN could run
+            gemmGflops = estimate.gemmGflops();
             if (Double.isNaN(peakGflops)) {
                 err.println("peak: " + estimate.describe());
             }
@@ -168,9 +170,9 @@ public final class BenchCommand implements Callable<Integer> {
         }
         progress.clear();
         if (fmt.equals("table")) {
-            out.print(BenchReport.table(rows, peakGflops));
+            out.print(BenchReport.table(rows, peakGflops, gemmGflops));
         } else if (fmt.equals("json")) {
-            out.print(BenchReport.json(rows, peakGflops));
+            out.print(BenchReport.json(rows, peakGflops, gemmGflops));
         }
         out.flush();
         if (chart != null) {

@@ -12,8 +12,9 @@ import picocli.CommandLine.Spec;
 
 /** {@code conv4j info}: what the native backend runs with. */
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = {"oneDNN version, the CPU ISA its kernels use, threads, primitive cache capacity, and the",
-                "machine's fp32 peak estimate (cached per CPU model and thread count; measured once, about 2 s)."})
+        description = {"oneDNN version, the CPU ISA its kernels use, threads, primitive cache capacity, the machine's",
+                "fp32 peak (a vector FMA loop) and what a large oneDNN matmul achieves (cached per CPU model and",
+                "thread count; measured once, about 4 s)."})
 public final class InfoCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
@@ -22,7 +23,9 @@ public final class InfoCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         OneDnnEngine.Info backend = OneDnnEngine.get().info();
         Map<String, String> info = new LinkedHashMap<>(backend.asMap());
-        info.put("peak estimate", PeakEstimate.forThreads(backend.threads(), spec.commandLine().getErr()).describe());
+        PeakEstimate peak = PeakEstimate.forThreads(backend.threads(), spec.commandLine().getErr());
+        info.put("peak estimate", peak.describe());
+        info.put("GEMM achievable", peak.describeGemm());
         int width = info.keySet().stream().mapToInt(String::length).max().orElse(0);
         for (Map.Entry<String, String> e : info.entrySet()) {
             out.printf("%-" + (width + 1) + "s %s%n", e.getKey() + ":", e.getValue());

@@ -88,6 +88,19 @@ class BenchReportTest {
     }
 
     @Test
+    void theGemmFigureFollowsThePeakWhenKnown() {
+        List<BenchRow> rows = List.of(row(Direction.FWD, 20_000_000, null));
+        String[] lines = BenchReport.table(rows, 160.25, 132.6).split("\n");
+        assertEquals("peak: 160.3 GFLOP/s, GEMM achievable: 132.6 GFLOP/s", lines[2]);
+        assertEquals("peak: 160.3 GFLOP/s", BenchReport.table(rows, 160.25, Double.NaN).split("\n")[2]);
+        String json = BenchReport.json(rows, 160.25, 132.6);
+        assertTrue(json.startsWith("{\n  \"peak_gflops\": 160.3,\n  \"gemm_gflops\": 132.6,\n  \"overhead_geomean\": null,"), json);
+        assertTrue(BenchReport.json(rows, 160.25).contains("\"gemm_gflops\": null,"));
+        // The CSV carries neither: its header is a contract.
+        assertEquals(BenchReport.CSV_HEADER, BenchReport.csv(rows).split("\n")[0]);
+    }
+
+    @Test
     void overheadGeomeanIgnoresRowsWithoutBaseline() {
         List<BenchRow> rows = List.of(row(Direction.FWD, 20_000_000, Stats.ofNanos(10_000_000)),
                 row(Direction.BWD_D, 20_000_000, Stats.ofNanos(40_000_000)),

@@ -36,12 +36,15 @@ class PeakCacheTest {
     }
 
     @Test
-    void machineKeyNamesTheCpuAndThreads() {
-        String k = PeakCache.machineKey(2);
-        assertTrue(k.endsWith(" threads=2"), k);
-        assertTrue(k.length() > " threads=2".length(), k);
+    void machineKeyNamesTheCpuThreadsAndMethod() {
+        String k = PeakCache.machineKey(2, "fma-loop");
+        assertEquals(PeakCache.cpuModel() + " threads=2 method=fma-loop", k);
+        assertTrue(PeakCache.cpuModel().length() > 0, k);
+        assertFalse(k.equals(PeakCache.machineKey(2, "matmul-2048")), k);
         assertEquals("threads: must be >= 1, got 0",
-                assertThrows(IllegalArgumentException.class, () -> PeakCache.machineKey(0)).getMessage());
+                assertThrows(IllegalArgumentException.class, () -> PeakCache.machineKey(0, "fma-loop")).getMessage());
+        assertEquals("method: must be letters, digits, '.', '_' or '-', got 'fma loop'",
+                assertThrows(IllegalArgumentException.class, () -> PeakCache.machineKey(2, "fma loop")).getMessage());
     }
 
     @Test
@@ -57,10 +60,13 @@ class PeakCacheTest {
         try {
             PeakCache cache = PeakCache.atDefaultLocation();
             assertEquals(dir.resolve("peak.properties"), cache.file());
-            cache.put(PeakCache.machineKey(3), 123.4);
+            cache.put(PeakCache.machineKey(3, PeakEstimate.FMA_METHOD), 123.4);
+            cache.put(PeakCache.machineKey(3, PeakEstimate.GEMM_METHOD), 98.7);
             PeakEstimate e = PeakEstimate.forThreads(3, null);
             assertEquals(123.4, e.gflops(), 1e-9);
-            assertEquals("123.4 GFLOP/s (cached in " + cache.file() + ")", e.describe());
+            assertEquals("123.4 GFLOP/s (FMA loop, cached in " + cache.file() + ")", e.describe());
+            assertEquals(98.7, e.gemmGflops(), 1e-9);
+            assertEquals("98.7 GFLOP/s (oneDNN matmul, cached in " + cache.file() + ")", e.describeGemm());
         } finally {
             if (old == null) {
                 System.clearProperty("conv4j.cacheDir");

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.conv4j.ConvSpec;
 import dev.conv4j.PaddingMode;
 import dev.conv4j.bench.PeakCache;
+import dev.conv4j.bench.PeakEstimate;
 import dev.conv4j.engine.Engine;
 import dev.conv4j.engine.Engines;
 import dev.conv4j.engine.Plan;
@@ -236,11 +237,15 @@ class CliTest {
         System.setProperty("conv4j.cacheDir", cache.toString());
         try {
             int threads = OneDnnEngine.get().info().threads();
-            new PeakCache(cache.resolve("peak.properties")).put(PeakCache.machineKey(threads), 123.4);
+            PeakCache peaks = new PeakCache(cache.resolve("peak.properties"));
+            peaks.put(PeakCache.machineKey(threads, PeakEstimate.FMA_METHOD), 123.4);
+            peaks.put(PeakCache.machineKey(threads, PeakEstimate.GEMM_METHOD), 98.7);
             Run r = run("info");
             assertEquals(0, r.status(), r.toString());
             assertTrue(r.out().contains("oneDNN version:") && r.out().contains("threads:"), r.out());
-            assertTrue(r.out().contains("peak estimate:") && r.out().contains("123.4 GFLOP/s (cached in"), r.out());
+            assertTrue(r.out().contains("peak estimate:") && r.out().contains("123.4 GFLOP/s (FMA loop, cached in"), r.out());
+            assertTrue(r.out().contains("GEMM achievable:") && r.out().contains("98.7 GFLOP/s (oneDNN matmul, cached in"),
+                    r.out());
         } finally {
             if (before == null) {
                 System.clearProperty("conv4j.cacheDir");
