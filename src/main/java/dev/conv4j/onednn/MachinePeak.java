@@ -10,20 +10,18 @@ import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerScope;
 
 /**
- * Measures the machine's achievable fp32 peak, in GFLOP/s, in this process: the throughput
- * of a large square oneDNN matmul ({@code n = 2048} by default) on all of oneDNN's threads,
- * best of several runs after a warm-up.
+ * Measures what a large oneDNN matmul achieves on this machine, in GFLOP/s, in this process:
+ * the throughput of a square fp32 matmul ({@code n = 2048} by default) on all of oneDNN's
+ * threads, best of several runs after a warm-up.
  *
- * <p>Why a matmul: a large GEMM is the best-tuned kernel oneDNN has (packed weights,
- * register-blocked FMA micro-kernels, the ISA oneDNN dispatches to), so its throughput is
- * what a convolution kernel could reach at best on this machine, with the same threading
- * runtime, thread count and ISA cap, and unlike a theoretical count it includes what the
- * machine really sustains (clock under all-core vector load, virtualisation). The best of
- * several runs, not the median, is taken because the peak is a ceiling.
- *
- * <p>Known limit: on an AVX2-only machine (docs/perf-notes.md, 2026-11-25) oneDNN's 3×3
- * convolution kernels ran up to 1.33× faster than this matmul, so there it is a lower bound
- * of the FMA peak, not the ceiling; {@code --peak} overrides it.
+ * <p>{@code conv4j info} and {@code conv4j bench} print it as "GEMM achievable", beside the
+ * peak ({@code dev.conv4j.bench.FmaPeak}, a tight vector FMA loop), and use it as the peak only
+ * when that loop cannot run. A large GEMM is oneDNN's best-tuned kernel (packed weights,
+ * register-blocked FMA micro-kernels, the ISA oneDNN dispatches to), measured with the same
+ * threading runtime, thread count and ISA cap as the convolutions. It is not the FMA ceiling:
+ * on an AVX2-only machine (docs/perf-notes.md, 2026-11-25) oneDNN's 3×3 convolution kernels
+ * ran up to 1.33× faster than this matmul. The best of several runs, not the median, is
+ * taken because the figure is a ceiling of what the kernel reaches.
  */
 public final class MachinePeak {
     private MachinePeak() {}
