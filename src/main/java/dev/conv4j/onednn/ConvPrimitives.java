@@ -1,6 +1,11 @@
 package dev.conv4j.onednn;
 
+import dev.conv4j.Direction;
 import dev.conv4j.engine.LayoutPolicy;
+import dev.conv4j.onednn.Pass.Binding;
+import dev.conv4j.onednn.Pass.Role;
+import java.util.ArrayList;
+import java.util.List;
 import org.bytedeco.dnnl.convolution_backward_data;
 import org.bytedeco.dnnl.convolution_backward_weights;
 import org.bytedeco.dnnl.convolution_forward;
@@ -38,6 +43,43 @@ final class ConvPrimitives {
             case CHANNELS_FIRST -> DnnlMapping.plain(dims.length);
             case ANY, AUTO -> "any";
         });
+    }
+
+    /**
+     * The user tensors a convolution pass of {@code dir} reads and writes, in the user's layouts
+     * (a cropped destination is a strided view of the full tensor), each at its own argument.
+     */
+    static List<Binding> bindings(DnnlMapping m, Direction dir) {
+        memory.desc src = md(m.srcDims(), m.srcTag());
+        memory.desc dst = m.cropped()
+                ? new memory.desc(m.dstDims(), memory.data_type.f32, m.fullDstStrides())
+                : md(m.dstDims(), m.dstTag());
+        memory.desc wei = md(m.weiDims(), m.weiTag());
+        List<Binding> out = new ArrayList<>();
+        switch (dir) {
+            case FWD -> {
+                out.add(Binding.conv(Role.SRC, src, m.srcDims()));
+                out.add(Binding.conv(Role.WEI, wei, m.weiDims()));
+                if (m.biaDims() != null) {
+                    out.add(Binding.conv(Role.BIA, biasMd(m), m.biaDims()));
+                }
+                out.add(Binding.conv(Role.DST, dst, m.fullDstDims()));
+            }
+            case BWD_D -> {
+                out.add(Binding.conv(Role.DIFF_DST, dst, m.fullDstDims()));
+                out.add(Binding.conv(Role.WEI, wei, m.weiDims()));
+                out.add(Binding.conv(Role.DIFF_SRC, src, m.srcDims()));
+            }
+            case BWD_W -> {
+                out.add(Binding.conv(Role.SRC, src, m.srcDims()));
+                out.add(Binding.conv(Role.DIFF_DST, dst, m.fullDstDims()));
+                out.add(Binding.conv(Role.DIFF_WEI, wei, m.weiDims()));
+                if (m.biaDims() != null) {
+                    out.add(Binding.conv(Role.DIFF_BIA, biasMd(m), m.biaDims()));
+                }
+            }
+        }
+        return out;
     }
 
     static memory.desc biasMd(DnnlMapping m) {

@@ -8,10 +8,10 @@ import dev.conv4j.tensor.Shape;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The process-wide memory of {@link LayoutPolicy#AUTO}: which of {@code ANY},
- * {@code CHANNELS_LAST} and {@code CHANNELS_FIRST} ran fastest for a (spec, shape, direction,
- * tensor layout), timed once at the first prepare and reused by every later plan of the same
- * problem.
+ * The process-wide memory of {@link LayoutPolicy#AUTO}: which {@link Candidate} ({@code ANY},
+ * {@code CHANNELS_LAST}, {@code CHANNELS_FIRST}, or a matmul for a 1×1 layer) ran fastest for a
+ * (spec, shape, direction, tensor layout), timed once at the first prepare and reused by every
+ * later plan of the same problem.
  */
 final class LayoutChoice {
     private LayoutChoice() {}
@@ -21,13 +21,13 @@ final class LayoutChoice {
 
     record Key(ConvSpec spec, Shape src, Direction dir, Layout userLayout, boolean training) {}
 
-    private static final ConcurrentHashMap<Key, LayoutPolicy> DECISIONS = new ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<Key, Candidate> DECISIONS = new ConcurrentHashMap<>();
 
-    static LayoutPolicy lookup(Key key) {
+    static Candidate lookup(Key key) {
         return DECISIONS.get(key);
     }
 
-    static void remember(Key key, LayoutPolicy winner) {
+    static void remember(Key key, Candidate winner) {
         DECISIONS.putIfAbsent(key, winner);
     }
 

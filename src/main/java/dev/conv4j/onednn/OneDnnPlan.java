@@ -1,5 +1,6 @@
 package dev.conv4j.onednn;
 
+import dev.conv4j.Check;
 import dev.conv4j.ConvShapes;
 import dev.conv4j.ConvSpec;
 import dev.conv4j.Direction;
@@ -14,6 +15,7 @@ import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
 import java.lang.ref.Reference;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.bytedeco.dnnl.dnnl_stream;
@@ -47,6 +49,7 @@ final class OneDnnPlan implements Plan {
     private final Pass fwd;
     private final Pass bwdData;    // null for inference plans
     private final Pass bwdWeights; // null for inference plans
+    private final Candidate forced;  // tests: every direction on this candidate; null to follow the policy
     private final memory scratchpad; // shared by every step of every pass; null if none needs one
     // Non-zero padding modes: the padding's index table, the padded source and its gradient
     // (channels-first, reused).
@@ -61,6 +64,20 @@ final class OneDnnPlan implements Plan {
     private volatile Throwable closedAt;
 
     OneDnnPlan(NativeRuntime rt, ConvSpec spec, Shape src, PlanOptions options) {
+        this(rt, spec, src, options, null);
+    }
+
+    /**
+     * A plan whose directions run on the matmul candidate {@code forced} wherever it is eligible,
+     * the others following the layout policy (tests).
+     *
+     * @throws IllegalArgumentException if no direction of the plan is eligible
+     */
+    OneDnnPlan(NativeRuntime rt, ConvSpec spec, Shape src, PlanOptions options, Candidate forced) {
+        Check.arg(forced == null || forced.matmul() && Matmul1x1.eligible(spec, src, options.userLayout(), Direction.FWD),
+                "candidate: %s needs a 1x1, stride-1, unpadded, ungrouped, non-transposed convolution with zeros"
+                        + " padding mode, got %s", forced, spec);
+        this.forced = forced;
         this.spec = spec;
         this.options = options;
         this.srcShape = src;
@@ -109,12 +126,15 @@ final class OneDnnPlan implements Plan {
     // ---- building ---------------------------------------------------------------------------
 
     private Pass build(engine eng, Direction dir) {
+        if (forced != null && Matmul1x1.eligible(spec, srcShape, options.userLayout(), dir)) {
+            return candidate(eng, dir, forced, true);
+        }
         LayoutPolicy policy = options.layout();
         if (policy != LayoutPolicy.AUTO) {
-            return candidate(eng, dir, policy, true);
+            return candidate(eng, dir, Candidate.of(policy), true);
         }
         LayoutChoice.Key key = new LayoutChoice.Key(spec, srcShape, dir, options.userLayout(), options.training());
-        LayoutPolicy known = LayoutChoice.lookup(key);
+        Candidate known = LayoutChoice.lookup(key);
         if (known != null) {
             Pass p = candidate(eng, dir, known, false);
             if (p != null) {
@@ -123,11 +143,11 @@ final class OneDnnPlan implements Plan {
         }
         // ANY is required (it is what oneDNN itself would pick); the others compete if they
         // have a JIT kernel. Each is timed end to end, reorders of the user's tensors included.
-        Pass best = candidate(eng, dir, LayoutPolicy.ANY, true);
+        Pass best = candidate(eng, dir, Candidate.ANY, true);
         long bestTime = Long.MAX_VALUE;
         try {
             bestTime = time(eng, best);
-            for (LayoutPolicy other : AUTO_CANDIDATES) {
+            for (Candidate other : AUTO_CANDIDATES) {
                 Pass p = optionalCandidate(eng, dir, other);
                 if (p == null) {
                     continue;
@@ -151,7 +171,7 @@ final class OneDnnPlan implements Plan {
             best.close();
             throw e;
         }
-        LayoutChoice.remember(key, best.layout);
+        LayoutChoice.remember(key, best.candidate);
         return best;
     }
 
@@ -163,29 +183,38 @@ final class OneDnnPlan implements Plan {
         }
     }
 
-    /** What AUTO times against {@code ANY}. */
-    private static final LayoutPolicy[] AUTO_CANDIDATES = {LayoutPolicy.CHANNELS_LAST, LayoutPolicy.CHANNELS_FIRST};
+    /** What AUTO times against {@code ANY} (the matmuls only where {@link Matmul1x1#eligible}). */
+    private static final Candidate[] AUTO_CANDIDATES = {Candidate.CHANNELS_LAST, Candidate.CHANNELS_FIRST,
+            Candidate.MATMUL, Candidate.MATMUL_PACKED};
 
     /**
-     * The pass under {@code layout} if oneDNN has a JIT kernel for it, else null: a reference
-     * kernel never wins, and timing one would make the first prepare slow.
+     * The pass of {@code c} if it applies and oneDNN has a JIT kernel for it, else null: a
+     * reference kernel never wins, and timing one would make the first prepare slow. Packed
+     * matmul weights that oneDNN leaves in the user's layout are the plain matmul again: null.
      */
-    private Pass optionalCandidate(engine eng, Direction dir, LayoutPolicy layout) {
+    private Pass optionalCandidate(engine eng, Direction dir, Candidate c) {
+        if (c.matmul() && !Matmul1x1.eligible(spec, srcShape, options.userLayout(), dir)) {
+            return null;
+        }
         Pass p;
         try {
-            p = candidate(eng, dir, layout, false);
+            p = candidate(eng, dir, c, false);
         } catch (RuntimeException e) {
             return null;   // no implementation, or no reorder to the user's layout
         }
-        if (p != null && p.impl.startsWith("ref")) {
+        if (p != null && (p.impl.startsWith("ref") || (c == Candidate.MATMUL_PACKED && !p.reordersWeights()))) {
             p.close();
             return null;
         }
         return p;
     }
 
-    /** The pass of {@code dir} under {@code layout}; null (or an exception if {@code required}) without an implementation. */
-    private Pass candidate(engine eng, Direction dir, LayoutPolicy layout, boolean required) {
+    /** The pass of {@code dir} on {@code c}; null (or an exception if {@code required}) without an implementation. */
+    private Pass candidate(engine eng, Direction dir, Candidate c, boolean required) {
+        if (c.matmul()) {
+            return matmulCandidate(eng, dir, c, required);
+        }
+        LayoutPolicy layout = c.layout;
         primitive_desc fwdPd = ConvPrimitives.forward(eng, m, layout, options.training());
         if (!fwdPd.asBoolean()) {
             if (required) {
@@ -204,7 +233,22 @@ final class OneDnnPlan implements Plan {
             }
             return null;
         }
-        return new Pass(eng, m, dir, layout, pd, problem, converted);
+        return new Pass(eng, dir, c, pd.impl_info_str().getString(),
+                List.of(new Pass.Op(pd, ConvPrimitives.bindings(m, dir))), problem, converted);
+    }
+
+    private Pass matmulCandidate(engine eng, Direction dir, Candidate c, boolean required) {
+        // Backward-weights reads no weights: packing them is the plain matmul.
+        Candidate effective = dir == Direction.BWD_W ? Candidate.MATMUL : c;
+        boolean packed = effective == Candidate.MATMUL_PACKED;
+        List<Pass.Op> ops = Matmul1x1.ops(eng, m, options.userLayout(), dir, packed);
+        if (ops == null) {
+            if (required) {
+                throw NativeErrors.unimplemented(problem, dir, "matmul of a 1x1 convolution");
+            }
+            return null;
+        }
+        return new Pass(eng, dir, effective, Matmul1x1.impl(ops, packed), ops, problem, converted);
     }
 
     /**
@@ -290,11 +334,11 @@ final class OneDnnPlan implements Plan {
         return n;
     }
 
-    /** The layout policy each direction ended up with (never {@code AUTO}). */
-    LayoutPolicy layout(Direction dir) {
+    /** The candidate each direction ended up with. */
+    Candidate candidate(Direction dir) {
         enter();
         try {
-            return pass(dir).layout;
+            return pass(dir).candidate;
         } finally {
             exit();
         }

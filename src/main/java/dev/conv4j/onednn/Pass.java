@@ -1,7 +1,6 @@
 package dev.conv4j.onednn;
 
 import dev.conv4j.Direction;
-import dev.conv4j.engine.LayoutPolicy;
 import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Tensor;
 import java.util.ArrayList;
@@ -11,6 +10,7 @@ import java.util.Set;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.global.dnnl;
+import org.bytedeco.dnnl.global.dnnl.query;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.primitive_desc;
@@ -18,36 +18,64 @@ import org.bytedeco.dnnl.reorder;
 import org.bytedeco.javacpp.Pointer;
 
 /**
- * One direction of a plan, ready to run: reorders of the inputs into the primitive's layout,
- * the convolution, reorders of the outputs back. A reorder exists only where oneDNN chose a
- * layout other than the user's. Weights keep their reordered copy between calls and are
- * reordered again only when the weight tensor's identity or version changes.
+ * One direction of a plan, ready to run: reorders of the inputs into the primitives' layouts,
+ * the primitives ({@link Op}s: a convolution, or a matmul or two), reorders of the outputs back.
+ * Built from a list of bindings (role, oneDNN argument, the user's memory descriptor), so that
+ * every kind of primitive shares the binding, stepping, scratchpad and allocation-free call
+ * machinery. A reorder exists only where oneDNN chose a layout other than the user's. Weights
+ * keep their reordered copy between calls and are reordered again only when the weight
+ * tensor's identity or version changes.
  */
 final class Pass implements AutoCloseable {
-    /** The tensors a pass reads or writes, with their oneDNN argument ids. */
+    /** The tensors a pass reads or writes, with the oneDNN argument id a convolution binds them to. */
     enum Role {
-        SRC(dnnl.DNNL_ARG_SRC), WEI(dnnl.DNNL_ARG_WEIGHTS), BIA(dnnl.DNNL_ARG_BIAS), DST(dnnl.DNNL_ARG_DST),
-        DIFF_SRC(dnnl.DNNL_ARG_DIFF_SRC), DIFF_WEI(dnnl.DNNL_ARG_DIFF_WEIGHTS),
-        DIFF_BIA(dnnl.DNNL_ARG_DIFF_BIAS), DIFF_DST(dnnl.DNNL_ARG_DIFF_DST);
+        SRC(dnnl.DNNL_ARG_SRC, false), WEI(dnnl.DNNL_ARG_WEIGHTS, false), BIA(dnnl.DNNL_ARG_BIAS, false),
+        DST(dnnl.DNNL_ARG_DST, true), DIFF_SRC(dnnl.DNNL_ARG_DIFF_SRC, true),
+        DIFF_WEI(dnnl.DNNL_ARG_DIFF_WEIGHTS, true), DIFF_BIA(dnnl.DNNL_ARG_DIFF_BIAS, true),
+        DIFF_DST(dnnl.DNNL_ARG_DIFF_DST, false);
 
         final int arg;
+        final boolean output;
 
-        Role(int arg) {
+        Role(int arg, boolean output) {
             this.arg = arg;
+            this.output = output;
+        }
+    }
+
+    /**
+     * The user tensor of {@code role}, seen through {@code userMd} (a plain tag or a strided
+     * view), bound to the primitive's argument {@code arg}; {@code dims} counts its elements.
+     */
+    record Binding(Role role, int arg, memory.desc userMd, long[] dims) {
+        /** A convolution's binding: the role's own argument. */
+        static Binding conv(Role role, memory.desc userMd, long[] dims) {
+            return new Binding(role, role.arg, userMd, dims);
+        }
+    }
+
+    /**
+     * One primitive of a pass, its bindings to user tensors, and memories of the pass's own
+     * ({@code fixedMems}, e.g. a vector of ones, taken over by the pass) at {@code fixedArgs}.
+     */
+    record Op(primitive_desc pd, List<Binding> bindings, int[] fixedArgs, memory[] fixedMems) {
+        Op(primitive_desc pd, List<Binding> bindings) {
+            this(pd, bindings, new int[0], new memory[0]);
         }
     }
 
     final Direction dir;
-    final LayoutPolicy layout;
+    final Candidate candidate;
     final String impl;
     private final Owned owned = new Owned();
     private final engine eng;
     private final String problem;
     private final UserMemory[] user = new UserMemory[Role.values().length];
+    private final memory[] computed = new memory[Role.values().length];   // what the primitives read/write per role
     private final List<Step> before = new ArrayList<>();
     private final List<Step> after = new ArrayList<>();
     private Step weightsReorder;
-    private final Step[] steps;           // before + main + after, in order
+    private final Step[] steps;           // before + ops + after, in order
     private final Role[] stepInput;       // the input a step reorders, else null
     // Activation inputs reordered into a copy shared with the plan's other passes.
     private final ConvertedInputs shared;
@@ -61,53 +89,36 @@ final class Pass implements AutoCloseable {
     private long cachedWeiVersion;
 
     /**
-     * Builds the pass of {@code pd} (call inside a PointerScope); reordered activation inputs
-     * go to copies in {@code shared}.
+     * Builds the pass of {@code ops}, run in order (call inside a PointerScope); {@code impl}
+     * names the kernel; reordered activation inputs go to copies in {@code shared}.
      */
-    Pass(engine eng, DnnlMapping m, Direction dir, LayoutPolicy layout, primitive_desc pd, String problem,
+    Pass(engine eng, Direction dir, Candidate candidate, String impl, List<Op> ops, String problem,
          ConvertedInputs shared) {
         this.eng = eng;
         this.shared = shared;
         this.dir = dir;
-        this.layout = layout;
+        this.candidate = candidate;
         this.problem = problem;
-        this.impl = pd.impl_info_str().getString();
+        this.impl = impl;
         try {
-            memory.desc userSrc = ConvPrimitives.md(m.srcDims(), m.srcTag());
-            memory.desc userDst = m.cropped()
-                    ? new memory.desc(m.dstDims(), memory.data_type.f32, m.fullDstStrides())
-                    : ConvPrimitives.md(m.dstDims(), m.dstTag());
-            memory.desc userWei = ConvPrimitives.md(m.weiDims(), m.weiTag());
-            List<Integer> ids = new ArrayList<>();
-            List<memory> mems = new ArrayList<>();
-            switch (dir) {
-                case FWD -> {
-                    add(ids, mems, Role.SRC, input(Role.SRC, pd.src_desc(), userSrc, m.srcDims(), false));
-                    add(ids, mems, Role.WEI, input(Role.WEI, pd.weights_desc(), userWei, m.weiDims(), true));
-                    if (m.biaDims() != null) {
-                        add(ids, mems, Role.BIA, input(Role.BIA, pd.weights_desc(1), ConvPrimitives.biasMd(m), m.biaDims(), false));
-                    }
-                    add(ids, mems, Role.DST, output(Role.DST, pd.dst_desc(), userDst, m.fullDstDims()));
+            List<Step> main = new ArrayList<>();
+            for (Op op : ops) {
+                int n = op.bindings().size() + op.fixedArgs().length;
+                int[] ids = new int[n];
+                memory[] mems = new memory[n];
+                int i = 0;
+                for (Binding b : op.bindings()) {
+                    ids[i] = b.arg();
+                    mems[i++] = computed(b, op.pd().query_md(query.exec_arg_md, b.arg()));
                 }
-                case BWD_D -> {
-                    add(ids, mems, Role.DIFF_DST, input(Role.DIFF_DST, pd.diff_dst_desc(), userDst, m.fullDstDims(), false));
-                    add(ids, mems, Role.WEI, input(Role.WEI, pd.weights_desc(), userWei, m.weiDims(), true));
-                    add(ids, mems, Role.DIFF_SRC, output(Role.DIFF_SRC, pd.diff_src_desc(), userSrc, m.srcDims()));
+                for (int j = 0; j < op.fixedArgs().length; j++) {
+                    ids[i] = op.fixedArgs()[j];
+                    mems[i++] = owned.own(op.fixedMems()[j]);
                 }
-                case BWD_W -> {
-                    add(ids, mems, Role.SRC, input(Role.SRC, pd.src_desc(), userSrc, m.srcDims(), false));
-                    add(ids, mems, Role.DIFF_DST, input(Role.DIFF_DST, pd.diff_dst_desc(), userDst, m.fullDstDims(), false));
-                    add(ids, mems, Role.DIFF_WEI, output(Role.DIFF_WEI, pd.diff_weights_desc(), userWei, m.weiDims()));
-                    if (m.biaDims() != null) {
-                        add(ids, mems, Role.DIFF_BIA, output(Role.DIFF_BIA, pd.diff_weights_desc(1), ConvPrimitives.biasMd(m), m.biaDims()));
-                    }
-                }
+                main.add(new Step(owned, eng, op.pd(), new primitive(op.pd()), dir.label() + " " + impl, ids, mems));
             }
-            int[] idArray = ids.stream().mapToInt(Integer::intValue).toArray();
-            Step main = new Step(owned, eng, pd, new primitive(pd), dir.label() + " " + impl, idArray,
-                    mems.toArray(new memory[0]));
             List<Step> all = new ArrayList<>(before);
-            all.add(main);
+            all.addAll(main);
             all.addAll(after);
             this.steps = all.toArray(new Step[0]);
             this.stepInput = new Role[steps.length];
@@ -120,9 +131,25 @@ final class Pass implements AutoCloseable {
         }
     }
 
-    private static void add(List<Integer> ids, List<memory> mems, Role role, memory mem) {
-        ids.add(role.arg);
-        mems.add(mem);
+    /** The memory a primitive reads or writes for {@code b}; a role bound by two ops is one memory. */
+    private memory computed(Binding b, memory.desc primMd) {
+        Role role = b.role();
+        memory m = computed[role.ordinal()];
+        if (m != null) {
+            if (m.get_desc().notEquals(primMd)) {
+                throw new IllegalStateException(role + " is bound twice in different layouts");
+            }
+            return m;
+        }
+        m = role.output ? output(role, primMd, b.userMd(), b.dims())
+                : input(role, primMd, b.userMd(), b.dims(), role == Role.WEI);
+        computed[role.ordinal()] = m;
+        return m;
+    }
+
+    /** Whether the weights are reordered into a layout of the primitive's (tests, AUTO). */
+    boolean reordersWeights() {
+        return weightsReorder != null;
     }
 
     /** The memory the primitive reads for {@code role}: the user's, or a reordered copy. */

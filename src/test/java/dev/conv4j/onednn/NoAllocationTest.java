@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.conv4j.ConvSpec;
+import dev.conv4j.Direction;
 import dev.conv4j.PaddingMode;
 import dev.conv4j.engine.Engines;
 import dev.conv4j.engine.LayoutPolicy;
@@ -17,6 +18,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -62,9 +64,14 @@ class NoAllocationTest {
 
     /** {@code weiLayout}: of the weight tensors (a channels-last one is copied to channels-first). */
     private static void check(ConvSpec spec, Shape shape, PlanOptions options, boolean heap, Layout weiLayout) {
+        check(Engines.onednn().prepare(spec, shape, options), options, heap, weiLayout);
+    }
+
+    private static void check(Plan plan, PlanOptions options, boolean heap, Layout weiLayout) {
         assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean);
         Layout l = options.userLayout();
-        try (Plan p = Engines.onednn().prepare(spec, shape, options)) {
+        ConvSpec spec = plan.spec();
+        try (Plan p = plan) {
             Tensor src = heap ? Tensor.wrap(new float[(int) p.srcShape().elementCount()], p.srcShape(), l)
                     : Tensor.allocate(p.srcShape(), l);
             Tensor dst = Tensor.allocate(p.dstShape(), l);
@@ -121,6 +128,24 @@ class NoAllocationTest {
         Shape shape = Shape.of(2, 4, 5, 4);
         assertTrue(DnnlMapping.of(spec, shape, layout).cropped());
         check(spec, shape, PlanOptions.DEFAULT.withUserLayout(layout), false, layout);
+    }
+
+    /**
+     * A 1×1 layer on the matmul candidate: the weights in place or packed (reordered per
+     * version), backward-weights with its bias matmul, heap tensors through staging.
+     */
+    @ParameterizedTest(name = "{0} {1} heap={2}")
+    @CsvSource({"CHANNELS_LAST, MATMUL, false", "CHANNELS_LAST, MATMUL_PACKED, true",
+            "CHANNELS_FIRST, MATMUL, true", "CHANNELS_FIRST, MATMUL_PACKED, false"})
+    void matmulOneByOne_noHeapAllocationPerCall(Layout layout, Candidate candidate, boolean heap) {
+        ConvSpec spec = ConvSpec.conv2d(8, 16, 1).build();
+        Shape shape = Shape.of(1, 8, 5, 6);   // mb 1: channels-first backward-weights is a matmul too
+        PlanOptions options = PlanOptions.DEFAULT.withUserLayout(layout);
+        OneDnnPlan plan = new OneDnnPlan(NativeRuntime.get(), spec, shape, options, candidate);
+        for (Direction dir : Direction.values()) {
+            assertTrue(plan.candidate(dir).matmul(), dir.label());
+        }
+        check(plan, options, heap, layout);
     }
 
     static Stream<Layout> layouts() {

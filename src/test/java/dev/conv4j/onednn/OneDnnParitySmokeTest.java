@@ -20,7 +20,6 @@ import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -121,14 +120,14 @@ class OneDnnParitySmokeTest {
             Case c = cases.get(picks[i]);
             LayoutPolicy policy = policies[i % policies.length];
             PlanOptions cl = PlanOptions.DEFAULT.withLayout(policy).withUserLayout(Layout.CHANNELS_LAST);
-            try (Plan plan = new Adapted(Engines.onednn().prepare(c.spec(), c.src(), cl),
-                    t -> t.shape().rank() >= 3 ? t.toLayout(Layout.CHANNELS_LAST) : t.copy(),
+            try (Plan plan = new ConvertingPlan(Engines.onednn().prepare(c.spec(), c.src(), cl),
+                    ConvertingPlan.CHANNELS_LAST,
                     "channels-last " + policy)) {
                 checks += runAll(plan, c, failures, passed);
             }
             PlanOptions cf = PlanOptions.DEFAULT.withLayout(policies[(i + 1) % policies.length]);
-            try (Plan plan = new Adapted(Engines.onednn().prepare(c.spec(), c.src(), cf),
-                    t -> Tensor.wrap(t.toArray(), t.shape(), t.layout()), "heap " + cf.layout())) {
+            try (Plan plan = new ConvertingPlan(Engines.onednn().prepare(c.spec(), c.src(), cf),
+                    ConvertingPlan.HEAP, "heap " + cf.layout())) {
                 checks += runAll(plan, c, failures, passed);
             }
         }
@@ -178,52 +177,6 @@ class OneDnnParitySmokeTest {
             one.forward(x, w, b, y1);
             ref.forward(x, w, b, y2);
             assertTrue(java.util.Arrays.equals(y2.toArray(), y1.toArray()), "stale weights used after an update");
-        }
-    }
-
-    /** Presents a plan that takes converted tensors as a channels-first, direct-tensor plan. */
-    private static final class Adapted extends ForwardingPlan {
-        private final Function<Tensor, Tensor> convert;
-        private final String label;
-
-        Adapted(Plan delegate, Function<Tensor, Tensor> convert, String label) {
-            super(delegate);
-            this.convert = convert;
-            this.label = label;
-        }
-
-        private Tensor in(Tensor t) {
-            return t == null ? null : convert.apply(t);
-        }
-
-        private static void back(Tensor converted, Tensor out) {
-            if (converted != null) {
-                out.copyFrom(converted);
-            }
-        }
-
-        @Override public void forward(Tensor src, Tensor wei, Tensor bia, Tensor dst) {
-            Tensor d = in(dst);
-            delegate.forward(in(src), in(wei), in(bia), d);
-            back(d, dst);
-        }
-
-        @Override public void backwardData(Tensor diffDst, Tensor wei, Tensor diffSrc) {
-            Tensor ds = in(diffSrc);
-            delegate.backwardData(in(diffDst), in(wei), ds);
-            back(ds, diffSrc);
-        }
-
-        @Override public void backwardWeights(Tensor src, Tensor diffDst, Tensor diffWei, Tensor diffBia) {
-            Tensor dw = in(diffWei);
-            Tensor db = in(diffBia);
-            delegate.backwardWeights(in(src), in(diffDst), dw, db);
-            back(dw, diffWei);
-            back(db, diffBia);
-        }
-
-        @Override public String toString() {
-            return label;
         }
     }
 }

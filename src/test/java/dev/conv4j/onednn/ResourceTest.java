@@ -12,6 +12,7 @@ import dev.conv4j.engine.Engines;
 import dev.conv4j.engine.LayoutPolicy;
 import dev.conv4j.engine.Plan;
 import dev.conv4j.engine.PlanOptions;
+import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
 import java.util.List;
@@ -55,13 +56,7 @@ class ResourceTest {
     }
 
     private static void runAll(Plan p) {
-        Tensor src = Tensor.allocate(p.srcShape());
-        Tensor dst = Tensor.allocate(p.dstShape());
-        Tensor wei = Tensor.allocate(p.weiShape());
-        Tensor bia = p.biaShape() == null ? null : Tensor.allocate(p.biaShape());
-        p.forward(src, wei, bia, dst);
-        p.backwardData(dst, wei, src);
-        p.backwardWeights(src, dst, wei, bia);
+        runAll(p, Layout.CHANNELS_FIRST);
     }
 
     @Test void prepareAndClose_manyTimes_pointerCountBackToBaseline() {
@@ -86,6 +81,52 @@ class ResourceTest {
             }
         }
         assertEquals(200, cycles);
+        assertEquals(baseline, Pointer.totalCount(), "native objects leaked by prepare/close");
+    }
+
+    private static void runAll(Plan p, Layout layout) {
+        Tensor src = Tensor.allocate(p.srcShape(), layout);
+        Tensor dst = Tensor.allocate(p.dstShape(), layout);
+        Tensor wei = Tensor.allocate(p.weiShape());
+        Tensor bia = p.biaShape() == null ? null : Tensor.allocate(p.biaShape());
+        p.forward(src, wei, bia, dst);
+        p.backwardData(dst, wei, src);
+        p.backwardWeights(src, dst, wei, bia);
+    }
+
+    /** 1×1 layers on the matmul candidates (and AUTO, which builds and discards them): nothing leaks, calls allocate nothing. */
+    @Test void matmulPlans_prepareAndClose_pointerCountBackToBaseline() {
+        ConvSpec spec = ConvSpec.conv2d(4, 6, 1).build();
+        Shape src = Shape.of(1, 4, 5, 5);
+        Candidate[] candidates = {Candidate.MATMUL, Candidate.MATMUL_PACKED};
+        for (Layout layout : Layout.values()) {
+            for (Candidate c : candidates) {
+                try (Plan p = new OneDnnPlan(NativeRuntime.get(), spec, src, PlanOptions.DEFAULT.withUserLayout(layout), c)) {
+                    runAll(p, layout);
+                }
+            }
+        }
+        long baseline = Pointer.totalCount();
+        int cycles = 0;
+        for (int i = 0; i < 40; i++) {
+            Layout layout = Layout.values()[i % 2];
+            PlanOptions options = PlanOptions.DEFAULT.withUserLayout(layout);
+            Plan p = i % 8 == 7
+                    ? Engines.onednn().prepare(spec, src, options.withLayout(LayoutPolicy.AUTO))
+                    : new OneDnnPlan(NativeRuntime.get(), spec, src, options, candidates[(i / 2) % 2]);
+            runAll(p, layout);
+            if (i == 0) {
+                long before = Pointer.totalCount();
+                for (int k = 0; k < 200; k++) {
+                    runAll(p, layout);
+                }
+                assertEquals(before, Pointer.totalCount(), "native objects allocated per call");
+            }
+            p.close();
+            LayoutChoice.clear();   // AUTO times its candidates again next time
+            cycles++;
+        }
+        assertEquals(40, cycles);
         assertEquals(baseline, Pointer.totalCount(), "native objects leaked by prepare/close");
     }
 

@@ -46,4 +46,23 @@ class ScratchpadTest {
             assertTrue(addresses.stream().allMatch(a -> a != 0), report);
         }
     }
+
+    /** The matmul candidates share the one buffer too (backward-weights with bias runs two matmuls). */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"CHANNELS_LAST, MATMUL", "CHANNELS_LAST, MATMUL_PACKED", "CHANNELS_FIRST, MATMUL"})
+    void matmulPlan_oneScratchpadSizedToTheLargestStep(dev.conv4j.tensor.Layout layout, Candidate candidate) {
+        ProblemDesc p = ProblemDesc.parse("mb1ic64ih14oc128oh14kh1");
+        try (OneDnnPlan plan = new OneDnnPlan(NativeRuntime.get(), p.spec(), p.src(),
+                PlanOptions.DEFAULT.withUserLayout(layout), candidate)) {
+            long largest = 0;
+            for (Direction d : Direction.values()) {
+                assertTrue(plan.candidate(d).matmul(), d.label());
+                largest = Math.max(largest, plan.pass(d).scratchpadBytes());
+            }
+            String report = layout + " " + candidate + ": largest step " + largest + " B, plan holds "
+                    + plan.scratchpadBytes() + " B at " + plan.scratchpadAddresses();
+            assertEquals(largest, plan.scratchpadBytes(), report);
+            assertEquals(largest > 0 ? 1 : 0, plan.scratchpadAddresses().size(), report);
+        }
+    }
 }

@@ -1,0 +1,40 @@
+package dev.conv4j.onednn;
+
+import dev.conv4j.engine.LayoutPolicy;
+
+/**
+ * What a pass computes with: a convolution primitive under a fixed {@link LayoutPolicy}, or,
+ * for a 1×1 stride-1 unpadded convolution, a oneDNN {@code matmul} on the user's own tensors
+ * ({@link Matmul1x1}), with the weights read in place or packed by oneDNN. {@link
+ * LayoutPolicy#AUTO} times the candidates and remembers the winner in {@link LayoutChoice}.
+ */
+enum Candidate {
+    ANY(LayoutPolicy.ANY),
+    CHANNELS_LAST(LayoutPolicy.CHANNELS_LAST),
+    CHANNELS_FIRST(LayoutPolicy.CHANNELS_FIRST),
+    /** Matmul with the weights read in place through a strided view: no reorder at all. */
+    MATMUL(null),
+    /** Matmul with the weights in oneDNN's layout ({@code any}), reordered once per weight version. */
+    MATMUL_PACKED(null);
+
+    /** The convolution's layout policy; {@code null} for the matmul candidates. */
+    final LayoutPolicy layout;
+
+    Candidate(LayoutPolicy layout) {
+        this.layout = layout;
+    }
+
+    boolean matmul() {
+        return layout == null;
+    }
+
+    /** The convolution candidate of a fixed policy. */
+    static Candidate of(LayoutPolicy policy) {
+        return switch (policy) {
+            case ANY -> ANY;
+            case CHANNELS_LAST -> CHANNELS_LAST;
+            case CHANNELS_FIRST -> CHANNELS_FIRST;
+            case AUTO -> throw new IllegalArgumentException("layout: AUTO is not one candidate");
+        };
+    }
+}

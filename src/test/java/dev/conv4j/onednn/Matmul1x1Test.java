@@ -1,0 +1,152 @@
+package dev.conv4j.onednn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.conv4j.ConvSpec;
+import dev.conv4j.Direction;
+import dev.conv4j.PaddingMode;
+import dev.conv4j.ProblemDesc;
+import dev.conv4j.engine.LayoutPolicy;
+import dev.conv4j.engine.Plan;
+import dev.conv4j.engine.PlanOptions;
+import dev.conv4j.reference.Parity;
+import dev.conv4j.reference.Parity.Fill;
+import dev.conv4j.reference.Parity.Result;
+import dev.conv4j.reference.Parity.Status;
+import dev.conv4j.tensor.Layout;
+import dev.conv4j.tensor.Shape;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The 1×1 convolution as a oneDNN matmul ({@link Matmul1x1}): forced onto the matmul, it matches
+ * the reference for ranks 1-3, mb 1 and 3, bias on and off, channels-last and channels-first
+ * tensors, weights in place and packed, in every direction it covers; ineligible problems never
+ * get it; AUTO on a ResNet-50 1×1 layer with channels-last tensors ends on some candidate that
+ * matches the reference.
+ */
+class Matmul1x1Test {
+    private static final long SEED = 20261125L;
+
+    private static OneDnnPlan forced(ConvSpec spec, Shape src, Layout layout, Candidate c) {
+        return new OneDnnPlan(NativeRuntime.get(), spec, src, PlanOptions.DEFAULT.withUserLayout(layout), c);
+    }
+
+    private static Plan channelsFirstView(OneDnnPlan plan, Layout layout) {
+        return new ConvertingPlan(plan, layout == Layout.CHANNELS_LAST ? ConvertingPlan.CHANNELS_LAST : t -> t,
+                plan + " " + layout);
+    }
+
+    @Test void forcedMatmul_everyEligibleDirection_matchesReference() {
+        List<ConvSpec> specs = List.of(
+                ConvSpec.conv1d(5, 7, 1).build(), ConvSpec.conv1d(5, 7, 1).bias(false).build(),
+                ConvSpec.conv2d(6, 10, 1).build(), ConvSpec.conv2d(6, 10, 1).bias(false).build(),
+                ConvSpec.conv3d(4, 6, 1).bias(false).build(), ConvSpec.conv3d(4, 6, 1).build());
+        List<String> failures = new ArrayList<>();
+        int checks = 0;
+        int matmulDirections = 0;
+        java.util.Set<String> packedReorders = new java.util.TreeSet<>();
+        for (ConvSpec spec : specs) {
+            for (int mb : new int[] {1, 3}) {
+                int[] dims = new int[spec.rank() + 2];
+                dims[0] = mb;
+                dims[1] = spec.inChannels();
+                for (int k = 2; k < dims.length; k++) {
+                    dims[k] = 3 + k;
+                }
+                Shape src = Shape.of(dims);
+                for (Layout layout : Layout.values()) {
+                    for (Candidate c : new Candidate[] {Candidate.MATMUL, Candidate.MATMUL_PACKED}) {
+                        try (OneDnnPlan plan = forced(spec, src, layout, c)) {
+                            if (Matmul1x1.eligible(spec, src, layout, Direction.BWD_W)) {
+                                assertEquals(0, plan.convertedInputs(), "no activation is reordered");
+                            }
+                            Plan view = channelsFirstView(plan, layout);
+                            for (Direction dir : Direction.values()) {
+                                boolean eligible = Matmul1x1.eligible(spec, src, layout, dir);
+                                assertEquals(eligible, plan.candidate(dir).matmul(), plan + " " + dir.label());
+                                if (!eligible) {
+                                    continue;
+                                }
+                                matmulDirections++;
+                                if (plan.pass(dir).reordersWeights()) {
+                                    assertEquals(Candidate.MATMUL_PACKED, c, "the plain matmul reads the weights in place");
+                                    packedReorders.add(layout + " " + dir.label());
+                                }
+                                assertTrue(plan.implementation(dir).contains("(1x1 as matmul"), plan.implementation(dir));
+                                for (Result r : Parity.check(view, dir, SEED + checks)) {
+                                    checks++;
+                                    if (r.status() != Status.PASSED) {
+                                        failures.add(plan + " " + layout + " " + c + ": " + r.describe());
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), failures);
+        // 6 specs x 2 mb x 2 layouts x 2 candidates x 3 directions, less channels-first bwd_w at mb 3
+        assertEquals(6 * 2 * 2 * 2 * 3 - 6 * 2, matmulDirections);
+        assertEquals(2 * matmulDirections, checks);
+        // Packed weights are a candidate of their own only because oneDNN does pack some (here, avx2:
+        // channels-last fwd and bwd_d).
+        assertFalse(packedReorders.isEmpty(), "MATMUL_PACKED never packed the weights");
+    }
+
+    @Test void ineligibleProblems_neverGetTheMatmul() {
+        Shape s2 = Shape.of(1, 4, 6, 6);
+        List<ConvSpec> specs = List.of(
+                ConvSpec.conv2d(4, 4, 3).padding(1).build(),
+                ConvSpec.conv2d(4, 4, 1).stride(2).build(),
+                ConvSpec.conv2d(4, 4, 1).padding(1).build(),
+                ConvSpec.conv2d(4, 4, 1).groups(2).build(),
+                ConvSpec.transposed(2, 4, 4, 1).build(),
+                ConvSpec.conv2d(4, 4, 1).paddingMode(PaddingMode.REFLECT).build());
+        int checked = 0;
+        for (ConvSpec spec : specs) {
+            for (Layout layout : Layout.values()) {
+                for (Direction dir : Direction.values()) {
+                    assertFalse(Matmul1x1.eligible(spec, s2, layout, dir), spec + " " + layout + " " + dir.label());
+                    checked++;
+                }
+                assertThrows(IllegalArgumentException.class, () -> forced(spec, s2, layout, Candidate.MATMUL), spec.toString());
+            }
+        }
+        assertEquals(specs.size() * 2 * 3, checked);
+        // Channels-first backward-weights sums over the batch: no single matmul for mb > 1.
+        ConvSpec oneByOne = ConvSpec.conv2d(4, 4, 1).build();
+        assertFalse(Matmul1x1.eligible(oneByOne, Shape.of(2, 4, 6, 6), Layout.CHANNELS_FIRST, Direction.BWD_W));
+        assertTrue(Matmul1x1.eligible(oneByOne, Shape.of(2, 4, 6, 6), Layout.CHANNELS_LAST, Direction.BWD_W));
+        // AUTO does not offer it either (a shape no other test uses).
+        try (OneDnnPlan p = (OneDnnPlan) dev.conv4j.engine.Engines.onednn().prepare(specs.get(1), Shape.of(1, 4, 7, 9),
+                PlanOptions.DEFAULT.withLayout(LayoutPolicy.AUTO).withUserLayout(Layout.CHANNELS_LAST))) {
+            for (Direction dir : Direction.values()) {
+                assertFalse(p.candidate(dir).matmul(), dir.label() + ": " + p.implementation(dir));
+            }
+        }
+    }
+
+    @Test void auto_onAResNet50OneByOneLayer_channelsLast_matchesReference() {
+        ProblemDesc p = ProblemDesc.parse("mb1ic256ih14oc1024oh14kh1n\"resnet_50:res4a_branch1-like\"");
+        int checked = 0;
+        try (OneDnnPlan plan = (OneDnnPlan) dev.conv4j.engine.Engines.onednn().prepare(p.spec(), p.src(),
+                PlanOptions.DEFAULT.withLayout(LayoutPolicy.AUTO).withUserLayout(Layout.CHANNELS_LAST))) {
+            Plan view = channelsFirstView(plan, Layout.CHANNELS_LAST);
+            for (Direction dir : Direction.values()) {
+                assertNotNull(plan.candidate(dir));
+                assertFalse(plan.implementation(dir).startsWith("ref"), plan.implementation(dir));
+                Result r = Parity.check(view, dir, Fill.NORMALS, SEED + dir.ordinal());
+                assertEquals(Status.PASSED, r.status(), plan.candidate(dir) + " " + r.describe());
+                checked++;
+            }
+        }
+        assertEquals(3, checked);
+    }
+}
