@@ -16,7 +16,9 @@ public enum LayoutPolicy {
     CHANNELS_FIRST,
     /**
      * Time {@link #ANY}, {@link #CHANNELS_LAST} and {@link #CHANNELS_FIRST} once per (spec, shape,
-     * direction, tensor layout), reorders included, and keep the fastest.
+     * direction, tensor layout), reorders included, and keep the fastest. A 1×1, stride-1,
+     * unpadded, ungrouped convolution is also timed as a oneDNN matmul on the user's own tensors
+     * (no reorder), with the weights read in place or packed.
      */
     AUTO
 }
