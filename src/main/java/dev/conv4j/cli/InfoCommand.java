@@ -14,7 +14,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "info", mixinStandardHelpOptions = true,
         description = {"oneDNN version, the CPU ISA its kernels use, threads, primitive cache capacity, the machine's",
                 "fp32 peak (a vector FMA loop) and what a large oneDNN matmul achieves (cached per CPU model and",
-                "thread count; measured once, about 4 s)."})
+                "thread count; measured once, a few seconds)."})
 public final class InfoCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
