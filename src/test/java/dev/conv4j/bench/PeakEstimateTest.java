@@ -104,6 +104,41 @@ class PeakEstimateTest {
     }
 
     @Test
+    void aLoopFigureBelowTheMatmulIsMeasuredOnceMore(@TempDir Path dir) {
+        PeakCache cache = new PeakCache(dir.resolve("peak.properties"));
+        double[] figures = {90.0, 150.0};
+        PeakEstimate.Measure busyThenQuiet = () -> {
+            int run = fmaRuns.getAndIncrement();
+            return new PeakEstimate.Measured(figures[run], "256-bit FMA loop, run " + run);
+        };
+        PeakEstimate e = PeakEstimate.estimate(2, cache, busyThenQuiet, gemm(130.0), null, null);
+        assertEquals(150.0, e.gflops(), 1e-9);
+        assertEquals(2, fmaRuns.get());
+        assertEquals(150.0, cache.get(PeakCache.machineKey(2, PeakEstimate.FMA_METHOD)).getAsDouble(), 1e-9);
+        assertTrue(e.source().contains("second try"), e.source());
+    }
+
+    @Test
+    void aLoopFigureStayingBelowTheMatmulIsKeptWithAWarning(@TempDir Path dir) {
+        PeakCache cache = new PeakCache(dir.resolve("peak.properties"));
+        StringWriter log = new StringWriter();
+        PeakEstimate e = PeakEstimate.estimate(2, cache, fma(90.0), gemm(130.0), null, new PrintWriter(log));
+        assertEquals(90.0, e.gflops(), 1e-9);
+        assertEquals(2, fmaRuns.get());
+        assertTrue(e.source().endsWith("; below the matmul, so other work was running: delete the file on a quiet machine"),
+                e.source());
+        assertTrue(log.toString().contains("peak: the FMA loop measured 90.0 GFLOP/s, below the matmul's 130.0: other work "
+                + "was running; delete " + cache.file() + " and measure again on a quiet machine"), log.toString());
+        // A cached loop figure is not measured again, whatever the matmul says.
+        PeakCache other = new PeakCache(dir.resolve("other.properties"));
+        other.put(PeakCache.machineKey(2, PeakEstimate.FMA_METHOD), 50.0);
+        PeakEstimate cached = PeakEstimate.estimate(2, other, fma(1), gemm(130.0), null, null);
+        assertEquals(50.0, cached.gflops(), 1e-9);
+        assertEquals(2, fmaRuns.get());
+        assertEquals(2, gemmRuns.get());
+    }
+
+    @Test
     void withoutOneDnnTheLoopStillGivesThePeak(@TempDir Path dir) {
         PeakCache cache = new PeakCache(dir.resolve("peak.properties"));
         PeakEstimate e = PeakEstimate.estimate(2, cache, fma(160.0), null, "it is measured with oneDNN: no native library", null);
