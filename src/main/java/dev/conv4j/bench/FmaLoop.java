@@ -11,9 +11,10 @@ import jdk.incubator.vector.VectorSpecies;
  * A tight loop of vector fused multiply-adds, timed: {@value #CHAINS} independent
  * accumulators of {@link FloatVector#SPECIES_PREFERRED} (256 bits, 8 lanes, with AVX2;
  * 512 bits, 16 lanes, with AVX-512), each updated as {@code acc = acc·a + b} {@value #UNROLL}
- * times per iteration, on {@code threads} threads started together. FLOPs are
- * {@code 2 · lanes · chains · UNROLL · iterations · threads}; the figure is the best of several
- * timed runs after a warm-up that lets the JIT compile the loop.
+ * times per iteration, on {@code threads} threads running together. A chunk of
+ * {@code iterations} is {@code 2 · lanes · chains · UNROLL · iterations} FLOPs; the figure is
+ * the sum over threads of each thread's fastest chunk, after a warm-up that lets the JIT
+ * compile the loop ({@link #measure}).
  *
  * <p>This class uses the Vector API, an incubator module in Java 17: it runs only in a JVM
  * started with {@code --add-modules jdk.incubator.vector}, as the child JVM that
@@ -142,42 +143,83 @@ final class FmaLoop {
     }
 
     /**
-     * Measures on {@code threads} threads: a warm-up until the JIT has compiled the loop, then
-     * timed runs of about {@code runMillis} each until at least {@code minRuns} were taken and
-     * {@code budgetMillis} have passed (at most 50).
+     * Measures on {@code threads} threads: after a warm-up on this thread, every thread runs
+     * the loop at once for {@code budgetMillis}, timing its own chunks of about
+     * {@code chunkMillis} each; a thread's rate is its fastest chunk, and the figure is the
+     * sum of those rates.
+     *
+     * <p>Why chunks, not one timed run of all threads: on a machine with few cores, a JIT or
+     * OS thread that takes a core for a few milliseconds slows one chunk of one thread, not
+     * the whole measurement. Every counted chunk ends before the common deadline, so it ran
+     * while all the other threads were running too (at the all-core clock).
      */
-    static FmaPeak.Result measure(int threads, int minRuns, long runMillis, long budgetMillis) throws InterruptedException {
+    static FmaPeak.Result measure(int threads, int minChunks, long chunkMillis, long budgetMillis) throws InterruptedException {
         Check.arg(threads >= 1 && threads <= 1024, "threads: must be in 1..1024, got %d", threads);
-        Check.arg(minRuns >= 1, "runs: must be >= 1, got %d", minRuns);
-        Check.arg(runMillis >= 1, "run: must be >= 1 ms, got %d", runMillis);
+        Check.arg(minChunks >= 1, "chunks: must be >= 1, got %d", minChunks);
+        Check.arg(chunkMillis >= 1, "chunk: must be >= 1 ms, got %d", chunkMillis);
         float[] start = startValues();
         // Warm-up: at least half the budget, up to 500 ms; steady for a fifth, up to 200 ms.
         long budgetNanos = budgetMillis * 1_000_000L;
         double nanosPerIteration = warmUp(start, Math.min(500_000_000L, budgetNanos / 2),
                 Math.min(200_000_000L, budgetNanos / 5));
-        long target = runMillis * 1_000_000L;
-        int iterations = size(target, nanosPerIteration);
-        double best = 0;
-        double bestMs = Double.NaN;
-        int runs = 0;
-        long begin = System.nanoTime();
-        while (runs < 50 && (runs < minRuns || System.nanoTime() - begin < budgetMillis * 1_000_000L)) {
-            long nanos = timedRun(threads, start, iterations);
-            boolean offSize = nanos < target / 2 || nanos > 4 * target;
-            if (offSize && System.nanoTime() - begin < 4 * budgetMillis * 1_000_000L) {
-                // The JIT replaced the loop's code since it was sized: size the runs again,
-                // and do not count this one.
-                iterations = size(target, (double) nanos / iterations);
-                continue;
-            }
-            double gflops = 2.0 * lanes() * CHAINS * UNROLL * (double) iterations * threads / nanos;
-            if (gflops > best) {
-                best = gflops;
-                bestMs = nanos / 1e6;
-            }
-            runs++;
+        long chunkNanos = chunkMillis * 1_000_000L;
+        int iterations = size(chunkNanos, nanosPerIteration);
+        long window = Math.max(budgetNanos, 2L * minChunks * chunkNanos);
+        long[] deadline = new long[1];
+        CyclicBarrier ready = new CyclicBarrier(threads, () -> deadline[0] = System.nanoTime() + window);
+        long[] best = new long[threads];
+        int[] chunks = new int[threads];
+        Throwable[] failure = new Throwable[1];
+        List<Thread> workers = new ArrayList<>();
+        for (int t = 0; t < threads; t++) {
+            int id = t;
+            Thread w = new Thread(() -> {
+                try {
+                    ready.await();
+                    long end = deadline[0];
+                    long fastest = Long.MAX_VALUE;
+                    int n = 0;
+                    while (true) {
+                        long t0 = System.nanoTime();
+                        sink(loop(start, A, B, iterations));
+                        long t1 = System.nanoTime();
+                        if (t1 > end) {
+                            break;
+                        }
+                        fastest = Math.min(fastest, t1 - t0);
+                        n++;
+                    }
+                    best[id] = fastest;
+                    chunks[id] = n;
+                } catch (Throwable e) {
+                    synchronized (failure) {
+                        failure[0] = e;
+                    }
+                }
+            }, "fma-peak-" + t);
+            w.setDaemon(true);
+            workers.add(w);
+            w.start();
         }
-        return new FmaPeak.Result(best, threads, lanes(), CHAINS, runs, bestMs);
+        for (Thread w : workers) {
+            w.join();
+        }
+        synchronized (failure) {
+            if (failure[0] != null) {
+                throw new IllegalStateException("fma peak: a loop thread failed: " + failure[0], failure[0]);
+            }
+        }
+        double flopsPerChunk = 2.0 * lanes() * CHAINS * UNROLL * (double) iterations;
+        double gflops = 0;
+        long slowestBest = 0;
+        int fewestChunks = Integer.MAX_VALUE;
+        for (int t = 0; t < threads; t++) {
+            Check.state(chunks[t] > 0, "fma peak: thread %d finished no chunk within %d ms", t, window / 1_000_000L);
+            gflops += flopsPerChunk / best[t];
+            slowestBest = Math.max(slowestBest, best[t]);
+            fewestChunks = Math.min(fewestChunks, chunks[t]);
+        }
+        return new FmaPeak.Result(gflops, threads, lanes(), CHAINS, fewestChunks, slowestBest / 1e6);
     }
 
     private static int size(long targetNanos, double nanosPerIteration) {
@@ -223,47 +265,6 @@ final class FmaLoop {
      * to the last end (each thread reads the clock itself: on a busy machine the thread that
      * started them may not run again until one has finished).
      */
-    private static long timedRun(int threads, float[] start, int iterations) throws InterruptedException {
-        CyclicBarrier ready = new CyclicBarrier(threads);
-        long[] begins = new long[threads];
-        long[] ends = new long[threads];
-        Throwable[] failure = new Throwable[1];
-        List<Thread> workers = new ArrayList<>();
-        for (int t = 0; t < threads; t++) {
-            int id = t;
-            Thread w = new Thread(() -> {
-                try {
-                    ready.await();
-                    begins[id] = System.nanoTime();
-                    float[] acc = loop(start, A, B, iterations);
-                    ends[id] = System.nanoTime();
-                    sink(acc);
-                } catch (Throwable e) {
-                    synchronized (failure) {
-                        failure[0] = e;
-                    }
-                }
-            }, "fma-peak-" + t);
-            w.setDaemon(true);
-            workers.add(w);
-            w.start();
-        }
-        for (Thread w : workers) {
-            w.join();
-        }
-        synchronized (failure) {
-            if (failure[0] != null) {
-                throw new IllegalStateException("fma peak: a loop thread failed: " + failure[0], failure[0]);
-            }
-        }
-        long first = Long.MAX_VALUE;
-        long last = Long.MIN_VALUE;
-        for (int t = 0; t < threads; t++) {
-            first = Math.min(first, begins[t]);
-            last = Math.max(last, ends[t]);
-        }
-        return Math.max(1, last - first);
-    }
 
     private static volatile float sinkValue;
 
@@ -299,7 +300,7 @@ final class FmaLoop {
         } else {
             int threads = args.length > 0 ? Integer.parseInt(args[0]) : Runtime.getRuntime().availableProcessors();
             long budget = args.length > 1 ? Long.parseLong(args[1]) : 1000;
-            FmaPeak.Result r = measure(threads, 3, Math.max(1, Math.min(100, budget / 5)), budget);
+            FmaPeak.Result r = measure(threads, 5, 20, budget);
             System.out.println(r.line());
         }
         System.out.flush();

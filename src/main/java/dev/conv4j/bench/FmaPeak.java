@@ -12,8 +12,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The machine's fp32 FMA peak, in GFLOP/s: the throughput of a tight loop of vector fused
  * multiply-adds ({@link FmaLoop}: independent accumulator chains of the widest vector the JIT
- * uses, 256 bits with AVX2 and 512 bits with AVX-512, on every thread), best of several timed
- * runs after a warm-up.
+ * uses, 256 bits with AVX2 and 512 bits with AVX-512, on every thread at once), each thread's
+ * fastest chunk after a warm-up, summed over the threads.
  *
  * <p>Why this loop: it does nothing but the instruction a convolution kernel is built from,
  * with enough independent chains to hide the FMA latency, so it reaches the FMA throughput at
@@ -46,18 +46,18 @@ public final class FmaPeak {
     /**
      * One measurement.
      *
-     * @param gflops  {@code 2 · lanes · chains · unroll · iterations · threads / best time}
+     * @param gflops  the sum over threads of {@code 2 · lanes · chains · unroll · iterations / fastest chunk}
      * @param threads threads that ran the loop at once
      * @param lanes   fp32 lanes per vector (8: 256-bit, 16: 512-bit)
      * @param chains  accumulators per thread
-     * @param runs    timed runs (warm-up not counted)
-     * @param bestMs  the fastest run
+     * @param runs    timed chunks per thread (the fewest any thread ran; warm-up not counted)
+     * @param bestMs  the slowest thread's fastest chunk
      */
     public record Result(double gflops, int threads, int lanes, int chains, int runs, double bestMs) {
 
-        /** {@code 256-bit FMA loop, 12 chains × 2 threads, best of 9 runs}. */
+        /** {@code 256-bit FMA loop, 12 chains × 2 threads, fastest of 95 chunks per thread}. */
         public String describe() {
-            return String.format(Locale.ROOT, "%d-bit FMA loop, %d chains × %d threads, best of %d runs",
+            return String.format(Locale.ROOT, "%d-bit FMA loop, %d chains × %d threads, fastest of %d chunks per thread",
                     lanes * Float.SIZE, chains, threads, runs);
         }
 

@@ -56,6 +56,20 @@ public record PeakEstimate(double gflops, String source, double gemmGflops, Stri
      * @param log where to say that a measurement is running (a line before, one after), or {@code null}
      */
     public static PeakEstimate forThreads(int threads, PrintWriter log) {
+        return forThreads(threads, log, false);
+    }
+
+    /**
+     * As {@link #forThreads(int, PrintWriter)}, but the FMA loop is measured now even if a
+     * figure is cached (and the cache updated): what {@code conv4j bench} uses, so that
+     * {@code % of peak} divides two figures measured in the same run. A shared or virtual
+     * machine's sustained clock changes over minutes; a figure cached earlier may not hold.
+     */
+    public static PeakEstimate measuredNow(int threads, PrintWriter log) {
+        return forThreads(threads, log, true);
+    }
+
+    private static PeakEstimate forThreads(int threads, PrintWriter log, boolean freshLoop) {
         Measure fma = () -> {
             FmaPeak.Result r = FmaPeak.measureInChild(threads, FMA_BUDGET_MILLIS, FMA_TIMEOUT_SECONDS);
             return new Measured(r.gflops(), r.describe());
@@ -67,7 +81,7 @@ public record PeakEstimate(double gflops, String source, double gemmGflops, Stri
                     r.implementation(), r.size(), r.size(), r.size(), r.runs()));
         };
         return estimate(threads, PeakCache.atDefaultLocation(), fma, gemm,
-                unavailable == null ? null : "it is measured with oneDNN: " + unavailable, log);
+                unavailable == null ? null : "it is measured with oneDNN: " + unavailable, log, freshLoop);
     }
 
     /**
@@ -78,13 +92,19 @@ public record PeakEstimate(double gflops, String source, double gemmGflops, Stri
      */
     static PeakEstimate estimate(int threads, PeakCache cache, Measure fma, Measure gemm, String gemmUnavailable,
             PrintWriter log) {
+        return estimate(threads, cache, fma, gemm, gemmUnavailable, log, false);
+    }
+
+    /** As above; with {@code freshLoop}, the loop's cached figure is not read, only replaced. */
+    static PeakEstimate estimate(int threads, PeakCache cache, Measure fma, Measure gemm, String gemmUnavailable,
+            PrintWriter log, boolean freshLoop) {
         String fmaKey = PeakCache.machineKey(threads, FMA_METHOD);
         String gemmKey = PeakCache.machineKey(threads, GEMM_METHOD);
-        OptionalDouble fmaCached = cache.get(fmaKey);
+        OptionalDouble fmaCached = freshLoop ? OptionalDouble.empty() : cache.get(fmaKey);
         OptionalDouble gemmCached = cache.get(gemmKey);
         if (log != null && (fmaCached.isEmpty() || (gemm != null && gemmCached.isEmpty()))) {
-            log.printf(Locale.ROOT, "measuring the fp32 peak of %s threads=%d (once; cached in %s) ...%n",
-                    PeakCache.cpuModel(), threads, cache.file());
+            log.printf(Locale.ROOT, "measuring the fp32 peak of %s threads=%d (%s; cached in %s) ...%n",
+                    PeakCache.cpuModel(), threads, freshLoop ? "in this run" : "once", cache.file());
             log.flush();
         }
 

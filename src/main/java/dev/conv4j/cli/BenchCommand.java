@@ -76,8 +76,8 @@ public final class BenchCommand implements Callable<Integer> {
     Integer threads;
 
     @Option(names = "--peak", paramLabel = "GFLOPS",
-            description = "The machine's fp32 peak in GFLOP/s for %% of peak (default: measured once per CPU model and "
-                    + "thread count with a vector FMA loop, cached in ~/.cache/conv4j/peak.properties).")
+            description = "The machine's fp32 peak in GFLOP/s for %% of peak (default: measured at the start of this run "
+                    + "with a vector FMA loop, about 2 s, so that both figures come from one run).")
     Double peak;
 
     @Option(names = "--format", paramLabel = "FMT", defaultValue = "table",
@@ -129,7 +129,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (peak != null) {
             peakGflops = peak;
         } else {
-            PeakEstimate estimate = PeakEstimate.forThreads(current, err);
+            PeakEstimate estimate = PeakEstimate.measuredNow(current, err);
             peakGflops = estimate.gflops();   // NaN if neither the FMA loop nor oneDNN could run
             gemmGflops = estimate.gemmGflops();
             if (Double.isNaN(peakGflops)) {

@@ -1,8 +1,11 @@
 package dev.conv4j.cli;
 
+import dev.conv4j.Check;
 import dev.conv4j.ConvShapes;
 import dev.conv4j.ConvSpec;
 import dev.conv4j.Direction;
+import dev.conv4j.bench.PeakEstimate;
+import dev.conv4j.bench.Relaunch;
 import dev.conv4j.bench.Sampler;
 import dev.conv4j.bench.Stats;
 import dev.conv4j.engine.Engines;
@@ -12,6 +15,7 @@ import dev.conv4j.engine.PlanOptions;
 import dev.conv4j.reference.Parity;
 import dev.conv4j.reference.Parity.Result;
 import dev.conv4j.reference.Parity.Status;
+import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
 import java.io.PrintWriter;
@@ -20,17 +24,20 @@ import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
  * {@code conv4j demo}: the seed example, {@code Conv2d(3 -> 64, kernel 3, padding 1)} on a
- * 1x3x224x224 input on oneDNN, checked against the reference and timed.
+ * 1x3x224x224 input on oneDNN, checked against the reference, and timed with channels-first
+ * and channels-last tensors against this machine's peak.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {
                 "Conv2d(3 -> 64, kernel 3, padding 1) on a 1x3x224x224 input on oneDNN:",
-                "the output shape, the max error against the pure-Java reference, the median time",
-                "of the forward pass after warm-up, and GFLOP/s. Exit status 1 if the check fails."})
+                "the output shape, the max error against the pure-Java reference, and the median time",
+                "of the forward pass after warm-up with channels-first and channels-last tensors, in",
+                "GFLOP/s and % of this machine's peak. Exit status 1 if a check fails."})
 public final class DemoCommand implements Callable<Integer> {
     static final ConvSpec SPEC = ConvSpec.builder(2, 3, 64, 3).padding(1).build();
     static final Shape INPUT = Shape.of(1, 3, 224, 224);
@@ -40,11 +47,20 @@ public final class DemoCommand implements Callable<Integer> {
 
     @Spec CommandSpec spec;
 
+    @Option(names = "--peak", paramLabel = "GFLOPS",
+            description = "The machine's fp32 peak in GFLOP/s for %% of peak (default: measured now with a vector FMA "
+                    + "loop, about 2 s).")
+    Double peak;
+
     @Override public Integer call() {
+        Check.arg(peak == null || (peak > 0 && Double.isFinite(peak)), "peak: must be a positive number of GFLOP/s, got %s", peak);
         PrintWriter out = spec.commandLine().getOut();
         // AUTO: oneDNN's own layout choice costs a 12.8 MB reorder of this output; the plan
         // times the candidates once and keeps the fastest end to end.
-        try (Plan plan = Engines.onednn().prepare(SPEC, INPUT, PlanOptions.inference().withLayout(LayoutPolicy.AUTO))) {
+        PlanOptions channelsFirst = PlanOptions.inference().withLayout(LayoutPolicy.AUTO);
+        PlanOptions channelsLast = channelsFirst.withUserLayout(Layout.CHANNELS_LAST);
+        try (Plan plan = Engines.onednn().prepare(SPEC, INPUT, channelsFirst);
+             Plan planLast = Engines.onednn().prepare(SPEC, INPUT, channelsLast)) {
             out.printf("%s on %s (%s)%n", SPEC, plan.engineName(), plan.implementation(Direction.FWD));
             out.printf("input  %s%n", plan.srcShape());
             out.printf("output %s%n", plan.dstShape());
@@ -60,17 +76,66 @@ public final class DemoCommand implements Callable<Integer> {
             Tensor w = uniform(plan.weiShape(), random);
             Tensor b = uniform(plan.biaShape(), random);
             Tensor y = Tensor.allocate(plan.dstShape());
+            Tensor xLast = x.toLayout(Layout.CHANNELS_LAST);
+            Tensor yLast = Tensor.allocate(plan.dstShape(), Layout.CHANNELS_LAST);
+            plan.forward(x, w, b, y);
+            planLast.forward(xLast, w, b, yLast);
+            double difference = maxDifference(y, yLast.toLayout(Layout.CHANNELS_FIRST));
+            boolean layoutsAgree = difference <= LAYOUT_TOLERANCE * maxAbs(y);
+            out.printf(Locale.ROOT, "channels-last tensors (%s): max difference from channels-first %.2e: %s%n",
+                    planLast.implementation(Direction.FWD), difference, layoutsAgree ? "PASSED" : "FAILED");
+            out.flush();
+
+            double peakGflops = peak != null ? peak : PeakEstimate.measuredNow(Relaunch.currentThreads(), null).gflops();
+            double flops = ConvShapes.flops(SPEC, INPUT, Direction.FWD);
             // A new image every call, as in inference: no reordered copy of the input is reused.
-            Stats t = new Sampler(TIMING).sample(() -> {
+            report(out, "channels-first tensors (PyTorch's default)", timed(() -> {
                 x.markModified();
                 plan.forward(x, w, b, y);
-            });
-            double flops = ConvShapes.flops(SPEC, INPUT, Direction.FWD);
-            out.printf(Locale.ROOT, "time: %.3f ms (median of %d runs after warm-up; min %.3f ms), %.1f GFLOP/s%n",
-                    t.medianMs(), t.count(), t.minMs(), t.gflops(flops));
+            }), flops, peakGflops);
+            report(out, "channels-last tensors", timed(() -> {
+                xLast.markModified();
+                planLast.forward(xLast, w, b, yLast);
+            }), flops, peakGflops);
+            out.printf(Locale.ROOT, "peak: %.1f GFLOP/s (%s)%n", peakGflops,
+                    peak != null ? "--peak" : "vector FMA loop on this machine, measured now");
             out.flush();
-            return check.status() == Status.FAILED ? Main.CHECK_FAILED : Main.OK;
+            return check.status() == Status.FAILED || !layoutsAgree ? Main.CHECK_FAILED : Main.OK;
         }
+    }
+
+    /** Different kernels sum in different orders: far below fp32 noise on 27 terms. */
+    private static final double LAYOUT_TOLERANCE = 1e-5;
+
+    private static Stats timed(Runnable call) {
+        return new Sampler(TIMING).sample(call);
+    }
+
+    private static void report(PrintWriter out, String what, Stats t, double flops, double peakGflops) {
+        double gflops = t.gflops(flops);
+        out.printf(Locale.ROOT, "time, %s: %.3f ms (median of %d runs after warm-up; min %.3f ms), %.1f GFLOP/s",
+                what, t.medianMs(), t.count(), t.minMs(), gflops);
+        if (!Double.isNaN(peakGflops)) {
+            out.printf(Locale.ROOT, ", %.0f %% of peak", 100 * gflops / peakGflops);
+        }
+        out.println();
+        out.flush();
+    }
+
+    private static double maxDifference(Tensor a, Tensor b) {
+        double d = 0;
+        for (int i = 0; i < a.size(); i++) {
+            d = Math.max(d, Math.abs(a.get(i) - b.get(i)));
+        }
+        return d;
+    }
+
+    private static double maxAbs(Tensor a) {
+        double m = 0;
+        for (int i = 0; i < a.size(); i++) {
+            m = Math.max(m, Math.abs(a.get(i)));
+        }
+        return m;
     }
 
     private static Tensor uniform(Shape shape, SplittableRandom random) {

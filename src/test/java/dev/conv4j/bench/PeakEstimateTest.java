@@ -21,7 +21,7 @@ class PeakEstimateTest {
     private PeakEstimate.Measure fma(double gflops) {
         return () -> {
             fmaRuns.incrementAndGet();
-            return new PeakEstimate.Measured(gflops, "256-bit FMA loop, 12 chains × 2 threads, best of 9 runs");
+            return new PeakEstimate.Measured(gflops, "256-bit FMA loop, 12 chains × 2 threads, fastest of 40 chunks per thread");
         };
     }
 
@@ -37,6 +37,21 @@ class PeakEstimateTest {
         throw new IOException("fma peak: the child JVM exited with status 1: "
                 + "java.lang.module.FindException: Module jdk.incubator.vector not found");
     };
+
+    @Test
+    void aFreshLoop_isMeasuredDespiteTheCache_andReplacesIt_whileTheMatmulIsRead(@TempDir Path dir) {
+        PeakCache cache = new PeakCache(dir.resolve("peak.properties"));
+        PeakEstimate.estimate(2, cache, fma(150.0), gemm(130.0), null, null);
+        StringWriter log = new StringWriter();
+        PeakEstimate fresh = PeakEstimate.estimate(2, cache, fma(180.0), gemm(1), null, new PrintWriter(log), true);
+        assertEquals(180.0, fresh.gflops(), 1e-9);
+        assertEquals(130.0, fresh.gemmGflops(), 1e-9);
+        assertTrue(log.toString().contains("threads=2 (in this run; cached in"), log.toString());
+        assertEquals(2, fmaRuns.get());
+        assertEquals(1, gemmRuns.get());
+        assertEquals(180.0, PeakEstimate.estimate(2, cache, fma(1), gemm(1), null, null).gflops(), 1e-9);
+        assertEquals(2, fmaRuns.get(), "the replaced figure is read back from the cache");
+    }
 
     @Test
     void measuresBothOnceThenReadsThemFromTheCache(@TempDir Path dir) {

@@ -224,11 +224,13 @@ class CliTest {
     // ---- demo and info ---------------------------------------------------------------------------
 
     @Test void demoPrintsShapeErrorAndSpeed() {
-        Run r = run("demo");
+        Run r = run("demo", "--peak", "100");   // a given peak: the test measures nothing else
         assertEquals(0, r.status(), r.toString());
         assertTrue(r.out().contains("output [1, 64, 224, 224]"), r.out());
         assertTrue(r.out().contains("max error vs reference:") && r.out().contains("PASSED"), r.out());
-        assertTrue(r.out().contains("GFLOP/s"), r.out());
+        assertTrue(r.out().contains("channels-last tensors (") && r.out().contains("from channels-first"), r.out());
+        assertEquals(2, r.out().lines().filter(l -> l.startsWith("time, ") && l.endsWith("% of peak")).count(), r.out());
+        assertTrue(r.out().contains("peak: 100.0 GFLOP/s (--peak)"), r.out());
     }
 
     @Test void infoPrintsTheNativeSettingsAndThePeak(@TempDir Path cache) {
