@@ -18,7 +18,8 @@ public enum LayoutPolicy {
      * Time {@link #ANY}, {@link #CHANNELS_LAST} and {@link #CHANNELS_FIRST} once per (spec, shape,
      * direction, tensor layout), reorders included, and keep the fastest. A 1×1, stride-1,
      * unpadded, ungrouped convolution is also timed as a oneDNN matmul on the user's own tensors
-     * (no reorder), with the weights read in place or packed.
+     * (no reorder), with the weights read in place or packed; with channels-last tensors its
+     * strided backward-weights too, after gathering the source positions the stride reads.
      */
     AUTO
 }

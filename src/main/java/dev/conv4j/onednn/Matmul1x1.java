@@ -17,51 +17,79 @@ import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.matmul;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.primitive_desc;
+import org.bytedeco.dnnl.reorder;
 import org.bytedeco.javacpp.FloatPointer;
 
 /**
- * A 1×1, stride-1, unpadded, ungrouped convolution as a oneDNN {@code matmul} on the user's own
- * tensors, bound through strided memory descriptors: no activation reorder at all. With
+ * A 1×1, unpadded, ungrouped convolution as a oneDNN {@code matmul} on the user's own tensors,
+ * bound through strided memory descriptors: at stride 1 no activation reorder at all. With
  * {@code M = N · spatial} rows, {@code W} the PyTorch weights {@code [OC, IC]}:
  *
  * <pre>
  * channels-last   fwd    dst[M,OC]      = src[M,IC] · Wᵀ[IC,OC]            (+ bias[1,OC])
  *                 bwd_d  diff_src[M,IC] = diff_dst[M,OC] · W[OC,IC]
  *                 bwd_w  diff_wei[OC,IC] = diff_dstᵀ[OC,M] · src[M,IC]
+ *                 bwd_w, stride s: src is first gathered (a reorder from a strided view of the
+ *                        user's source) into a dense [M,IC] buffer of the pass; bwd_w only
  * channels-first  fwd    dst[n][OC,S]   = W[OC,IC] · src[n][IC,S]           batched over n, W broadcast
  *                 bwd_d  diff_src[n][IC,S] = Wᵀ[IC,OC] · diff_dst[n][OC,S]
- *                 bwd_w  (N = 1 only: the batch sum is no single matmul) as channels-last, M = S
+ *                 bwd_w  (N = 1, stride 1 only: the batch sum is no single matmul) as channels-last, M = S
  * diff_bias[OC] = diff_dstᵀ[OC,M] · ones[M,1], a second matmul with the pass's own vector of ones
  * </pre>
  *
- * Why: oneDNN's channels-last backward-weights of 1×1 layers ({@code jit_1x1}) measured 1.5-2.1×
+ * The transposed product {@code diff_weiᵀ[IC,OC] = srcᵀ · diff_dst} into a transposed view of
+ * diff_wei was tried: oneDNN 3.11 has only its reference matmul for that destination.
+ *
+ * Why: oneDNN's channels-last backward-weights of 1×1 layers ({@code jit_1x1}) measured 1.1-2.1×
  * slower than its {@code any} primitive here, while this matmul on the same channels-last data
- * was within ±10 % of it, with no reorder.
+ * was within ±10 % of it, with no reorder (stride 1).
  */
 final class Matmul1x1 {
     private Matmul1x1() {}
 
-    /** Whether {@code dir} of {@code spec} on {@code src} in {@code userLayout} is one matmul (pure Java). */
+    /**
+     * Whether {@code dir} of {@code spec} on {@code src} in {@code userLayout} is one matmul
+     * (pure Java): stride 1 in every direction; a stride above 1 for channels-last
+     * backward-weights only, through a gathered copy of the source, where each stride divides
+     * its input size (ResNet's 56/28/14 at stride 2).
+     */
     static boolean eligible(ConvSpec spec, Shape src, Layout userLayout, Direction dir) {
         if (spec.transposed() || spec.groups() != 1 || spec.paddingMode() != PaddingMode.ZEROS) {
             return false;
         }
         int[] pl = ConvShapes.padLeft(spec, src);
-        int[] pr = ConvShapes.exactPadRight(spec, src);
+        int[] pr = ConvShapes.exactPadRight(spec, src);   // negative: trailing rows a stride skips
+        boolean strided = false;
+        boolean divides = true;
         for (int k = 0; k < spec.rank(); k++) {
-            if (spec.kernel(k) != 1 || spec.stride(k) != 1 || pl[k] != 0 || pr[k] != 0) {
+            if (spec.kernel(k) != 1 || pl[k] != 0 || pr[k] > 0) {
                 return false;
             }
+            strided |= spec.stride(k) != 1;
+            divides &= src.spatial(k) % spec.stride(k) == 0;
+        }
+        if (strided && !divides) {
+            return false;   // oneDNN takes no strided view whose rows reach past the next dimension's
+        }
+        if (strided) {
+            return userLayout == Layout.CHANNELS_LAST && dir == Direction.BWD_W;
         }
         return !(userLayout == Layout.CHANNELS_FIRST && dir == Direction.BWD_W && src.dim(0) != 1);
     }
+
+    /** The ops of a pass and the kernel's name as {@code Plan.implementation} shows it. */
+    record Ops(List<Op> ops, String impl) {}
 
     /**
      * The ops of {@code dir} (call inside a PointerScope, for an {@link #eligible} problem), or
      * null when oneDNN has no matmul for them. {@code packed}: weights {@code any}, so oneDNN
      * may pick a layout of its own (backward-weights reads no weights: ignored).
      */
-    static List<Op> ops(engine eng, DnnlMapping m, Layout userLayout, Direction dir, boolean packed) {
+    static Ops ops(engine eng, DnnlMapping m, Layout userLayout, Direction dir, boolean packed) {
+        boolean cl = userLayout == Layout.CHANNELS_LAST;
+        if (dir == Direction.BWD_W) {
+            return backwardWeights(eng, m, cl);
+        }
         long n = m.srcDims()[0];
         long ic = m.srcDims()[1];
         long oc = m.dstDims()[1];
@@ -69,54 +97,134 @@ final class Matmul1x1 {
         for (int d = 2; d < m.srcDims().length; d++) {
             s *= m.srcDims()[d];
         }
-        long rows = n * s;
-        boolean cl = userLayout == Layout.CHANNELS_LAST;
-        long[] bia = m.biaDims();
-        List<Op> ops = new ArrayList<>();
-        switch (dir) {
-            case FWD, BWD_D -> {
-                // W is [OC, IC] row-major. Channels-last: dst = src · Wᵀ, diff_src = diff_dst · W;
-                // channels-first, W on the left: dst = W · src, diff_src = Wᵀ · diff_dst.
-                boolean fwd = dir == Direction.FWD;
-                Side src = new Side(Role.SRC, m.srcDims(), ic);
-                Side dst = new Side(Role.DST, m.fullDstDims(), oc);
-                memory.desc w = fwd
-                        ? (cl ? view(new long[] {ic, oc}, 1, ic) : view(new long[] {1, oc, ic}, oc * ic, ic, 1))
-                        : (cl ? view(new long[] {oc, ic}, ic, 1) : view(new long[] {1, ic, oc}, oc * ic, 1, ic));
-                Op op = fwd ? dataOp(eng, cl, n, s, src, dst, w, m.weiDims(), packed, bia)
-                        : dataOp(eng, cl, n, s, new Side(Role.DIFF_DST, dst.dims(), oc),
-                                new Side(Role.DIFF_SRC, src.dims(), ic), w, m.weiDims(), packed, null);
-                if (op == null) {
-                    return null;
-                }
-                ops.add(op);
-            }
-            case BWD_W -> {
-                // diff_dstᵀ [OC, M] and src [M, IC] as views of either layout (channels-first: N = 1).
-                memory.desc dyT = cl ? view(new long[] {oc, rows}, 1, oc) : view(new long[] {oc, rows}, rows, 1);
-                memory.desc x = cl ? view(new long[] {rows, ic}, ic, 1) : view(new long[] {rows, ic}, 1, rows);
-                memory.desc dw = view(new long[] {oc, ic}, ic, 1);
-                primitive_desc pd = matmul(eng, dyT, x, new memory.desc(), dw);
-                if (pd == null) {
-                    return null;
-                }
-                Binding dyb = new Binding(Role.DIFF_DST, dnnl.DNNL_ARG_SRC, dyT, m.fullDstDims());
-                ops.add(new Op(pd, List.of(dyb, new Binding(Role.SRC, dnnl.DNNL_ARG_WEIGHTS, x, m.srcDims()),
-                        new Binding(Role.DIFF_WEI, dnnl.DNNL_ARG_DST, dw, m.weiDims()))));
-                if (bia != null) {
-                    memory.desc onesMd = view(new long[] {rows, 1}, 1, 1);
-                    memory.desc db = view(new long[] {oc, 1}, 1, 1);
-                    primitive_desc bpd = matmul(eng, dyT, onesMd, new memory.desc(), db);
-                    if (bpd == null) {
-                        return null;
-                    }
-                    ops.add(new Op(bpd, List.of(dyb, new Binding(Role.DIFF_BIA, dnnl.DNNL_ARG_DST, db, bia)),
-                            new int[] {dnnl.DNNL_ARG_WEIGHTS}, new memory[] {ones(eng, onesMd, rows)}));
-                }
-            }
+        // W is [OC, IC] row-major. Channels-last: dst = src · Wᵀ, diff_src = diff_dst · W;
+        // channels-first, W on the left: dst = W · src, diff_src = Wᵀ · diff_dst.
+        boolean fwd = dir == Direction.FWD;
+        Side src = new Side(Role.SRC, m.srcDims(), ic);
+        Side dst = new Side(Role.DST, m.fullDstDims(), oc);
+        memory.desc w = fwd
+                ? (cl ? view(new long[] {ic, oc}, 1, ic) : view(new long[] {1, oc, ic}, oc * ic, ic, 1))
+                : (cl ? view(new long[] {oc, ic}, ic, 1) : view(new long[] {1, ic, oc}, oc * ic, 1, ic));
+        Op op = fwd ? dataOp(eng, cl, n, s, src, dst, w, m.weiDims(), packed, m.biaDims())
+                : dataOp(eng, cl, n, s, new Side(Role.DIFF_DST, dst.dims(), oc),
+                        new Side(Role.DIFF_SRC, src.dims(), ic), w, m.weiDims(), packed, null);
+        if (op == null) {
+            return null;
         }
-        return ops;
+        return new Ops(List.of(op), op.pd().impl_info_str().getString()
+                + (packed ? " (1x1 as matmul, packed weights)" : " (1x1 as matmul)"));
     }
+
+    /**
+     * Backward-weights {@code diff_wei[OC,IC] = diff_dstᵀ · src}, the source gathered first
+     * into a dense buffer when strided.
+     */
+    private static Ops backwardWeights(engine eng, DnnlMapping m, boolean cl) {
+        long ic = m.srcDims()[1];
+        long oc = m.dstDims()[1];
+        long rows = m.fullDstDims()[0];
+        for (int d = 2; d < m.fullDstDims().length; d++) {
+            rows *= m.fullDstDims()[d];
+        }
+        boolean gather = false;
+        for (long st : m.strides()) {
+            gather |= st != 1;
+        }
+        List<Op> ops = new ArrayList<>();
+        memory gathered = null;
+        if (gather) {
+            Op g = gather(eng, m);
+            if (g == null) {
+                return null;
+            }
+            ops.add(g);
+            gathered = g.fixedMems()[0];
+        }
+        // diff_dstᵀ [OC, M] and src [M, IC] as views of either layout (channels-first: N = 1).
+        memory.desc dyT = cl ? view(new long[] {oc, rows}, 1, oc) : view(new long[] {oc, rows}, rows, 1);
+        memory.desc x = cl ? view(new long[] {rows, ic}, ic, 1) : view(new long[] {rows, ic}, 1, rows);
+        memory.desc dw = view(new long[] {oc, ic}, ic, 1);
+        primitive_desc pd = matmul(eng, dyT, x, new memory.desc(), dw);
+        if (pd == null) {
+            return null;
+        }
+        Binding dyb = new Binding(Role.DIFF_DST, dnnl.DNNL_ARG_SRC, dyT, m.fullDstDims());
+        Binding dwb = new Binding(Role.DIFF_WEI, dnnl.DNNL_ARG_DST, dw, m.weiDims());
+        if (gathered == null) {
+            ops.add(new Op(pd, List.of(dyb, new Binding(Role.SRC, dnnl.DNNL_ARG_WEIGHTS, x, m.srcDims()), dwb)));
+        } else {
+            // The matmul reads the gathered buffer through a second memory over the same storage.
+            ops.add(new Op(pd, List.of(dyb, dwb), new int[] {dnnl.DNNL_ARG_WEIGHTS},
+                    new memory[] {new memory(x, eng, gathered.get_data_handle())}));
+        }
+        long[] bia = m.biaDims();
+        if (bia != null) {
+            memory.desc onesMd = view(new long[] {rows, 1}, 1, 1);
+            memory.desc db = view(new long[] {oc, 1}, 1, 1);
+            primitive_desc bpd = matmul(eng, dyT, onesMd, new memory.desc(), db);
+            if (bpd == null) {
+                return null;
+            }
+            ops.add(new Op(bpd, List.of(dyb, new Binding(Role.DIFF_BIA, dnnl.DNNL_ARG_DST, db, bia)),
+                    new int[] {dnnl.DNNL_ARG_WEIGHTS}, new memory[] {ones(eng, onesMd, rows)}));
+        }
+        return new Ops(ops, pd.impl_info_str().getString()
+                + (gather ? " (1x1 as matmul, gathered stride " + strides(m.strides()) + ")" : " (1x1 as matmul)"));
+    }
+
+    /**
+     * A reorder of the source positions a strided 1×1 convolution reads, from a strided view
+     * {@code {N, OD..., IC}} of the user's channels-last source, into a dense buffer of the
+     * pass's own ({@code [M, IC]} row-major, the op's one fixed memory). Null without one.
+     */
+    private static Op gather(engine eng, DnnlMapping m) {
+        long[] src = m.srcDims();
+        long[] dst = m.fullDstDims();
+        int r = src.length - 2;
+        long[] dims = new long[r + 2];
+        long[] from = new long[r + 2];
+        dims[0] = src[0];
+        dims[r + 1] = src[1];
+        from[r + 1] = 1;
+        long inner = src[1];   // the element stride of spatial dimension k in the user's source
+        for (int k = r - 1; k >= 0; k--) {
+            dims[k + 1] = dst[k + 2];
+            from[k + 1] = inner * m.strides()[k];
+            inner *= src[k + 2];
+        }
+        from[0] = inner;
+        memory.desc fromMd = new memory.desc(dims, memory.data_type.f32, from);
+        long[] dense = new long[r + 2];
+        long step = 1;
+        for (int k = r + 1; k >= 0; k--) {
+            dense[k] = step;
+            step *= dims[k];
+        }
+        memory.desc toMd = new memory.desc(dims, memory.data_type.f32, dense);
+        reorder.primitive_desc pd = new reorder.primitive_desc(eng, fromMd, eng, toMd, ConvPrimitives.attr(), true);
+        if (!pd.asBoolean()) {
+            return null;
+        }
+        return new Op(pd, List.of(new Binding(Role.SRC, dnnl.DNNL_ARG_FROM, fromMd, src)),
+                new int[] {dnnl.DNNL_ARG_TO}, new memory[] {new memory(toMd, eng)});
+    }
+
+    /** {@code 2}, or {@code 2x1} when the spatial strides differ. */
+    private static String strides(long[] strides) {
+        boolean same = true;
+        for (long st : strides) {
+            same &= st == strides[0];
+        }
+        if (same) {
+            return Long.toString(strides[0]);
+        }
+        StringBuilder b = new StringBuilder();
+        for (long st : strides) {
+            b.append(b.length() == 0 ? "" : "x").append(st);
+        }
+        return b.toString();
+    }
+
 
     /** An activation a matmul reads or writes: its role, its tensor's dims, its channels. */
     private record Side(Role role, long[] dims, long channels) {}
@@ -147,12 +255,6 @@ final class Matmul1x1 {
             bs.add(new Binding(Role.BIA, dnnl.DNNL_ARG_BIAS, b, bia));
         }
         return new Op(pd, bs);
-    }
-
-    /** The kernel's name as {@code Plan.implementation} shows it. */
-    static String impl(List<Op> ops, boolean packed) {
-        return ops.get(0).pd().impl_info_str().getString()
-                + (packed ? " (1x1 as matmul, packed weights)" : " (1x1 as matmul)");
     }
 
     private static primitive_desc matmul(engine eng, memory.desc src, memory.desc wei, memory.desc bia, memory.desc dst) {

@@ -74,9 +74,9 @@ final class OneDnnPlan implements Plan {
      * @throws IllegalArgumentException if no direction of the plan is eligible
      */
     OneDnnPlan(NativeRuntime rt, ConvSpec spec, Shape src, PlanOptions options, Candidate forced) {
-        Check.arg(forced == null || forced.matmul() && Matmul1x1.eligible(spec, src, options.userLayout(), Direction.FWD),
-                "candidate: %s needs a 1x1, stride-1, unpadded, ungrouped, non-transposed convolution with zeros"
-                        + " padding mode, got %s", forced, spec);
+        Check.arg(forced == null || forced.matmul() && anyMatmul(spec, src, options.userLayout()),
+                "candidate: %s needs a 1x1, unpadded, ungrouped, non-transposed convolution with zeros padding mode,"
+                        + " stride 1 (or channels-last backward-weights), got %s", forced, spec);
         this.forced = forced;
         this.spec = spec;
         this.options = options;
@@ -124,6 +124,15 @@ final class OneDnnPlan implements Plan {
     }
 
     // ---- building ---------------------------------------------------------------------------
+
+    private static boolean anyMatmul(ConvSpec spec, Shape src, Layout userLayout) {
+        for (Direction dir : Direction.values()) {
+            if (Matmul1x1.eligible(spec, src, userLayout, dir)) {
+                return true;
+            }
+        }
+        return false;
+    }
 
     private Pass build(engine eng, Direction dir) {
         if (forced != null && Matmul1x1.eligible(spec, srcShape, options.userLayout(), dir)) {
@@ -240,15 +249,14 @@ final class OneDnnPlan implements Plan {
     private Pass matmulCandidate(engine eng, Direction dir, Candidate c, boolean required) {
         // Backward-weights reads no weights: packing them is the plain matmul.
         Candidate effective = dir == Direction.BWD_W ? Candidate.MATMUL : c;
-        boolean packed = effective == Candidate.MATMUL_PACKED;
-        List<Pass.Op> ops = Matmul1x1.ops(eng, m, options.userLayout(), dir, packed);
+        Matmul1x1.Ops ops = Matmul1x1.ops(eng, m, options.userLayout(), dir, effective == Candidate.MATMUL_PACKED);
         if (ops == null) {
             if (required) {
                 throw NativeErrors.unimplemented(problem, dir, "matmul of a 1x1 convolution");
             }
             return null;
         }
-        return new Pass(eng, dir, effective, Matmul1x1.impl(ops, packed), ops, problem, converted);
+        return new Pass(eng, dir, effective, ops.impl(), ops.ops(), problem, converted);
     }
 
     /**

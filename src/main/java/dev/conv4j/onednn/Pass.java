@@ -13,7 +13,7 @@ import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.global.dnnl.query;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.primitive;
-import org.bytedeco.dnnl.primitive_desc;
+import org.bytedeco.dnnl.primitive_desc_base;
 import org.bytedeco.dnnl.reorder;
 import org.bytedeco.javacpp.Pointer;
 
@@ -55,11 +55,12 @@ final class Pass implements AutoCloseable {
     }
 
     /**
-     * One primitive of a pass, its bindings to user tensors, and memories of the pass's own
-     * ({@code fixedMems}, e.g. a vector of ones, taken over by the pass) at {@code fixedArgs}.
+     * One primitive of a pass (a convolution, a matmul, a reorder), its bindings to user
+     * tensors, and memories of the pass's own ({@code fixedMems}, e.g. a vector of ones, taken
+     * over by the pass) at {@code fixedArgs}.
      */
-    record Op(primitive_desc pd, List<Binding> bindings, int[] fixedArgs, memory[] fixedMems) {
-        Op(primitive_desc pd, List<Binding> bindings) {
+    record Op(primitive_desc_base pd, List<Binding> bindings, int[] fixedArgs, memory[] fixedMems) {
+        Op(primitive_desc_base pd, List<Binding> bindings) {
             this(pd, bindings, new int[0], new memory[0]);
         }
     }
@@ -115,7 +116,7 @@ final class Pass implements AutoCloseable {
                     ids[i] = op.fixedArgs()[j];
                     mems[i++] = owned.own(op.fixedMems()[j]);
                 }
-                main.add(new Step(owned, eng, op.pd(), new primitive(op.pd()), dir.label() + " " + impl, ids, mems));
+                main.add(new Step(owned, eng, op.pd(), new primitive(op.pd().get()), dir.label() + " " + impl, ids, mems));
             }
             List<Step> all = new ArrayList<>(before);
             all.addAll(main);

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * The 1×1 convolution as a oneDNN matmul ({@link Matmul1x1}): forced onto the matmul, it matches
  * the reference for ranks 1-3, mb 1 and 3, bias on and off, channels-last and channels-first
  * tensors, weights in place and packed, in every direction it covers; ineligible problems never
- * get it; AUTO on a ResNet-50 1×1 layer with channels-last tensors ends on some candidate that
+ * get it; strided channels-last backward-weights, gathered first, matches it too; AUTO on a ResNet-50 1×1 layer with channels-last tensors ends on some candidate that
  * matches the reference.
  */
 class Matmul1x1Test {
@@ -35,6 +35,17 @@ class Matmul1x1Test {
 
     private static OneDnnPlan forced(ConvSpec spec, Shape src, Layout layout, Candidate c) {
         return new OneDnnPlan(NativeRuntime.get(), spec, src, PlanOptions.DEFAULT.withUserLayout(layout), c);
+    }
+
+    /** {@code [mb, IC, size(2), size(3)...]}: spatial dimension {@code k} (counted from 2) of {@code size(k)}. */
+    private static Shape src(ConvSpec spec, int mb, java.util.function.IntUnaryOperator size) {
+        int[] dims = new int[spec.rank() + 2];
+        dims[0] = mb;
+        dims[1] = spec.inChannels();
+        for (int k = 2; k < dims.length; k++) {
+            dims[k] = size.applyAsInt(k);
+        }
+        return Shape.of(dims);
     }
 
     private static Plan channelsFirstView(OneDnnPlan plan, Layout layout) {
@@ -53,13 +64,7 @@ class Matmul1x1Test {
         java.util.Set<String> packedReorders = new java.util.TreeSet<>();
         for (ConvSpec spec : specs) {
             for (int mb : new int[] {1, 3}) {
-                int[] dims = new int[spec.rank() + 2];
-                dims[0] = mb;
-                dims[1] = spec.inChannels();
-                for (int k = 2; k < dims.length; k++) {
-                    dims[k] = 3 + k;
-                }
-                Shape src = Shape.of(dims);
+                Shape src = src(spec, mb, k -> 3 + k);
                 for (Layout layout : Layout.values()) {
                     for (Candidate c : new Candidate[] {Candidate.MATMUL, Candidate.MATMUL_PACKED}) {
                         try (OneDnnPlan plan = forced(spec, src, layout, c)) {
@@ -100,6 +105,53 @@ class Matmul1x1Test {
         assertFalse(packedReorders.isEmpty(), "MATMUL_PACKED never packed the weights");
     }
 
+    /**
+     * Channels-last backward-weights of a strided 1×1 layer: the source gathered into a dense
+     * buffer, then the matmul; ranks 1-3, mb 1 and 3, bias on and off, strides 2 and 3 (2x3
+     * mixed at rank 2), forced as MATMUL and as MATMUL_PACKED (the same pass for bwd_w).
+     */
+    @Test void forcedBackwardWeights_stridedGathered_matchesReference() {
+        List<ConvSpec> specs = List.of(
+                ConvSpec.conv1d(5, 7, 1).stride(2).build(), ConvSpec.conv1d(5, 7, 1).stride(3).bias(false).build(),
+                ConvSpec.conv2d(6, 10, 1).stride(2).bias(false).build(), ConvSpec.conv2d(6, 10, 1).stride(3).build(),
+                ConvSpec.conv2d(6, 10, 1).stride(2, 3).build(),
+                ConvSpec.conv3d(4, 6, 1).stride(2).build(), ConvSpec.conv3d(4, 6, 1).stride(3).bias(false).build());
+        List<String> failures = new ArrayList<>();
+        int checks = 0;
+        for (ConvSpec spec : specs) {
+            for (int mb : new int[] {1, 3}) {
+                Shape src = src(spec, mb, k -> 6);   // strides 2 and 3 skip its last row(s)
+                assertTrue(Matmul1x1.eligible(spec, src, Layout.CHANNELS_LAST, Direction.BWD_W), spec.toString());
+                for (Direction dir : new Direction[] {Direction.FWD, Direction.BWD_D}) {
+                    for (Layout layout : Layout.values()) {
+                        assertFalse(Matmul1x1.eligible(spec, src, layout, dir), spec + " " + layout + " " + dir.label());
+                    }
+                }
+                assertFalse(Matmul1x1.eligible(spec, src, Layout.CHANNELS_FIRST, Direction.BWD_W), spec.toString());
+                for (Candidate c : new Candidate[] {Candidate.MATMUL, Candidate.MATMUL_PACKED}) {
+                    try (OneDnnPlan plan = forced(spec, src, Layout.CHANNELS_LAST, c)) {
+                        assertEquals(Candidate.MATMUL, plan.candidate(Direction.BWD_W));
+                        assertFalse(plan.candidate(Direction.FWD).matmul());
+                        String impl = plan.implementation(Direction.BWD_W);
+                        assertFalse(impl.startsWith("ref"), impl);
+                        String stride = spec.stride(0) == spec.stride(spec.rank() - 1) ? "" + spec.stride(0) : "2x3";
+                        assertTrue(impl.endsWith("(1x1 as matmul, gathered stride " + stride + ")"), impl);
+                        for (Result r : Parity.check(channelsFirstView(plan, Layout.CHANNELS_LAST), Direction.BWD_W,
+                                SEED + checks)) {
+                            checks++;
+                            if (r.status() != Status.PASSED) {
+                                failures.add(plan + " " + c + " " + impl + ": " + r.describe());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), failures);
+        // 7 specs x 2 mb x 2 candidates, two fills each
+        assertEquals(2 * 7 * 2 * 2, checks);
+    }
+
     @Test void ineligibleProblems_neverGetTheMatmul() {
         Shape s2 = Shape.of(1, 4, 6, 6);
         List<ConvSpec> specs = List.of(
@@ -112,19 +164,28 @@ class Matmul1x1Test {
         int checked = 0;
         for (ConvSpec spec : specs) {
             for (Layout layout : Layout.values()) {
+                // A stride is gathered for channels-last backward-weights (see above): nothing else.
+                boolean gathered = spec == specs.get(1) && layout == Layout.CHANNELS_LAST;
                 for (Direction dir : Direction.values()) {
-                    assertFalse(Matmul1x1.eligible(spec, s2, layout, dir), spec + " " + layout + " " + dir.label());
+                    assertEquals(gathered && dir == Direction.BWD_W, Matmul1x1.eligible(spec, s2, layout, dir),
+                            spec + " " + layout + " " + dir.label());
                     checked++;
                 }
-                assertThrows(IllegalArgumentException.class, () -> forced(spec, s2, layout, Candidate.MATMUL), spec.toString());
+                if (!gathered) {
+                    assertThrows(IllegalArgumentException.class, () -> forced(spec, s2, layout, Candidate.MATMUL),
+                            spec.toString());
+                }
             }
         }
         assertEquals(specs.size() * 2 * 3, checked);
         // Channels-first backward-weights sums over the batch: no single matmul for mb > 1.
         ConvSpec oneByOne = ConvSpec.conv2d(4, 4, 1).build();
         assertFalse(Matmul1x1.eligible(oneByOne, Shape.of(2, 4, 6, 6), Layout.CHANNELS_FIRST, Direction.BWD_W));
+        // A stride that does not divide the input size has no strided view to gather through.
+        assertFalse(Matmul1x1.eligible(specs.get(1), Shape.of(2, 4, 7, 6), Layout.CHANNELS_LAST, Direction.BWD_W));
+        assertFalse(Matmul1x1.eligible(specs.get(1), Shape.of(2, 4, 6, 5), Layout.CHANNELS_LAST, Direction.BWD_W));
         assertTrue(Matmul1x1.eligible(oneByOne, Shape.of(2, 4, 6, 6), Layout.CHANNELS_LAST, Direction.BWD_W));
-        // AUTO does not offer it either (a shape no other test uses).
+        // AUTO does not offer it either (a shape no other test uses; stride 2 does not divide 7 or 9).
         try (OneDnnPlan p = (OneDnnPlan) dev.conv4j.engine.Engines.onednn().prepare(specs.get(1), Shape.of(1, 4, 7, 9),
                 PlanOptions.DEFAULT.withLayout(LayoutPolicy.AUTO).withUserLayout(Layout.CHANNELS_LAST))) {
             for (Direction dir : Direction.values()) {

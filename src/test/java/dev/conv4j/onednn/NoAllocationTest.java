@@ -148,6 +148,19 @@ class NoAllocationTest {
         check(plan, options, heap, layout);
     }
 
+    /** Strided channels-last backward-weights: the gather reorder, the matmul, the bias matmul. */
+    @ParameterizedTest(name = "heap={0}")
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+    void gatheredStridedOneByOne_noHeapAllocationPerCall(boolean heap) {
+        ConvSpec spec = ConvSpec.conv2d(8, 16, 1).stride(2).build();
+        Shape shape = Shape.of(2, 8, 8, 6);
+        PlanOptions options = PlanOptions.DEFAULT.withUserLayout(Layout.CHANNELS_LAST);
+        OneDnnPlan plan = new OneDnnPlan(NativeRuntime.get(), spec, shape, options, Candidate.MATMUL);
+        assertTrue(plan.candidate(Direction.BWD_W).matmul());
+        assertTrue(plan.implementation(Direction.BWD_W).contains("gathered stride 2"), plan.implementation(Direction.BWD_W));
+        check(plan, options, heap, Layout.CHANNELS_LAST);
+    }
+
     static Stream<Layout> layouts() {
         return Stream.of(Layout.CHANNELS_FIRST, Layout.CHANNELS_LAST);
     }

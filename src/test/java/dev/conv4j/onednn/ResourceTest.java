@@ -130,6 +130,35 @@ class ResourceTest {
         assertEquals(baseline, Pointer.totalCount(), "native objects leaked by prepare/close");
     }
 
+    /** Strided channels-last backward-weights, gathered into a buffer of the pass, forced and under AUTO. */
+    @Test void gatheredMatmulPlans_prepareAndClose_pointerCountBackToBaseline() {
+        ConvSpec spec = ConvSpec.conv2d(4, 6, 1).stride(2).build();
+        Shape src = Shape.of(2, 4, 6, 4);
+        PlanOptions options = PlanOptions.DEFAULT.withUserLayout(Layout.CHANNELS_LAST);
+        try (Plan p = new OneDnnPlan(NativeRuntime.get(), spec, src, options, Candidate.MATMUL)) {
+            runAll(p, Layout.CHANNELS_LAST);
+        }
+        long baseline = Pointer.totalCount();
+        int cycles = 0;
+        for (int i = 0; i < 12; i++) {
+            Plan p = i % 4 == 3 ? Engines.onednn().prepare(spec, src, options.withLayout(LayoutPolicy.AUTO))
+                    : new OneDnnPlan(NativeRuntime.get(), spec, src, options, Candidate.MATMUL);
+            runAll(p, Layout.CHANNELS_LAST);
+            if (i == 0) {
+                long before = Pointer.totalCount();
+                for (int k = 0; k < 100; k++) {
+                    runAll(p, Layout.CHANNELS_LAST);
+                }
+                assertEquals(before, Pointer.totalCount(), "native objects allocated per call");
+            }
+            p.close();
+            LayoutChoice.clear();
+            cycles++;
+        }
+        assertEquals(12, cycles);
+        assertEquals(baseline, Pointer.totalCount(), "native objects leaked by prepare/close");
+    }
+
     @Test void manyCalls_allocateNoNativeObjects() {
         ConvSpec spec = ConvSpec.conv2d(3, 8, 3).padding(1).build();
         try (Plan p = Engines.onednn().prepare(spec, Shape.of(2, 3, 8, 8))) {
