@@ -16,7 +16,13 @@ enum Candidate {
     /** Matmul with the weights read in place through a strided view: no reorder at all. */
     MATMUL(null),
     /** Matmul with the weights in oneDNN's layout ({@code any}), reordered once per weight version. */
-    MATMUL_PACKED(null);
+    MATMUL_PACKED(null),
+    /**
+     * Backward-weights as the transposed product {@code diff_weiᵀ = srcᵀ · diff_dst} into a
+     * buffer of the pass, reordered into diff_wei after (oneDNN's kernels read the operands
+     * differently); the other directions are {@link #MATMUL}.
+     */
+    MATMUL_TRANSPOSED(null);
 
     /** The convolution's layout policy; {@code null} for the matmul candidates. */
     final LayoutPolicy layout;

@@ -29,16 +29,18 @@ import org.bytedeco.javacpp.FloatPointer;
  * channels-last   fwd    dst[M,OC]      = src[M,IC] · Wᵀ[IC,OC]            (+ bias[1,OC])
  *                 bwd_d  diff_src[M,IC] = diff_dst[M,OC] · W[OC,IC]
  *                 bwd_w  diff_wei[OC,IC] = diff_dstᵀ[OC,M] · src[M,IC]
+ *                   or   diff_weiᵀ[IC,OC] = srcᵀ[IC,M] · diff_dst[M,OC]   (into a buffer, reordered after)
  *                 bwd_w, stride s: src is first gathered (a reorder from a strided view of the
  *                        user's source) into a dense [M,IC] buffer of the pass; bwd_w only
  * channels-first  fwd    dst[n][OC,S]   = W[OC,IC] · src[n][IC,S]           batched over n, W broadcast
  *                 bwd_d  diff_src[n][IC,S] = Wᵀ[IC,OC] · diff_dst[n][OC,S]
  *                 bwd_w  (N = 1, stride 1 only: the batch sum is no single matmul) as channels-last, M = S
- * diff_bias[OC] = diff_dstᵀ[OC,M] · ones[M,1], a second matmul with the pass's own vector of ones
+ * diff_bias[OC] = diff_dstᵀ[OC,M] · ones[M,1] (or onesᵀ[1,M] · diff_dst[M,OC]), a second matmul
+ * with the pass's own vector of ones
  * </pre>
  *
- * The transposed product {@code diff_weiᵀ[IC,OC] = srcᵀ · diff_dst} into a transposed view of
- * diff_wei was tried: oneDNN 3.11 has only its reference matmul for that destination.
+ * The transposed product is written densely and reordered into diff_wei by the pass: for a
+ * transposed view of diff_wei as destination oneDNN 3.11 has only its reference matmul.
  *
  * Why: oneDNN's channels-last backward-weights of 1×1 layers ({@code jit_1x1}) measured 1.1-2.1×
  * slower than its {@code any} primitive here, while this matmul on the same channels-last data
@@ -83,12 +85,13 @@ final class Matmul1x1 {
     /**
      * The ops of {@code dir} (call inside a PointerScope, for an {@link #eligible} problem), or
      * null when oneDNN has no matmul for them. {@code packed}: weights {@code any}, so oneDNN
-     * may pick a layout of its own (backward-weights reads no weights: ignored).
+     * may pick a layout of its own (backward-weights reads no weights: ignored);
+     * {@code transposed}: backward-weights computes {@code diff_weiᵀ} (other directions: ignored).
      */
-    static Ops ops(engine eng, DnnlMapping m, Layout userLayout, Direction dir, boolean packed) {
+    static Ops ops(engine eng, DnnlMapping m, Layout userLayout, Direction dir, boolean packed, boolean transposed) {
         boolean cl = userLayout == Layout.CHANNELS_LAST;
         if (dir == Direction.BWD_W) {
-            return backwardWeights(eng, m, cl);
+            return backwardWeights(eng, m, cl, transposed);
         }
         long n = m.srcDims()[0];
         long ic = m.srcDims()[1];
@@ -116,10 +119,12 @@ final class Matmul1x1 {
     }
 
     /**
-     * Backward-weights {@code diff_wei[OC,IC] = diff_dstᵀ · src}, the source gathered first
-     * into a dense buffer when strided.
+     * Backward-weights, the source gathered first into a dense buffer when strided: {@code
+     * diff_wei[OC,IC] = diff_dstᵀ · src}, or ({@code transposed}) {@code diff_weiᵀ[IC,OC] =
+     * srcᵀ · diff_dst} into a dense buffer that the pass reorders into diff_wei (bound as the
+     * view {@code {IC, OC}} strides {@code {1, IC}}).
      */
-    private static Ops backwardWeights(engine eng, DnnlMapping m, boolean cl) {
+    private static Ops backwardWeights(engine eng, DnnlMapping m, boolean cl, boolean transposed) {
         long ic = m.srcDims()[1];
         long oc = m.dstDims()[1];
         long rows = m.fullDstDims()[0];
@@ -140,36 +145,50 @@ final class Matmul1x1 {
             ops.add(g);
             gathered = g.fixedMems()[0];
         }
-        // diff_dstᵀ [OC, M] and src [M, IC] as views of either layout (channels-first: N = 1).
-        memory.desc dyT = cl ? view(new long[] {oc, rows}, 1, oc) : view(new long[] {oc, rows}, rows, 1);
-        memory.desc x = cl ? view(new long[] {rows, ic}, ic, 1) : view(new long[] {rows, ic}, 1, rows);
-        memory.desc dw = view(new long[] {oc, ic}, ic, 1);
-        primitive_desc pd = matmul(eng, dyT, x, new memory.desc(), dw);
+        // The source as [M, IC] or [IC, M], diff_dst as [OC, M] or [M, OC] (channels-first: N = 1).
+        memory.desc x = transposed
+                ? (cl ? view(new long[] {ic, rows}, 1, ic) : view(new long[] {ic, rows}, rows, 1))
+                : (cl ? view(new long[] {rows, ic}, ic, 1) : view(new long[] {rows, ic}, 1, rows));
+        memory.desc dy = transposed
+                ? (cl ? view(new long[] {rows, oc}, oc, 1) : view(new long[] {rows, oc}, 1, rows))
+                : (cl ? view(new long[] {oc, rows}, 1, oc) : view(new long[] {oc, rows}, rows, 1));
+        memory.desc dw = transposed ? view(new long[] {ic, oc}, oc, 1) : view(new long[] {oc, ic}, ic, 1);
+        memory.desc dwUser = transposed ? view(new long[] {ic, oc}, 1, ic) : dw;
+        int xArg = transposed ? dnnl.DNNL_ARG_SRC : dnnl.DNNL_ARG_WEIGHTS;
+        int dyArg = transposed ? dnnl.DNNL_ARG_WEIGHTS : dnnl.DNNL_ARG_SRC;
+        primitive_desc pd = transposed ? matmul(eng, x, dy, new memory.desc(), dw) : matmul(eng, dy, x, new memory.desc(), dw);
         if (pd == null) {
             return null;
         }
-        Binding dyb = new Binding(Role.DIFF_DST, dnnl.DNNL_ARG_SRC, dyT, m.fullDstDims());
-        Binding dwb = new Binding(Role.DIFF_WEI, dnnl.DNNL_ARG_DST, dw, m.weiDims());
+        Binding dyb = new Binding(Role.DIFF_DST, dyArg, dy, m.fullDstDims());
+        Binding dwb = new Binding(Role.DIFF_WEI, dnnl.DNNL_ARG_DST, dwUser, m.weiDims());
         if (gathered == null) {
-            ops.add(new Op(pd, List.of(dyb, new Binding(Role.SRC, dnnl.DNNL_ARG_WEIGHTS, x, m.srcDims()), dwb)));
+            ops.add(new Op(pd, List.of(dyb, new Binding(Role.SRC, xArg, x, m.srcDims()), dwb)));
         } else {
             // The matmul reads the gathered buffer through a second memory over the same storage.
-            ops.add(new Op(pd, List.of(dyb, dwb), new int[] {dnnl.DNNL_ARG_WEIGHTS},
+            ops.add(new Op(pd, List.of(dyb, dwb), new int[] {xArg},
                     new memory[] {new memory(x, eng, gathered.get_data_handle())}));
         }
         long[] bia = m.biaDims();
         if (bia != null) {
-            memory.desc onesMd = view(new long[] {rows, 1}, 1, 1);
-            memory.desc db = view(new long[] {oc, 1}, 1, 1);
-            primitive_desc bpd = matmul(eng, dyT, onesMd, new memory.desc(), db);
+            memory.desc onesMd = transposed ? view(new long[] {1, rows}, rows, 1) : view(new long[] {rows, 1}, 1, 1);
+            memory.desc db = transposed ? view(new long[] {1, oc}, oc, 1) : view(new long[] {oc, 1}, 1, 1);
+            primitive_desc bpd = transposed ? matmul(eng, onesMd, dy, new memory.desc(), db)
+                    : matmul(eng, dy, onesMd, new memory.desc(), db);
             if (bpd == null) {
                 return null;
             }
             ops.add(new Op(bpd, List.of(dyb, new Binding(Role.DIFF_BIA, dnnl.DNNL_ARG_DST, db, bia)),
-                    new int[] {dnnl.DNNL_ARG_WEIGHTS}, new memory[] {ones(eng, onesMd, rows)}));
+                    new int[] {xArg}, new memory[] {ones(eng, onesMd, rows)}));
         }
-        return new Ops(ops, pd.impl_info_str().getString()
-                + (gather ? " (1x1 as matmul, gathered stride " + strides(m.strides()) + ")" : " (1x1 as matmul)"));
+        StringBuilder what = new StringBuilder(" (1x1 as matmul");
+        if (gather) {
+            what.append(", gathered stride ").append(strides(m.strides()));
+        }
+        if (transposed) {
+            what.append(", diff_wei transposed");
+        }
+        return new Ops(ops, pd.impl_info_str().getString() + what.append(')'));
     }
 
     /**

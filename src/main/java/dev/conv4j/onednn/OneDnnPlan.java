@@ -194,7 +194,7 @@ final class OneDnnPlan implements Plan {
 
     /** What AUTO times against {@code ANY} (the matmuls only where {@link Matmul1x1#eligible}). */
     private static final Candidate[] AUTO_CANDIDATES = {Candidate.CHANNELS_LAST, Candidate.CHANNELS_FIRST,
-            Candidate.MATMUL, Candidate.MATMUL_PACKED};
+            Candidate.MATMUL, Candidate.MATMUL_PACKED, Candidate.MATMUL_TRANSPOSED};
 
     /**
      * The pass of {@code c} if it applies and oneDNN has a JIT kernel for it, else null: a
@@ -202,8 +202,8 @@ final class OneDnnPlan implements Plan {
      * matmul weights that oneDNN leaves in the user's layout are the plain matmul again: null.
      */
     private Pass optionalCandidate(engine eng, Direction dir, Candidate c) {
-        if (c.matmul() && !Matmul1x1.eligible(spec, srcShape, options.userLayout(), dir)) {
-            return null;
+        if (c.matmul() && (!Matmul1x1.eligible(spec, srcShape, options.userLayout(), dir) || effective(c, dir) != c)) {
+            return null;   // not a matmul, or the same matmul as another candidate
         }
         Pass p;
         try {
@@ -246,10 +246,21 @@ final class OneDnnPlan implements Plan {
                 List.of(new Pass.Op(pd, ConvPrimitives.bindings(m, dir))), problem, converted);
     }
 
+    /**
+     * What the matmul candidate {@code c} is in {@code dir}: backward-weights reads no weights
+     * (packing them is the plain matmul); only backward-weights has a transposed product.
+     */
+    private static Candidate effective(Candidate c, Direction dir) {
+        if (dir == Direction.BWD_W) {
+            return c == Candidate.MATMUL_PACKED ? Candidate.MATMUL : c;
+        }
+        return c == Candidate.MATMUL_TRANSPOSED ? Candidate.MATMUL : c;
+    }
+
     private Pass matmulCandidate(engine eng, Direction dir, Candidate c, boolean required) {
-        // Backward-weights reads no weights: packing them is the plain matmul.
-        Candidate effective = dir == Direction.BWD_W ? Candidate.MATMUL : c;
-        Matmul1x1.Ops ops = Matmul1x1.ops(eng, m, options.userLayout(), dir, effective == Candidate.MATMUL_PACKED);
+        Candidate effective = effective(c, dir);
+        Matmul1x1.Ops ops = Matmul1x1.ops(eng, m, options.userLayout(), dir, effective == Candidate.MATMUL_PACKED,
+                effective == Candidate.MATMUL_TRANSPOSED);
         if (ops == null) {
             if (required) {
                 throw NativeErrors.unimplemented(problem, dir, "matmul of a 1x1 convolution");

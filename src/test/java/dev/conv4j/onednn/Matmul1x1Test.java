@@ -106,41 +106,53 @@ class Matmul1x1Test {
     }
 
     /**
-     * Channels-last backward-weights of a strided 1×1 layer: the source gathered into a dense
-     * buffer, then the matmul; ranks 1-3, mb 1 and 3, bias on and off, strides 2 and 3 (2x3
-     * mixed at rank 2), forced as MATMUL and as MATMUL_PACKED (the same pass for bwd_w).
+     * Backward-weights of a strided 1×1 layer (channels-last): the source gathered into a dense
+     * buffer, then the matmul in either orientation; ranks 1-3, mb 1 and 3, bias on and off,
+     * strides 2 and 3 (2x3 mixed at rank 2). At stride 1, the transposed orientation in both
+     * tensor layouts (the plain one is covered above).
      */
-    @Test void forcedBackwardWeights_stridedGathered_matchesReference() {
+    @Test void forcedBackwardWeights_gatheredAndTransposed_matchReference() {
         List<ConvSpec> specs = List.of(
                 ConvSpec.conv1d(5, 7, 1).stride(2).build(), ConvSpec.conv1d(5, 7, 1).stride(3).bias(false).build(),
                 ConvSpec.conv2d(6, 10, 1).stride(2).bias(false).build(), ConvSpec.conv2d(6, 10, 1).stride(3).build(),
                 ConvSpec.conv2d(6, 10, 1).stride(2, 3).build(),
-                ConvSpec.conv3d(4, 6, 1).stride(2).build(), ConvSpec.conv3d(4, 6, 1).stride(3).bias(false).build());
+                ConvSpec.conv3d(4, 6, 1).stride(2).build(), ConvSpec.conv3d(4, 6, 1).stride(3).bias(false).build(),
+                ConvSpec.conv1d(5, 7, 1).build(), ConvSpec.conv2d(6, 10, 1).bias(false).build(),
+                ConvSpec.conv3d(4, 6, 1).build());
         List<String> failures = new ArrayList<>();
         int checks = 0;
+        int plans = 0;
         for (ConvSpec spec : specs) {
+            boolean strided = spec.stride(0) != 1 || spec.stride(spec.rank() - 1) != 1;
             for (int mb : new int[] {1, 3}) {
                 Shape src = src(spec, mb, k -> 6);   // strides 2 and 3 skip its last row(s)
-                assertTrue(Matmul1x1.eligible(spec, src, Layout.CHANNELS_LAST, Direction.BWD_W), spec.toString());
-                for (Direction dir : new Direction[] {Direction.FWD, Direction.BWD_D}) {
-                    for (Layout layout : Layout.values()) {
-                        assertFalse(Matmul1x1.eligible(spec, src, layout, dir), spec + " " + layout + " " + dir.label());
+                for (Layout layout : Layout.values()) {
+                    boolean eligible = Matmul1x1.eligible(spec, src, layout, Direction.BWD_W);
+                    assertEquals(layout == Layout.CHANNELS_LAST || !strided && mb == 1, eligible, spec + " " + layout);
+                    for (Direction dir : new Direction[] {Direction.FWD, Direction.BWD_D}) {
+                        assertEquals(!strided, Matmul1x1.eligible(spec, src, layout, dir), spec + " " + layout + " " + dir.label());
                     }
-                }
-                assertFalse(Matmul1x1.eligible(spec, src, Layout.CHANNELS_FIRST, Direction.BWD_W), spec.toString());
-                for (Candidate c : new Candidate[] {Candidate.MATMUL, Candidate.MATMUL_PACKED}) {
-                    try (OneDnnPlan plan = forced(spec, src, Layout.CHANNELS_LAST, c)) {
-                        assertEquals(Candidate.MATMUL, plan.candidate(Direction.BWD_W));
-                        assertFalse(plan.candidate(Direction.FWD).matmul());
-                        String impl = plan.implementation(Direction.BWD_W);
-                        assertFalse(impl.startsWith("ref"), impl);
-                        String stride = spec.stride(0) == spec.stride(spec.rank() - 1) ? "" + spec.stride(0) : "2x3";
-                        assertTrue(impl.endsWith("(1x1 as matmul, gathered stride " + stride + ")"), impl);
-                        for (Result r : Parity.check(channelsFirstView(plan, Layout.CHANNELS_LAST), Direction.BWD_W,
-                                SEED + checks)) {
-                            checks++;
-                            if (r.status() != Status.PASSED) {
-                                failures.add(plan + " " + c + " " + impl + ": " + r.describe());
+                    if (!eligible) {
+                        continue;
+                    }
+                    Candidate[] candidates = strided ? new Candidate[] {Candidate.MATMUL, Candidate.MATMUL_TRANSPOSED}
+                            : new Candidate[] {Candidate.MATMUL_TRANSPOSED};
+                    for (Candidate c : candidates) {
+                        try (OneDnnPlan plan = forced(spec, src, layout, c)) {
+                            plans++;
+                            assertEquals(c, plan.candidate(Direction.BWD_W));
+                            assertEquals(!strided, plan.candidate(Direction.FWD).matmul());
+                            String impl = plan.implementation(Direction.BWD_W);
+                            assertFalse(impl.startsWith("ref"), impl);
+                            String stride = spec.stride(0) == spec.stride(spec.rank() - 1) ? "" + spec.stride(0) : "2x3";
+                            String expect = "(1x1 as matmul" + (strided ? ", gathered stride " + stride : "")
+                                    + (c == Candidate.MATMUL_TRANSPOSED ? ", diff_wei transposed)" : ")");
+                            assertTrue(impl.endsWith(expect), impl);
+                            for (Result r : Parity.check(channelsFirstView(plan, layout), Direction.BWD_W, SEED + checks)) {
+                                checks++;
+                                if (r.status() != Status.PASSED) {
+                                    failures.add(plan + " " + layout + " " + c + " " + impl + ": " + r.describe());
+                                }
                             }
                         }
                     }
@@ -148,8 +160,9 @@ class Matmul1x1Test {
             }
         }
         assertEquals(List.of(), failures);
-        // 7 specs x 2 mb x 2 candidates, two fills each
-        assertEquals(2 * 7 * 2 * 2, checks);
+        // 7 strided specs x 2 mb x 2 candidates (channels-last), 3 stride-1 specs x 3 (mb 1 both layouts, mb 3 channels-last)
+        assertEquals(7 * 2 * 2 + 3 * 3, plans);
+        assertEquals(2 * plans, checks);
     }
 
     @Test void ineligibleProblems_neverGetTheMatmul() {

@@ -136,7 +136,8 @@ class NoAllocationTest {
      */
     @ParameterizedTest(name = "{0} {1} heap={2}")
     @CsvSource({"CHANNELS_LAST, MATMUL, false", "CHANNELS_LAST, MATMUL_PACKED, true",
-            "CHANNELS_FIRST, MATMUL, true", "CHANNELS_FIRST, MATMUL_PACKED, false"})
+            "CHANNELS_FIRST, MATMUL, true", "CHANNELS_FIRST, MATMUL_PACKED, false",
+            "CHANNELS_LAST, MATMUL_TRANSPOSED, false", "CHANNELS_FIRST, MATMUL_TRANSPOSED, true"})
     void matmulOneByOne_noHeapAllocationPerCall(Layout layout, Candidate candidate, boolean heap) {
         ConvSpec spec = ConvSpec.conv2d(8, 16, 1).build();
         Shape shape = Shape.of(1, 8, 5, 6);   // mb 1: channels-first backward-weights is a matmul too
@@ -148,14 +149,17 @@ class NoAllocationTest {
         check(plan, options, heap, layout);
     }
 
-    /** Strided channels-last backward-weights: the gather reorder, the matmul, the bias matmul. */
-    @ParameterizedTest(name = "heap={0}")
-    @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
-    void gatheredStridedOneByOne_noHeapAllocationPerCall(boolean heap) {
+    /**
+     * Strided channels-last backward-weights: the gather reorder, the matmul (transposed: and
+     * the reorder of its result into diff_wei), the bias matmul.
+     */
+    @ParameterizedTest(name = "{0} heap={1}")
+    @CsvSource({"MATMUL, false", "MATMUL_TRANSPOSED, true"})
+    void gatheredStridedOneByOne_noHeapAllocationPerCall(Candidate candidate, boolean heap) {
         ConvSpec spec = ConvSpec.conv2d(8, 16, 1).stride(2).build();
         Shape shape = Shape.of(2, 8, 8, 6);
         PlanOptions options = PlanOptions.DEFAULT.withUserLayout(Layout.CHANNELS_LAST);
-        OneDnnPlan plan = new OneDnnPlan(NativeRuntime.get(), spec, shape, options, Candidate.MATMUL);
+        OneDnnPlan plan = new OneDnnPlan(NativeRuntime.get(), spec, shape, options, candidate);
         assertTrue(plan.candidate(Direction.BWD_W).matmul());
         assertTrue(plan.implementation(Direction.BWD_W).contains("gathered stride 2"), plan.implementation(Direction.BWD_W));
         check(plan, options, heap, Layout.CHANNELS_LAST);

@@ -50,7 +50,8 @@ class ScratchpadTest {
     /** The matmul candidates share the one buffer too (backward-weights with bias runs two matmuls). */
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"CHANNELS_LAST, MATMUL, mb1ic64ih14oc128oh14kh1", "CHANNELS_LAST, MATMUL_PACKED, mb1ic64ih14oc128oh14kh1",
-            "CHANNELS_FIRST, MATMUL, mb1ic64ih14oc128oh14kh1", "CHANNELS_LAST, MATMUL, mb2ic64ih14oc128oh7kh1sh2"})
+            "CHANNELS_FIRST, MATMUL, mb1ic64ih14oc128oh14kh1", "CHANNELS_LAST, MATMUL, mb2ic64ih14oc128oh7kh1sh2",
+            "CHANNELS_LAST, MATMUL_TRANSPOSED, mb2ic64ih14oc128oh7kh1sh2"})
     void matmulPlan_oneScratchpadSizedToTheLargestStep(dev.conv4j.tensor.Layout layout, Candidate candidate, String desc) {
         ProblemDesc p = ProblemDesc.parse(desc);
         boolean strided = p.spec().stride(0) != 1;   // channels-last bwd_w gathered, the rest a convolution
