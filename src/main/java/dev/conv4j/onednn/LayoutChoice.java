@@ -16,8 +16,12 @@ import java.util.concurrent.ConcurrentHashMap;
 final class LayoutChoice {
     private LayoutChoice() {}
 
-    /** Timed executions per candidate (after one warm-up); the median decides. */
-    static final int RUNS = 5;
+    /**
+     * Timed executions per candidate (after one warm-up); the fastest decides. Other work on
+     * the machine only ever adds time, so the minimum compares the kernels, where a median
+     * of a few runs compared how busy the machine was while each candidate ran.
+     */
+    static final int RUNS = 7;
 
     record Key(ConvSpec spec, Shape src, Direction dir, Layout userLayout, boolean training) {}
 
