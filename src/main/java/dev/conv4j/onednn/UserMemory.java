@@ -2,8 +2,6 @@ package dev.conv4j.onednn;
 
 import dev.conv4j.tensor.Tensor;
 import java.nio.Buffer;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import org.bytedeco.dnnl.dnnl_memory;
 import org.bytedeco.dnnl.engine;
@@ -96,7 +94,6 @@ final class UserMemory {
     }
 
     static FloatBuffer direct(int elements) {
-        return ByteBuffer.allocateDirect(Math.multiplyExact(elements, Float.BYTES))
-                .order(ByteOrder.nativeOrder()).asFloatBuffer();
+        return Tensor.alignedDirect(elements);
     }
 }
