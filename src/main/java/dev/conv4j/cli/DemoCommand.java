@@ -55,6 +55,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Override public Integer call() {
         Check.arg(peak == null || (peak > 0 && Double.isFinite(peak)), "peak: must be a positive number of GFLOP/s, got %s", peak);
         PrintWriter out = spec.commandLine().getOut();
+        // First, while this JVM is idle: the loop runs in a child JVM on the same cores, and
+        // this JVM's JIT compiling the reference check would take one of them.
+        double peakGflops = peak != null ? peak : PeakEstimate.measuredNow(Relaunch.currentThreads(), null).gflops();
         // AUTO: oneDNN's own layout choice costs a 12.8 MB reorder of this output; the plan
         // times the candidates once and keeps the fastest end to end.
         PlanOptions channelsFirst = PlanOptions.inference().withLayout(LayoutPolicy.AUTO);
@@ -86,7 +89,6 @@ public final class DemoCommand implements Callable<Integer> {
                     planLast.implementation(Direction.FWD), difference, layoutsAgree ? "PASSED" : "FAILED");
             out.flush();
 
-            double peakGflops = peak != null ? peak : PeakEstimate.measuredNow(Relaunch.currentThreads(), null).gflops();
             double flops = ConvShapes.flops(SPEC, INPUT, Direction.FWD);
             // A new image every call, as in inference: no reordered copy of the input is reused.
             report(out, "channels-first tensors (PyTorch's default)", timed(() -> {
