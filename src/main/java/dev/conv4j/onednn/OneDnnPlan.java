@@ -4,7 +4,6 @@ import dev.conv4j.Check;
 import dev.conv4j.ConvShapes;
 import dev.conv4j.ConvSpec;
 import dev.conv4j.Direction;
-import dev.conv4j.engine.LayoutPolicy;
 import dev.conv4j.engine.Plan;
 import dev.conv4j.engine.PlanArgs;
 import dev.conv4j.engine.PlanOptions;
@@ -15,15 +14,12 @@ import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
 import java.lang.ref.Reference;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.memory;
-import org.bytedeco.dnnl.primitive_desc;
 import org.bytedeco.dnnl.stream;
-import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
 
 /**
@@ -74,7 +70,7 @@ final class OneDnnPlan implements Plan {
      * @throws IllegalArgumentException if no direction of the plan is eligible
      */
     OneDnnPlan(NativeRuntime rt, ConvSpec spec, Shape src, PlanOptions options, Candidate forced) {
-        Check.arg(forced == null || forced.matmul() && anyMatmul(spec, src, options.userLayout()),
+        Check.arg(forced == null || forced.matmul() && PassBuilder.anyMatmul(spec, src, options.userLayout()),
                 "candidate: %s needs a 1x1, unpadded, ungrouped, non-transposed convolution with zeros padding mode,"
                         + " stride 1 (or channels-last backward-weights), got %s", forced, spec);
         this.forced = forced;
@@ -102,12 +98,13 @@ final class OneDnnPlan implements Plan {
         try (PointerScope scope = new PointerScope()) {
             stream s = owned.own(new stream(eng));
             this.stream = s.get();
-            f = build(eng, Direction.FWD);
+            PassBuilder passes = new PassBuilder(eng, spec, src, options, m, problem, stream, converted, forced);
+            f = passes.build(Direction.FWD);
             if (options.training()) {
-                bd = build(eng, Direction.BWD_D);
-                bw = build(eng, Direction.BWD_W);
+                bd = passes.build(Direction.BWD_D);
+                bw = passes.build(Direction.BWD_W);
             }
-            memory shared = shareScratchpad(eng, f, bd, bw);
+            memory shared = PassBuilder.shareScratchpad(eng, f, bd, bw);
             this.scratchpad = shared == null ? null : owned.own(shared);
         } catch (RuntimeException e) {
             closeAll(f, bd, bw);
@@ -121,178 +118,6 @@ final class OneDnnPlan implements Plan {
         this.fwd = f;
         this.bwdData = bd;
         this.bwdWeights = bw;
-    }
-
-    // ---- building ---------------------------------------------------------------------------
-
-    private static boolean anyMatmul(ConvSpec spec, Shape src, Layout userLayout) {
-        for (Direction dir : Direction.values()) {
-            if (Matmul1x1.eligible(spec, src, userLayout, dir)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    private Pass build(engine eng, Direction dir) {
-        if (forced != null && Matmul1x1.eligible(spec, srcShape, options.userLayout(), dir)) {
-            return candidate(eng, dir, forced, true);
-        }
-        LayoutPolicy policy = options.layout();
-        if (policy != LayoutPolicy.AUTO) {
-            return candidate(eng, dir, Candidate.of(policy), true);
-        }
-        LayoutChoice.Key key = new LayoutChoice.Key(spec, srcShape, dir, options.userLayout(), options.training());
-        Candidate known = LayoutChoice.lookup(key);
-        if (known != null) {
-            Pass p = candidate(eng, dir, known, false);
-            if (p != null) {
-                return p;
-            }
-        }
-        // ANY is required (it is what oneDNN itself would pick); the others compete if they
-        // have a JIT kernel. Each is timed end to end, reorders of the user's tensors included.
-        Pass best = candidate(eng, dir, Candidate.ANY, true);
-        long bestTime = Long.MAX_VALUE;
-        try {
-            bestTime = time(eng, best);
-            for (Candidate other : AUTO_CANDIDATES) {
-                Pass p = optionalCandidate(eng, dir, other);
-                if (p == null) {
-                    continue;
-                }
-                long t;
-                try {
-                    t = time(eng, p);
-                } catch (RuntimeException e) {
-                    p.close();
-                    throw e;
-                }
-                if (t < bestTime) {
-                    best.close();
-                    best = p;
-                    bestTime = t;
-                } else {
-                    p.close();
-                }
-            }
-        } catch (RuntimeException e) {
-            best.close();
-            throw e;
-        }
-        LayoutChoice.remember(key, best.candidate);
-        return best;
-    }
-
-    /** {@link Pass#time} with a scratchpad for the timing runs only, freed right after. */
-    private long time(engine eng, Pass p) {
-        try (PointerScope timing = new PointerScope()) {
-            shareScratchpad(eng, p);
-            return p.time(stream, LayoutChoice.RUNS);
-        }
-    }
-
-    /** What AUTO times against {@code ANY} (the matmuls only where {@link Matmul1x1#eligible}). */
-    private static final Candidate[] AUTO_CANDIDATES = {Candidate.CHANNELS_LAST, Candidate.CHANNELS_FIRST,
-            Candidate.MATMUL, Candidate.MATMUL_PACKED, Candidate.MATMUL_TRANSPOSED};
-
-    /**
-     * The pass of {@code c} if it applies and oneDNN has a JIT kernel for it, else null: a
-     * reference kernel never wins, and timing one would make the first prepare slow. Packed
-     * matmul weights that oneDNN leaves in the user's layout are the plain matmul again: null.
-     */
-    private Pass optionalCandidate(engine eng, Direction dir, Candidate c) {
-        if (c.matmul() && (!Matmul1x1.eligible(spec, srcShape, options.userLayout(), dir) || effective(c, dir) != c)) {
-            return null;   // not a matmul, or the same matmul as another candidate
-        }
-        Pass p;
-        try {
-            p = candidate(eng, dir, c, false);
-        } catch (RuntimeException e) {
-            return null;   // no implementation, or no reorder to the user's layout
-        }
-        if (p != null && (p.impl.startsWith("ref") || (c == Candidate.MATMUL_PACKED && !p.reordersWeights()))) {
-            p.close();
-            return null;
-        }
-        return p;
-    }
-
-    /** The pass of {@code dir} on {@code c}; null (or an exception if {@code required}) without an implementation. */
-    private Pass candidate(engine eng, Direction dir, Candidate c, boolean required) {
-        if (c.matmul()) {
-            return matmulCandidate(eng, dir, c, required);
-        }
-        LayoutPolicy layout = c.layout;
-        primitive_desc fwdPd = ConvPrimitives.forward(eng, m, layout, options.training());
-        if (!fwdPd.asBoolean()) {
-            if (required) {
-                throw NativeErrors.unimplemented(problem, dir, "forward descriptor, layout " + layout);
-            }
-            return null;
-        }
-        primitive_desc pd = switch (dir) {
-            case FWD -> fwdPd;
-            case BWD_D -> ConvPrimitives.backwardData(eng, m, layout, fwdPd);
-            case BWD_W -> ConvPrimitives.backwardWeights(eng, m, layout, fwdPd);
-        };
-        if (!pd.asBoolean()) {
-            if (required) {
-                throw NativeErrors.unimplemented(problem, dir, "layout " + layout);
-            }
-            return null;
-        }
-        return new Pass(eng, dir, c, pd.impl_info_str().getString(),
-                List.of(new Pass.Op(pd, ConvPrimitives.bindings(m, dir))), problem, converted);
-    }
-
-    /**
-     * What the matmul candidate {@code c} is in {@code dir}: backward-weights reads no weights
-     * (packing them is the plain matmul); only backward-weights has a transposed product.
-     */
-    private static Candidate effective(Candidate c, Direction dir) {
-        if (dir == Direction.BWD_W) {
-            return c == Candidate.MATMUL_PACKED ? Candidate.MATMUL : c;
-        }
-        return c == Candidate.MATMUL_TRANSPOSED ? Candidate.MATMUL : c;
-    }
-
-    private Pass matmulCandidate(engine eng, Direction dir, Candidate c, boolean required) {
-        Candidate effective = effective(c, dir);
-        Matmul1x1.Ops ops = Matmul1x1.ops(eng, m, options.userLayout(), dir, effective == Candidate.MATMUL_PACKED,
-                effective == Candidate.MATMUL_TRANSPOSED);
-        if (ops == null) {
-            if (required) {
-                throw NativeErrors.unimplemented(problem, dir, "matmul of a 1x1 convolution");
-            }
-            return null;
-        }
-        return new Pass(eng, dir, effective, ops.impl(), ops.ops(), problem, converted);
-    }
-
-    /**
-     * A buffer for the largest scratchpad of {@code passes} with every step pointed at it, or
-     * null if no step needs one. One buffer serves all: a plan's steps run one at a time on
-     * its one stream.
-     */
-    private static memory shareScratchpad(engine eng, Pass... passes) {
-        long bytes = 0;
-        for (Pass p : passes) {
-            if (p != null) {
-                bytes = Math.max(bytes, p.scratchpadBytes());
-            }
-        }
-        if (bytes == 0) {
-            return null;
-        }
-        memory buffer = new memory(new memory.desc(new long[] {bytes}, memory.data_type.u8, memory.format_tag.a), eng);
-        Pointer handle = buffer.get_data_handle();
-        for (Pass p : passes) {
-            if (p != null) {
-                p.useScratchpad(handle);
-            }
-        }
-        return buffer;
     }
 
     /** Bytes of the plan's one scratchpad buffer, 0 without one (tests). */
