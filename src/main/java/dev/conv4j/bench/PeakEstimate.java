@@ -108,41 +108,19 @@ public record PeakEstimate(double gflops, String source, double gemmGflops, Stri
             log.flush();
         }
 
-        double peak = Double.NaN;
-        String peakSource = null;
-        String fmaFailure = null;
-        if (fmaCached.isPresent()) {
-            peak = fmaCached.getAsDouble();
-            peakSource = "FMA loop, cached in " + cache.file();
-        } else {
-            Attempt a = attempt(fma);
-            if (a.measured() != null) {
-                cache.put(fmaKey, a.measured().gflops());
-                peak = a.measured().gflops();
-                peakSource = "measured now: " + a.measured().how() + "; cached in " + cache.file();
-                say(log, "peak", peak, peakSource);
-            } else {
-                fmaFailure = a.failure();
-            }
-        }
+        Figure loop = figure(cache, fmaKey, fmaCached, "FMA loop", fma, "peak", log);
+        double peak = loop.gflops();
+        String peakSource = loop.source();
+        String fmaFailure = loop.failure();
 
         double gemmGflops = Double.NaN;
         String gemmSource;
         if (gemm == null) {
             gemmSource = gemmUnavailable;
-        } else if (gemmCached.isPresent()) {
-            gemmGflops = gemmCached.getAsDouble();
-            gemmSource = "oneDNN matmul, cached in " + cache.file();
         } else {
-            Attempt a = attempt(gemm);
-            if (a.measured() != null) {
-                cache.put(gemmKey, a.measured().gflops());
-                gemmGflops = a.measured().gflops();
-                gemmSource = "measured now: " + a.measured().how() + "; cached in " + cache.file();
-                say(log, "GEMM achievable", gemmGflops, gemmSource);
-            } else {
-                gemmSource = "the matmul failed: " + a.failure();
-            }
+            Figure g = figure(cache, gemmKey, gemmCached, "oneDNN matmul", gemm, "GEMM achievable", log);
+            gemmGflops = g.gflops();
+            gemmSource = g.failure() == null ? g.source() : "the matmul failed: " + g.failure();
         }
 
         if (!fmaCached.isPresent() && fmaFailure == null && gemmGflops > peak) {
@@ -184,6 +162,29 @@ public record PeakEstimate(double gflops, String source, double gemmGflops, Stri
 
     /** A measurement, or why there is none. */
     private record Attempt(Measured measured, String failure) {}
+
+    /** A figure and where it came from, or ({@code NaN}, null) and why it could not be measured. */
+    private record Figure(double gflops, String source, String failure) {}
+
+    /**
+     * The figure under {@code key}: {@code cached} if present, else measured now with
+     * {@code measure}, cached, and said on {@code log} as {@code label}.
+     */
+    private static Figure figure(PeakCache cache, String key, OptionalDouble cached, String what, Measure measure,
+                                 String label, PrintWriter log) {
+        if (cached.isPresent()) {
+            return new Figure(cached.getAsDouble(), what + ", cached in " + cache.file(), null);
+        }
+        Attempt a = attempt(measure);
+        if (a.measured() == null) {
+            return new Figure(Double.NaN, null, a.failure());
+        }
+        double gflops = a.measured().gflops();
+        cache.put(key, gflops);
+        String source = "measured now: " + a.measured().how() + "; cached in " + cache.file();
+        say(log, label, gflops, source);
+        return new Figure(gflops, source, null);
+    }
 
     private static Attempt attempt(Measure m) {
         try {

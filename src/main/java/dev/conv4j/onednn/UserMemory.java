@@ -70,7 +70,7 @@ final class UserMemory {
     /** Binds a zero-filled buffer of ours: for timing candidates at prepare time. */
     void bindScratch(String problem) {
         if (scratch == null) {
-            scratch = direct(elements);
+            scratch = Tensor.alignedDirect(elements);
         }
         bind(scratch, problem);
     }
@@ -88,12 +88,8 @@ final class UserMemory {
 
     private FloatBuffer staging() {
         if (staging == null) {
-            staging = direct(elements);
+            staging = Tensor.alignedDirect(elements);
         }
         return staging;
-    }
-
-    static FloatBuffer direct(int elements) {
-        return Tensor.alignedDirect(elements);
     }
 }
