@@ -9,9 +9,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The process-wide memory of {@link LayoutPolicy#AUTO}: which {@link Candidate} ({@code ANY},
- * {@code CHANNELS_LAST}, {@code CHANNELS_FIRST}, or a matmul for a 1×1 layer) ran fastest for a
- * (spec, shape, direction, tensor layout), timed once at the first prepare and reused by every
- * later plan of the same problem.
+ * {@code CHANNELS_LAST}, {@code CHANNELS_FIRST}, or a matmul for a 1×1 layer), on which of
+ * oneDNN's implementations, ran fastest for a (spec, shape, direction, tensor layout), timed
+ * once at the first prepare and reused by every later plan of the same problem.
  */
 final class LayoutChoice {
     private LayoutChoice() {}
@@ -23,15 +23,31 @@ final class LayoutChoice {
      */
     static final int RUNS = 7;
 
+    /**
+     * A candidate whose first timed run is this many times the fastest first run so far is
+     * dropped at once: a few runs of a kernel that slow cannot turn the decision, and timing
+     * them all would make a first prepare slow.
+     */
+    static final double SCREEN = 1.5;
+
     record Key(ConvSpec spec, Shape src, Direction dir, Layout userLayout, boolean training) {}
 
-    private static final ConcurrentHashMap<Key, Candidate> DECISIONS = new ConcurrentHashMap<>();
+    /**
+     * A decision: the candidate, on oneDNN's {@code impl}-th implementation of its primitive
+     * descriptor (0 is oneDNN's own first choice; a matmul candidate has only 0). oneDNN lists
+     * its implementations by a fixed heuristic order, and on some shapes a later one is faster
+     * (an AVX2 machine ran the seed's first layer on {@code jit:avx2} 1.3× faster than on
+     * {@code brg_conv_fwd:avx2}, oneDNN's first choice).
+     */
+    record Choice(Candidate candidate, int impl) {}
 
-    static Candidate lookup(Key key) {
+    private static final ConcurrentHashMap<Key, Choice> DECISIONS = new ConcurrentHashMap<>();
+
+    static Choice lookup(Key key) {
         return DECISIONS.get(key);
     }
 
-    static void remember(Key key, Candidate winner) {
+    static void remember(Key key, Choice winner) {
         DECISIONS.putIfAbsent(key, winner);
     }
 

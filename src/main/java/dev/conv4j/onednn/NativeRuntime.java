@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Properties;
+import java.util.function.Supplier;
 import org.bytedeco.dnnl.dnnl_version_t;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.global.dnnl;
@@ -209,6 +210,29 @@ final class NativeRuntime {
 
     int primitiveCacheCapacity() {
         return dnnl.get_primitive_cache_capacity();
+    }
+
+    private static final Object CACHE_SWITCH = new Object();
+
+    /**
+     * Runs {@code body}, which steps primitive descriptors through their implementations
+     * ({@code next_impl}), with oneDNN's primitive cache off, then restores its capacity (which
+     * empties it). oneDNN 3.11's implementation iterator goes wrong after a cache hit: a
+     * descriptor whose first implementation came from the cache steps back to that same first
+     * implementation, and a primitive created from it would be cached as the later one. With
+     * the cache off nothing hits; the primitives created afterwards are cached correctly.
+     * Serialised, so that one caller cannot turn the cache back on under another.
+     */
+    static <T> T withoutPrimitiveCache(Supplier<T> body) {
+        synchronized (CACHE_SWITCH) {
+            int capacity = dnnl.get_primitive_cache_capacity();
+            dnnl.set_primitive_cache_capacity(0);
+            try {
+                return body.get();
+            } finally {
+                dnnl.set_primitive_cache_capacity(capacity);
+            }
+        }
     }
 
     /**

@@ -3,9 +3,11 @@ package dev.conv4j.onednn;
 import dev.conv4j.Direction;
 import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Tensor;
+import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.dnnl.engine;
@@ -216,7 +218,7 @@ final class Pass implements AutoCloseable {
     }
 
     /** Points {@code role} at a direct buffer of the plan's own (not a tensor: never skipped). */
-    void bind(Role role, java.nio.FloatBuffer direct) {
+    void bind(Role role, FloatBuffer direct) {
         current[role.ordinal()] = false;
         bound[role.ordinal()] = null;
         user[role.ordinal()].bind(direct, problem);
@@ -307,12 +309,22 @@ final class Pass implements AutoCloseable {
         return out;
     }
 
-    /** Fastest of {@code runs} executions on zero-filled buffers, in nanoseconds (AUTO). */
-    long time(dnnl_stream stream, int runs) {
+    /**
+     * Gets ready for {@link #timeOnce} (AUTO, at prepare time): points every user tensor at a
+     * zero-filled buffer of {@code zeros} for its role (allocated there on first need, so that
+     * the candidates timed one after another share them), brings the weights in and runs once
+     * untimed. A later call binds the caller's tensors again.
+     */
+    void beginTiming(dnnl_stream stream, Map<Role, FloatBuffer> zeros) {
         for (Role r : Role.values()) {
             UserMemory u = user[r.ordinal()];
             if (u != null) {
-                u.bindScratch(problem);
+                FloatBuffer z = zeros.get(r);
+                if (z == null || z.capacity() < u.elements) {
+                    z = Tensor.alignedDirect(u.elements);
+                    zeros.put(r, z);
+                }
+                u.bind(z, problem);
                 current[r.ordinal()] = false;
                 bound[r.ordinal()] = null;
             }
@@ -322,19 +334,13 @@ final class Pass implements AutoCloseable {
         }
         cachedWei = null;
         execute(stream);   // warm-up
-        long[] t = new long[runs];
-        for (int i = 0; i < runs; i++) {
-            long t0 = System.nanoTime();
-            execute(stream);
-            t[i] = System.nanoTime() - t0;
-        }
-        for (UserMemory u : user) {
-            if (u != null) {
-                u.dropScratch();
-            }
-        }
-        java.util.Arrays.sort(t);
-        return t[0];   // see LayoutChoice.RUNS
+    }
+
+    /** One execution, reorders included, in nanoseconds; after {@link #beginTiming}. */
+    long timeOnce(dnnl_stream stream) {
+        long t0 = System.nanoTime();
+        execute(stream);
+        return System.nanoTime() - t0;
     }
 
     @Override public void close() {

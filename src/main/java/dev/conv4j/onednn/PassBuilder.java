@@ -4,9 +4,15 @@ import dev.conv4j.ConvSpec;
 import dev.conv4j.Direction;
 import dev.conv4j.engine.LayoutPolicy;
 import dev.conv4j.engine.PlanOptions;
+import dev.conv4j.onednn.LayoutChoice.Choice;
+import dev.conv4j.onednn.Pass.Role;
 import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.memory;
@@ -57,73 +63,135 @@ final class PassBuilder {
     /** The pass of {@code dir}; timed against the other candidates under AUTO. */
     Pass build(Direction dir) {
         if (forced != null && Matmul1x1.eligible(spec, srcShape, options.userLayout(), dir)) {
-            return candidate(dir, forced, true);
+            return candidate(dir, new Choice(forced, 0), true);
         }
         LayoutPolicy policy = options.layout();
         if (policy != LayoutPolicy.AUTO) {
-            return candidate(dir, Candidate.of(policy), true);
+            return candidate(dir, new Choice(Candidate.of(policy), 0), true);
         }
         LayoutChoice.Key key = new LayoutChoice.Key(spec, srcShape, dir, options.userLayout(), options.training());
-        Candidate known = LayoutChoice.lookup(key);
+        Choice known = LayoutChoice.lookup(key);
         if (known != null) {
             Pass p = candidate(dir, known, false);
             if (p != null) {
                 return p;
             }
         }
-        // ANY is required (it is what oneDNN itself would pick); the others compete if they
-        // have a JIT kernel. Each is timed end to end, reorders of the user's tensors included.
-        Pass best = candidate(dir, Candidate.ANY, true);
-        long bestTime = Long.MAX_VALUE;
-        try {
-            bestTime = time(best);
-            for (Candidate other : AUTO_CANDIDATES) {
-                Pass p = optionalCandidate(dir, other);
+        Trial best = fastest(dir);
+        LayoutChoice.remember(key, best.choice);
+        return best.pass;
+    }
+
+    /** A candidate pass being timed: the fastest of its runs so far, in nanoseconds. */
+    private static final class Trial {
+        final Pass pass;
+        final Choice choice;
+        long best;
+
+        Trial(Pass pass, Choice choice, long first) {
+            this.pass = pass;
+            this.choice = choice;
+            this.best = first;
+        }
+    }
+
+    /**
+     * Times every candidate of {@code dir} end to end, reorders of the user's tensors included,
+     * and returns the fastest (the others closed). oneDNN's own first choice ({@code ANY},
+     * implementation 0) is required; the others compete if they have a JIT kernel. Each one is
+     * built and run once; one {@link LayoutChoice#SCREEN} times slower than the best so far is
+     * dropped; the rest are run in rounds, one run of each per round, so that the machine's
+     * speed drifting over the rounds hits every candidate alike. The fastest run decides.
+     */
+    private Trial fastest(Direction dir) {
+        List<Trial> alive = new ArrayList<>();
+        Map<Role, FloatBuffer> zeros = new EnumMap<>(Role.class);
+        try (PointerScope timing = new PointerScope()) {
+            long fastest = Long.MAX_VALUE;
+            for (Choice c : choices(dir)) {
+                Pass p = c.equals(ONEDNN_FIRST) ? candidate(dir, c, true) : optionalCandidate(dir, c);
                 if (p == null) {
                     continue;
                 }
-                long t;
+                long first;
                 try {
-                    t = time(p);
+                    shareScratchpad(eng, p);   // a buffer for the timing runs only, freed with the scope
+                    p.beginTiming(stream, zeros);
+                    first = p.timeOnce(stream);
                 } catch (RuntimeException e) {
                     p.close();
                     throw e;
                 }
-                if (t < bestTime) {
-                    best.close();
-                    best = p;
-                    bestTime = t;
-                } else {
+                if (first > LayoutChoice.SCREEN * fastest) {
                     p.close();
+                    continue;
+                }
+                alive.add(new Trial(p, c, first));
+                fastest = Math.min(fastest, first);
+            }
+            for (int round = 1; round < LayoutChoice.RUNS; round++) {
+                for (Trial t : alive) {
+                    t.pass.beginTiming(stream, zeros);
+                    t.best = Math.min(t.best, t.pass.timeOnce(stream));
                 }
             }
         } catch (RuntimeException e) {
-            best.close();
+            for (Trial t : alive) {
+                t.pass.close();
+            }
             throw e;
         }
-        LayoutChoice.remember(key, best.candidate);
+        Trial best = alive.get(0);
+        for (Trial t : alive) {
+            if (t.best < best.best) {
+                best = t;
+            }
+        }
+        for (Trial t : alive) {
+            if (t != best) {
+                t.pass.close();
+            }
+        }
         return best;
     }
 
-    /** {@link Pass#time} with a scratchpad for the timing runs only, freed right after. */
-    private long time(Pass p) {
-        try (PointerScope timing = new PointerScope()) {
-            shareScratchpad(eng, p);
-            return p.time(stream, LayoutChoice.RUNS);
-        }
-    }
+    private static final Choice ONEDNN_FIRST = new Choice(Candidate.ANY, 0);
 
-    /** What AUTO times against {@code ANY} (the matmuls only where {@link Matmul1x1#eligible}). */
-    private static final Candidate[] AUTO_CANDIDATES = {Candidate.CHANNELS_LAST, Candidate.CHANNELS_FIRST,
-            Candidate.MATMUL, Candidate.MATMUL_PACKED, Candidate.MATMUL_TRANSPOSED};
+    /**
+     * What AUTO times for {@code dir}: every implementation oneDNN lists for each layout
+     * candidate ({@code ANY}'s first one first), then the matmuls.
+     */
+    private List<Choice> choices(Direction dir) {
+        List<Choice> out = new ArrayList<>();
+        for (Candidate c : new Candidate[] {Candidate.ANY, Candidate.CHANNELS_LAST, Candidate.CHANNELS_FIRST}) {
+            int count = NativeRuntime.withoutPrimitiveCache(() -> {
+                primitive_desc pd = primitiveDesc(dir, c.layout);
+                int n = 0;
+                if (pd != null) {
+                    do {
+                        n++;
+                    } while (pd.next_impl());
+                }
+                return n;
+            });
+            for (int impl = 0; impl < count; impl++) {
+                out.add(new Choice(c, impl));
+            }
+        }
+        for (Candidate c : new Candidate[] {Candidate.MATMUL, Candidate.MATMUL_PACKED, Candidate.MATMUL_TRANSPOSED}) {
+            out.add(new Choice(c, 0));
+        }
+        return out;
+    }
 
     /**
      * The pass of {@code c} if it applies and oneDNN has a JIT kernel for it, else null: a
      * reference kernel never wins, and timing one would make the first prepare slow. Packed
      * matmul weights that oneDNN leaves in the user's layout are the plain matmul again: null.
      */
-    private Pass optionalCandidate(Direction dir, Candidate c) {
-        if (c.matmul() && (!Matmul1x1.eligible(spec, srcShape, options.userLayout(), dir) || effective(c, dir) != c)) {
+    private Pass optionalCandidate(Direction dir, Choice c) {
+        Candidate k = c.candidate();
+        if (k.matmul() && (!Matmul1x1.eligible(spec, srcShape, options.userLayout(), dir) || effective(k, dir) != k)) {
             return null;   // not a matmul, or the same matmul as another candidate
         }
         Pass p;
@@ -132,24 +200,21 @@ final class PassBuilder {
         } catch (RuntimeException e) {
             return null;   // no implementation, or no reorder to the user's layout
         }
-        if (p != null && (p.impl.startsWith("ref") || (c == Candidate.MATMUL_PACKED && !p.reordersWeights()))) {
+        if (p != null && (p.impl.startsWith("ref") || (k == Candidate.MATMUL_PACKED && !p.reordersWeights()))) {
             p.close();
             return null;
         }
         return p;
     }
 
-    /** The pass of {@code dir} on {@code c}; null (or an exception if {@code required}) without an implementation. */
-    private Pass candidate(Direction dir, Candidate c, boolean required) {
-        if (c.matmul()) {
-            return matmulCandidate(dir, c, required);
-        }
-        LayoutPolicy layout = c.layout;
+    /**
+     * The primitive descriptor of {@code dir} under {@code layout} (a backward one with the
+     * forward one of the same layout as its hint), at oneDNN's first implementation; null
+     * without one.
+     */
+    private primitive_desc primitiveDesc(Direction dir, LayoutPolicy layout) {
         primitive_desc fwdPd = ConvPrimitives.forward(eng, m, layout, options.training());
         if (!fwdPd.asBoolean()) {
-            if (required) {
-                throw NativeErrors.unimplemented(problem, dir, "forward descriptor, layout " + layout);
-            }
             return null;
         }
         primitive_desc pd = switch (dir) {
@@ -157,13 +222,31 @@ final class PassBuilder {
             case BWD_D -> ConvPrimitives.backwardData(eng, m, layout, fwdPd);
             case BWD_W -> ConvPrimitives.backwardWeights(eng, m, layout, fwdPd);
         };
-        if (!pd.asBoolean()) {
+        return pd.asBoolean() ? pd : null;
+    }
+
+    /** The pass of {@code dir} on {@code c}; null (or an exception if {@code required}) without an implementation. */
+    private Pass candidate(Direction dir, Choice c, boolean required) {
+        if (c.candidate().matmul()) {
+            return matmulCandidate(dir, c.candidate(), required);
+        }
+        LayoutPolicy layout = c.candidate().layout;
+        primitive_desc pd = c.impl() == 0 ? primitiveDesc(dir, layout) : NativeRuntime.withoutPrimitiveCache(() -> {
+            primitive_desc it = primitiveDesc(dir, layout);
+            for (int i = 0; it != null && i < c.impl(); i++) {
+                if (!it.next_impl()) {
+                    it = null;
+                }
+            }
+            return it;
+        });
+        if (pd == null) {
             if (required) {
                 throw NativeErrors.unimplemented(problem, dir, "layout " + layout);
             }
             return null;
         }
-        return new Pass(eng, dir, c, pd.impl_info_str().getString(),
+        return new Pass(eng, dir, c.candidate(), pd.impl_info_str().getString(),
                 List.of(new Pass.Op(pd, ConvPrimitives.bindings(m, dir))), problem, converted);
     }
 

@@ -25,9 +25,8 @@ final class UserMemory {
     final memory mem;
     private final dnnl_memory handle;
     private final DataHandle data = new DataHandle();
-    private final int elements;
+    final int elements;
     private FloatBuffer staging;
-    private FloatBuffer scratch;   // zeros for timing runs only
 
     UserMemory(Owned owned, memory.desc md, engine eng, long[] dims) {
         this.mem = owned.own(new memory(md, eng, (Pointer) null));   // no buffer of its own
@@ -65,18 +64,6 @@ final class UserMemory {
             staging.get(0, t.array());
         }
         t.markModified();
-    }
-
-    /** Binds a zero-filled buffer of ours: for timing candidates at prepare time. */
-    void bindScratch(String problem) {
-        if (scratch == null) {
-            scratch = Tensor.alignedDirect(elements);
-        }
-        bind(scratch, problem);
-    }
-
-    void dropScratch() {
-        scratch = null;
     }
 
     private void set(String problem) {

@@ -1,23 +1,28 @@
 package dev.conv4j.onednn;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.conv4j.ConvShapes;
 import dev.conv4j.ConvSpec;
 import dev.conv4j.Direction;
 import dev.conv4j.engine.Engines;
 import dev.conv4j.engine.LayoutPolicy;
 import dev.conv4j.engine.PlanOptions;
 import dev.conv4j.tensor.Shape;
+import dev.conv4j.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
 /**
  * The layout policies: fixed ones are kept, AUTO decides once per (spec, shape, direction) among
- * the fixed ones, never keeps a reference kernel, and remembers.
+ * the fixed ones and oneDNN's implementations of each, never keeps a reference kernel, and
+ * remembers.
  */
 class LayoutPolicyTest {
     private static final ConvSpec SPEC = ConvSpec.conv2d(16, 16, 3).padding(1).build();
+    private static final Shape WEI = ConvShapes.wei(SPEC);
 
     private static OneDnnPlan prepare(Shape src, LayoutPolicy policy) {
         return (OneDnnPlan) Engines.onednn().prepare(SPEC, src, PlanOptions.DEFAULT.withLayout(policy));
@@ -48,7 +53,7 @@ class LayoutPolicyTest {
         assertNotNull(LayoutChoice.lookup(fwd));
         for (Direction dir : Direction.values()) {
             LayoutChoice.Key key = new LayoutChoice.Key(SPEC, src, dir, PlanOptions.DEFAULT.userLayout(), true);
-            assertEquals(first[dir.ordinal()], LayoutChoice.lookup(key), dir.label());
+            assertEquals(first[dir.ordinal()], LayoutChoice.lookup(key).candidate(), dir.label());
         }
         try (OneDnnPlan again = prepare(src, LayoutPolicy.AUTO)) {
             for (Direction dir : Direction.values()) {
@@ -76,16 +81,47 @@ class LayoutPolicyTest {
         Shape src = Shape.of(1, 16, 7, 10);   // a shape no other test uses
         for (Direction dir : Direction.values()) {
             LayoutChoice.remember(new LayoutChoice.Key(SPEC, src, dir, PlanOptions.DEFAULT.userLayout(), true),
-                    switch (dir) {
+                    new LayoutChoice.Choice(switch (dir) {
                         case FWD -> Candidate.CHANNELS_LAST;
                         case BWD_D -> Candidate.CHANNELS_FIRST;
                         case BWD_W -> Candidate.ANY;
-                    });
+                    }, 0));
         }
         try (OneDnnPlan p = prepare(src, LayoutPolicy.AUTO)) {
             assertEquals(Candidate.CHANNELS_LAST, p.candidate(Direction.FWD));
             assertEquals(Candidate.CHANNELS_FIRST, p.candidate(Direction.BWD_D));
             assertEquals(Candidate.ANY, p.candidate(Direction.BWD_W));
+        }
+    }
+
+    @Test void auto_followsARememberedLaterImplementation_andComputesTheSameAnswer() {
+        // oneDNN always lists more than one implementation (JIT kernels, gemm, reference): a
+        // remembered choice of its second one must run that one, not oneDNN's first choice.
+        Shape src = Shape.of(1, 16, 9, 14);   // a shape no other test uses
+        LayoutChoice.remember(new LayoutChoice.Key(SPEC, src, Direction.FWD, PlanOptions.DEFAULT.userLayout(), true),
+                new LayoutChoice.Choice(Candidate.ANY, 1));
+        Tensor x = Tensor.allocate(src);
+        Tensor w = Tensor.allocate(WEI);
+        for (int i = 0; i < x.size(); i++) {
+            x.buffer().put(i, (float) Math.sin(i * 0.37));
+        }
+        for (int i = 0; i < w.size(); i++) {
+            w.buffer().put(i, (float) Math.cos(i * 0.11));
+        }
+        x.markModified();
+        w.markModified();
+        try (OneDnnPlan first = prepare(src, LayoutPolicy.ANY); OneDnnPlan second = prepare(src, LayoutPolicy.AUTO)) {
+            assertNotEquals(first.implementation(Direction.FWD), second.implementation(Direction.FWD));
+            Tensor a = Tensor.allocate(first.dstShape());
+            Tensor b = Tensor.allocate(second.dstShape());
+            Tensor bias = Tensor.allocate(first.biaShape());
+            first.forward(x, w, bias, a);
+            second.forward(x, w, bias, b);
+            float[] av = a.toArray();
+            float[] bv = b.toArray();
+            for (int i = 0; i < av.length; i++) {
+                assertEquals(av[i], bv[i], 1e-4f * (1 + Math.abs(av[i])), "element " + i);
+            }
         }
     }
 }
