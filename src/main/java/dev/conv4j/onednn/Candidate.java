@@ -6,7 +6,8 @@ import dev.conv4j.engine.LayoutPolicy;
  * What a pass computes with: a convolution primitive under a fixed {@link LayoutPolicy}, or,
  * for a 1×1 unpadded convolution (stride 1, or a gathered stride for channels-last
  * backward-weights), a oneDNN {@code matmul} on the user's own tensors
- * ({@link Matmul1x1}), with the weights read in place or packed by oneDNN. {@link
+ * ({@link Matmul1x1}), with the weights read in place or packed by oneDNN, or for
+ * backward-weights the same product on oneDNN's {@code sgemm}. {@link
  * LayoutPolicy#AUTO} times the candidates and remembers the winner in {@link LayoutChoice}.
  */
 enum Candidate {
@@ -22,7 +23,14 @@ enum Candidate {
      * buffer of the pass, reordered into diff_wei after (oneDNN's kernels read the operands
      * differently); the other directions are {@link #MATMUL}.
      */
-    MATMUL_TRANSPOSED(null);
+    MATMUL_TRANSPOSED(null),
+    /**
+     * Backward-weights as {@link #MATMUL}'s product on oneDNN's {@code sgemm} instead of its
+     * matmul primitive ({@link GemmStep}); the other directions are {@link #MATMUL}.
+     */
+    GEMM(null),
+    /** Backward-weights as {@link #MATMUL_TRANSPOSED}'s product on {@code sgemm}; the other directions are {@link #MATMUL}. */
+    GEMM_TRANSPOSED(null);
 
     /** The convolution's layout policy; {@code null} for the matmul candidates. */
     final LayoutPolicy layout;

@@ -4,6 +4,7 @@ import dev.conv4j.ConvShapes;
 import dev.conv4j.ConvSpec;
 import dev.conv4j.Direction;
 import dev.conv4j.PaddingMode;
+import dev.conv4j.onednn.GemmStep.Matrix;
 import dev.conv4j.onednn.Pass.Binding;
 import dev.conv4j.onednn.Pass.Op;
 import dev.conv4j.onednn.Pass.Role;
@@ -86,12 +87,14 @@ final class Matmul1x1 {
      * The ops of {@code dir} (call inside a PointerScope, for an {@link #eligible} problem), or
      * null when oneDNN has no matmul for them. {@code packed}: weights {@code any}, so oneDNN
      * may pick a layout of its own (backward-weights reads no weights: ignored);
-     * {@code transposed}: backward-weights computes {@code diff_weiᵀ} (other directions: ignored).
+     * {@code transposed}: backward-weights computes {@code diff_weiᵀ}; {@code gemm}: backward-weights
+     * runs on oneDNN's {@code sgemm} instead of the matmul primitive (other directions: both ignored).
      */
-    static Ops ops(engine eng, DnnlMapping m, Layout userLayout, Direction dir, boolean packed, boolean transposed) {
+    static Ops ops(engine eng, DnnlMapping m, Layout userLayout, Direction dir, boolean packed, boolean transposed,
+                   boolean gemm) {
         boolean cl = userLayout == Layout.CHANNELS_LAST;
         if (dir == Direction.BWD_W) {
-            return backwardWeights(eng, m, cl, transposed);
+            return backwardWeights(eng, m, cl, transposed, gemm);
         }
         long n = m.srcDims()[0];
         long ic = m.srcDims()[1];
@@ -122,9 +125,10 @@ final class Matmul1x1 {
      * Backward-weights, the source gathered first into a dense buffer when strided: {@code
      * diff_wei[OC,IC] = diff_dstᵀ · src}, or ({@code transposed}) {@code diff_weiᵀ[IC,OC] =
      * srcᵀ · diff_dst} into a dense buffer that the pass reorders into diff_wei (bound as the
-     * view {@code {IC, OC}} strides {@code {1, IC}}).
+     * view {@code {IC, OC}} strides {@code {1, IC}}); on a matmul primitive, or on oneDNN's
+     * {@code sgemm} when {@code gemm} ({@link GemmStep}).
      */
-    private static Ops backwardWeights(engine eng, DnnlMapping m, boolean cl, boolean transposed) {
+    private static Ops backwardWeights(engine eng, DnnlMapping m, boolean cl, boolean transposed, boolean gemm) {
         long ic = m.srcDims()[1];
         long oc = m.dstDims()[1];
         long rows = m.fullDstDims()[0];
@@ -146,49 +150,65 @@ final class Matmul1x1 {
             gathered = g.fixedMems()[0];
         }
         // The source as [M, IC] or [IC, M], diff_dst as [OC, M] or [M, OC] (channels-first: N = 1).
-        memory.desc x = transposed
-                ? (cl ? view(new long[] {ic, rows}, 1, ic) : view(new long[] {ic, rows}, rows, 1))
-                : (cl ? view(new long[] {rows, ic}, ic, 1) : view(new long[] {rows, ic}, 1, rows));
-        memory.desc dy = transposed
-                ? (cl ? view(new long[] {rows, oc}, oc, 1) : view(new long[] {rows, oc}, 1, rows))
-                : (cl ? view(new long[] {oc, rows}, 1, oc) : view(new long[] {oc, rows}, rows, 1));
-        memory.desc dw = transposed ? view(new long[] {ic, oc}, oc, 1) : view(new long[] {oc, ic}, ic, 1);
-        memory.desc dwUser = transposed ? view(new long[] {ic, oc}, 1, ic) : dw;
+        Matrix x = transposed
+                ? (cl ? new Matrix(ic, rows, 1, ic) : new Matrix(ic, rows, rows, 1))
+                : (cl ? new Matrix(rows, ic, ic, 1) : new Matrix(rows, ic, 1, rows));
+        Matrix dy = transposed
+                ? (cl ? new Matrix(rows, oc, oc, 1) : new Matrix(rows, oc, 1, rows))
+                : (cl ? new Matrix(oc, rows, 1, oc) : new Matrix(oc, rows, rows, 1));
+        Matrix dw = transposed ? new Matrix(ic, oc, oc, 1) : new Matrix(oc, ic, ic, 1);
+        memory.desc dwUser = transposed ? view(new long[] {ic, oc}, 1, ic) : dw.md();
         int xArg = transposed ? dnnl.DNNL_ARG_SRC : dnnl.DNNL_ARG_WEIGHTS;
         int dyArg = transposed ? dnnl.DNNL_ARG_WEIGHTS : dnnl.DNNL_ARG_SRC;
-        primitive_desc pd = transposed ? matmul(eng, x, dy, new memory.desc(), dw) : matmul(eng, dy, x, new memory.desc(), dw);
-        if (pd == null) {
+        Product main = transposed ? product(eng, x, dy, dw, gemm) : product(eng, dy, x, dw, gemm);
+        if (main == null) {
             return null;
         }
-        Binding dyb = new Binding(Role.DIFF_DST, dyArg, dy, m.fullDstDims());
+        Binding dyb = new Binding(Role.DIFF_DST, dyArg, dy.md(), m.fullDstDims());
         Binding dwb = new Binding(Role.DIFF_WEI, dnnl.DNNL_ARG_DST, dwUser, m.weiDims());
         if (gathered == null) {
-            ops.add(new Op(pd, List.of(dyb, new Binding(Role.SRC, xArg, x, m.srcDims()), dwb)));
+            ops.add(main.op(List.of(dyb, new Binding(Role.SRC, xArg, x.md(), m.srcDims()), dwb), new int[0], new memory[0]));
         } else {
-            // The matmul reads the gathered buffer through a second memory over the same storage.
-            ops.add(new Op(pd, List.of(dyb, dwb), new int[] {xArg},
-                    new memory[] {new memory(x, eng, gathered.get_data_handle())}));
+            // The product reads the gathered buffer through a second memory over the same storage.
+            ops.add(main.op(List.of(dyb, dwb), new int[] {xArg},
+                    new memory[] {new memory(x.md(), eng, gathered.get_data_handle())}));
         }
         long[] bia = m.biaDims();
         if (bia != null) {
-            memory.desc onesMd = transposed ? view(new long[] {1, rows}, rows, 1) : view(new long[] {rows, 1}, 1, 1);
-            memory.desc db = transposed ? view(new long[] {1, oc}, oc, 1) : view(new long[] {oc, 1}, 1, 1);
-            primitive_desc bpd = transposed ? matmul(eng, onesMd, dy, new memory.desc(), db)
-                    : matmul(eng, dy, onesMd, new memory.desc(), db);
-            if (bpd == null) {
+            Matrix ones = transposed ? new Matrix(1, rows, rows, 1) : new Matrix(rows, 1, 1, 1);
+            Matrix db = transposed ? new Matrix(1, oc, oc, 1) : new Matrix(oc, 1, 1, 1);
+            Product sum = transposed ? product(eng, ones, dy, db, gemm) : product(eng, dy, ones, db, gemm);
+            if (sum == null) {
                 return null;
             }
-            ops.add(new Op(bpd, List.of(dyb, new Binding(Role.DIFF_BIA, dnnl.DNNL_ARG_DST, db, bia)),
-                    new int[] {xArg}, new memory[] {ones(eng, onesMd, rows)}));
+            ops.add(sum.op(List.of(dyb, new Binding(Role.DIFF_BIA, dnnl.DNNL_ARG_DST, db.md(), bia)),
+                    new int[] {xArg}, new memory[] {ones(eng, ones.md(), rows)}));
         }
-        StringBuilder what = new StringBuilder(" (1x1 as matmul");
+        StringBuilder what = new StringBuilder(" (1x1 as ").append(gemm ? "sgemm" : "matmul");
         if (gather) {
             what.append(", gathered stride ").append(strides(m.strides()));
         }
         if (transposed) {
             what.append(", diff_wei transposed");
         }
-        return new Ops(ops, pd.impl_info_str().getString() + what.append(')'));
+        String kernel = main.pd == null ? "x64:sgemm" : main.pd.impl_info_str().getString();
+        return new Ops(ops, kernel + what.append(')'));
+    }
+
+    /** A product {@code c = a · b}: a matmul primitive's descriptor, or an {@code sgemm} call. */
+    private record Product(primitive_desc pd, GemmStep.Call gemm) {
+        Op op(List<Binding> bindings, int[] fixedArgs, memory[] fixedMems) {
+            return new Op(pd, gemm, bindings, fixedArgs, fixedMems);
+        }
+    }
+
+    /** {@code c = a · b} on oneDNN's sgemm or its matmul primitive; null without a matmul implementation. */
+    private static Product product(engine eng, Matrix a, Matrix b, Matrix c, boolean gemm) {
+        if (gemm) {
+            return new Product(null, new GemmStep.Call(a, b, c));
+        }
+        primitive_desc pd = matmul(eng, a.md(), b.md(), new memory.desc(), c.md());
+        return pd == null ? null : new Product(pd, null);
     }
 
     /**

@@ -57,13 +57,23 @@ final class Pass implements AutoCloseable {
     }
 
     /**
-     * One primitive of a pass (a convolution, a matmul, a reorder), its bindings to user
-     * tensors, and memories of the pass's own ({@code fixedMems}, e.g. a vector of ones, taken
-     * over by the pass) at {@code fixedArgs}.
+     * One primitive of a pass (a convolution, a matmul, a reorder), or else one {@code sgemm}
+     * ({@code gemm}, with {@code pd} null), its bindings to user tensors, and memories of the
+     * pass's own ({@code fixedMems}, e.g. a vector of ones, taken over by the pass) at
+     * {@code fixedArgs}.
      */
-    record Op(primitive_desc_base pd, List<Binding> bindings, int[] fixedArgs, memory[] fixedMems) {
+    record Op(primitive_desc_base pd, GemmStep.Call gemm, List<Binding> bindings, int[] fixedArgs, memory[] fixedMems) {
+        Op(primitive_desc_base pd, List<Binding> bindings, int[] fixedArgs, memory[] fixedMems) {
+            this(pd, null, bindings, fixedArgs, fixedMems);
+        }
+
         Op(primitive_desc_base pd, List<Binding> bindings) {
             this(pd, bindings, new int[0], new memory[0]);
+        }
+
+        /** The layout the op reads or writes at {@code arg}. */
+        memory.desc md(int arg) {
+            return gemm != null ? gemm.md(arg) : pd.query_md(query.exec_arg_md, arg);
         }
     }
 
@@ -112,13 +122,15 @@ final class Pass implements AutoCloseable {
                 int i = 0;
                 for (Binding b : op.bindings()) {
                     ids[i] = b.arg();
-                    mems[i++] = computed(b, op.pd().query_md(query.exec_arg_md, b.arg()));
+                    mems[i++] = computed(b, op.md(b.arg()));
                 }
                 for (int j = 0; j < op.fixedArgs().length; j++) {
                     ids[i] = op.fixedArgs()[j];
                     mems[i++] = owned.own(op.fixedMems()[j]);
                 }
-                main.add(new Step(owned, eng, op.pd(), new primitive(op.pd().get()), dir.label() + " " + impl, ids, mems));
+                String what = dir.label() + " " + impl;
+                main.add(op.gemm() != null ? new GemmStep(op.gemm(), ids, mems, what)
+                        : new PrimitiveStep(owned, eng, op.pd(), new primitive(op.pd().get()), what, ids, mems));
             }
             List<Step> all = new ArrayList<>(before);
             all.addAll(main);
@@ -197,7 +209,7 @@ final class Pass implements AutoCloseable {
         if (!rpd.asBoolean()) {
             throw NativeErrors.unimplemented(problem, dir, what);
         }
-        return new Step(owned, eng, rpd, new reorder(rpd), what,
+        return new PrimitiveStep(owned, eng, rpd, new reorder(rpd), what,
                 new int[] {dnnl.DNNL_ARG_FROM, dnnl.DNNL_ARG_TO}, new memory[] {from, to});
     }
 
@@ -278,9 +290,9 @@ final class Pass implements AutoCloseable {
 
     /** The largest scratchpad a step of this pass needs, in bytes. */
     long scratchpadBytes() {
-        long bytes = weightsReorder == null ? 0 : weightsReorder.scratchpadBytes;
+        long bytes = weightsReorder == null ? 0 : weightsReorder.scratchpadBytes();
         for (Step s : steps) {
-            bytes = Math.max(bytes, s.scratchpadBytes);
+            bytes = Math.max(bytes, s.scratchpadBytes());
         }
         return bytes;
     }
@@ -298,11 +310,11 @@ final class Pass implements AutoCloseable {
     /** The distinct addresses the steps' scratchpads point at (tests). */
     Set<Long> scratchpadAddresses() {
         Set<Long> out = new HashSet<>();
-        if (weightsReorder != null && weightsReorder.scratchpadBytes > 0) {
+        if (weightsReorder != null && weightsReorder.scratchpadBytes() > 0) {
             out.add(weightsReorder.scratchpadAddress());
         }
         for (Step s : steps) {
-            if (s.scratchpadBytes > 0) {
+            if (s.scratchpadBytes() > 0) {
                 out.add(s.scratchpadAddress());
             }
         }

@@ -178,7 +178,8 @@ final class PassBuilder {
                 out.add(new Choice(c, impl));
             }
         }
-        for (Candidate c : new Candidate[] {Candidate.MATMUL, Candidate.MATMUL_PACKED, Candidate.MATMUL_TRANSPOSED}) {
+        for (Candidate c : new Candidate[] {Candidate.MATMUL, Candidate.MATMUL_PACKED, Candidate.MATMUL_TRANSPOSED,
+                Candidate.GEMM, Candidate.GEMM_TRANSPOSED}) {
             out.add(new Choice(c, 0));
         }
         return out;
@@ -252,19 +253,21 @@ final class PassBuilder {
 
     /**
      * What the matmul candidate {@code c} is in {@code dir}: backward-weights reads no weights
-     * (packing them is the plain matmul); only backward-weights has a transposed product.
+     * (packing them is the plain matmul); only backward-weights has a transposed product and an sgemm one.
      */
     private static Candidate effective(Candidate c, Direction dir) {
         if (dir == Direction.BWD_W) {
             return c == Candidate.MATMUL_PACKED ? Candidate.MATMUL : c;
         }
-        return c == Candidate.MATMUL_TRANSPOSED ? Candidate.MATMUL : c;
+        return c == Candidate.MATMUL_TRANSPOSED || c == Candidate.GEMM || c == Candidate.GEMM_TRANSPOSED
+                ? Candidate.MATMUL : c;
     }
 
     private Pass matmulCandidate(Direction dir, Candidate c, boolean required) {
         Candidate effective = effective(c, dir);
         Matmul1x1.Ops ops = Matmul1x1.ops(eng, m, options.userLayout(), dir, effective == Candidate.MATMUL_PACKED,
-                effective == Candidate.MATMUL_TRANSPOSED);
+                effective == Candidate.MATMUL_TRANSPOSED || effective == Candidate.GEMM_TRANSPOSED,
+                effective == Candidate.GEMM || effective == Candidate.GEMM_TRANSPOSED);
         if (ops == null) {
             if (required) {
                 throw NativeErrors.unimplemented(problem, dir, "matmul of a 1x1 convolution");

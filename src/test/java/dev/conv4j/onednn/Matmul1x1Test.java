@@ -107,11 +107,12 @@ class Matmul1x1Test {
 
     /**
      * Backward-weights of a strided 1×1 layer (channels-last): the source gathered into a dense
-     * buffer, then the matmul in either orientation; ranks 1-3, mb 1 and 3, bias on and off,
-     * strides 2 and 3 (2x3 mixed at rank 2). At stride 1, the transposed orientation in both
-     * tensor layouts (the plain one is covered above).
+     * buffer, then the product in either orientation, on the matmul primitive or on sgemm;
+     * ranks 1-3, mb 1 and 3, bias on and off, strides 2 and 3 (2x3 mixed at rank 2). At stride
+     * 1, the transposed orientation and both sgemm ones in both tensor layouts (the plain matmul
+     * is covered above).
      */
-    @Test void forcedBackwardWeights_gatheredAndTransposed_matchReference() {
+    @Test void forcedBackwardWeights_gatheredTransposedAndSgemm_matchReference() {
         List<ConvSpec> specs = List.of(
                 ConvSpec.conv1d(5, 7, 1).stride(2).build(), ConvSpec.conv1d(5, 7, 1).stride(3).bias(false).build(),
                 ConvSpec.conv2d(6, 10, 1).stride(2).bias(false).build(), ConvSpec.conv2d(6, 10, 1).stride(3).build(),
@@ -135,8 +136,9 @@ class Matmul1x1Test {
                     if (!eligible) {
                         continue;
                     }
-                    Candidate[] candidates = strided ? new Candidate[] {Candidate.MATMUL, Candidate.MATMUL_TRANSPOSED}
-                            : new Candidate[] {Candidate.MATMUL_TRANSPOSED};
+                    Candidate[] candidates = strided
+                            ? new Candidate[] {Candidate.MATMUL, Candidate.MATMUL_TRANSPOSED, Candidate.GEMM, Candidate.GEMM_TRANSPOSED}
+                            : new Candidate[] {Candidate.MATMUL_TRANSPOSED, Candidate.GEMM, Candidate.GEMM_TRANSPOSED};
                     for (Candidate c : candidates) {
                         try (OneDnnPlan plan = forced(spec, src, layout, c)) {
                             plans++;
@@ -145,12 +147,20 @@ class Matmul1x1Test {
                             String impl = plan.implementation(Direction.BWD_W);
                             assertFalse(impl.startsWith("ref"), impl);
                             String stride = spec.stride(0) == spec.stride(spec.rank() - 1) ? "" + spec.stride(0) : "2x3";
-                            String expect = "(1x1 as matmul" + (strided ? ", gathered stride " + stride : "")
-                                    + (c == Candidate.MATMUL_TRANSPOSED ? ", diff_wei transposed)" : ")");
+                            boolean gemm = c == Candidate.GEMM || c == Candidate.GEMM_TRANSPOSED;
+                            boolean transposed = c == Candidate.MATMUL_TRANSPOSED || c == Candidate.GEMM_TRANSPOSED;
+                            String expect = (gemm ? "(1x1 as sgemm" : "(1x1 as matmul")
+                                    + (strided ? ", gathered stride " + stride : "")
+                                    + (transposed ? ", diff_wei transposed)" : ")");
                             assertTrue(impl.endsWith(expect), impl);
-                            for (Result r : Parity.check(channelsFirstView(plan, layout), Direction.BWD_W, SEED + checks)) {
-                                checks++;
-                                if (r.status() != Status.PASSED) {
+                            // A stride-3 layer of 6 positions has 2 output pixels: its integer fill can sum to
+                            // mostly zeros (MISTRUSTED: equal, but too sparse to prove anything). Every plan
+                            // still needs one trusted pass and no failure.
+                            List<Result> results = List.of(Parity.check(channelsFirstView(plan, layout), Direction.BWD_W, SEED + checks));
+                            checks += results.size();
+                            boolean trusted = results.stream().anyMatch(r -> r.status() == Status.PASSED);
+                            for (Result r : results) {
+                                if (!trusted || r.status() != Status.PASSED && r.status() != Status.MISTRUSTED) {
                                     failures.add(plan + " " + layout + " " + c + " " + impl + ": " + r.describe());
                                 }
                             }
@@ -160,8 +170,9 @@ class Matmul1x1Test {
             }
         }
         assertEquals(List.of(), failures);
-        // 7 strided specs x 2 mb x 2 candidates (channels-last), 3 stride-1 specs x 3 (mb 1 both layouts, mb 3 channels-last)
-        assertEquals(7 * 2 * 2 + 3 * 3, plans);
+        // 7 strided specs x 2 mb x 4 candidates (channels-last), 3 stride-1 specs x 3 plan kinds (mb 1 both
+        // layouts, mb 3 channels-last) x 3 candidates
+        assertEquals(7 * 2 * 4 + 3 * 3 * 3, plans);
         assertEquals(2 * plans, checks);
     }
 

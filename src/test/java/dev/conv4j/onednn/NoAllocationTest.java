@@ -132,12 +132,14 @@ class NoAllocationTest {
 
     /**
      * A 1×1 layer on the matmul candidate: the weights in place or packed (reordered per
-     * version), backward-weights with its bias matmul, heap tensors through staging.
+     * version), backward-weights with its bias matmul (or both on sgemm), heap tensors through
+     * staging.
      */
     @ParameterizedTest(name = "{0} {1} heap={2}")
     @CsvSource({"CHANNELS_LAST, MATMUL, false", "CHANNELS_LAST, MATMUL_PACKED, true",
             "CHANNELS_FIRST, MATMUL, true", "CHANNELS_FIRST, MATMUL_PACKED, false",
-            "CHANNELS_LAST, MATMUL_TRANSPOSED, false", "CHANNELS_FIRST, MATMUL_TRANSPOSED, true"})
+            "CHANNELS_LAST, MATMUL_TRANSPOSED, false", "CHANNELS_FIRST, MATMUL_TRANSPOSED, true",
+            "CHANNELS_LAST, GEMM, true", "CHANNELS_FIRST, GEMM, false", "CHANNELS_LAST, GEMM_TRANSPOSED, false"})
     void matmulOneByOne_noHeapAllocationPerCall(Layout layout, Candidate candidate, boolean heap) {
         ConvSpec spec = ConvSpec.conv2d(8, 16, 1).build();
         Shape shape = Shape.of(1, 8, 5, 6);   // mb 1: channels-first backward-weights is a matmul too
@@ -154,7 +156,7 @@ class NoAllocationTest {
      * the reorder of its result into diff_wei), the bias matmul.
      */
     @ParameterizedTest(name = "{0} heap={1}")
-    @CsvSource({"MATMUL, false", "MATMUL_TRANSPOSED, true"})
+    @CsvSource({"MATMUL, false", "MATMUL_TRANSPOSED, true", "GEMM, true", "GEMM_TRANSPOSED, false"})
     void gatheredStridedOneByOne_noHeapAllocationPerCall(Candidate candidate, boolean heap) {
         ConvSpec spec = ConvSpec.conv2d(8, 16, 1).stride(2).build();
         Shape shape = Shape.of(2, 8, 8, 6);

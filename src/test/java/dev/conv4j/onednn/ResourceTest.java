@@ -98,7 +98,8 @@ class ResourceTest {
     @Test void matmulPlans_prepareAndClose_pointerCountBackToBaseline() {
         ConvSpec spec = ConvSpec.conv2d(4, 6, 1).build();
         Shape src = Shape.of(1, 4, 5, 5);
-        Candidate[] candidates = {Candidate.MATMUL, Candidate.MATMUL_PACKED, Candidate.MATMUL_TRANSPOSED};
+        Candidate[] candidates = {Candidate.MATMUL, Candidate.MATMUL_PACKED, Candidate.MATMUL_TRANSPOSED,
+                Candidate.GEMM, Candidate.GEMM_TRANSPOSED};
         for (Layout layout : Layout.values()) {
             for (Candidate c : candidates) {
                 try (Plan p = new OneDnnPlan(NativeRuntime.get(), spec, src, PlanOptions.DEFAULT.withUserLayout(layout), c)) {
@@ -113,7 +114,7 @@ class ResourceTest {
             PlanOptions options = PlanOptions.DEFAULT.withUserLayout(layout);
             Plan p = i % 8 == 7
                     ? Engines.onednn().prepare(spec, src, options.withLayout(LayoutPolicy.AUTO))
-                    : new OneDnnPlan(NativeRuntime.get(), spec, src, options, candidates[(i / 2) % 3]);
+                    : new OneDnnPlan(NativeRuntime.get(), spec, src, options, candidates[(i / 2) % candidates.length]);
             runAll(p, layout);
             if (i == 0) {
                 long before = Pointer.totalCount();
@@ -130,6 +131,9 @@ class ResourceTest {
         assertEquals(baseline, Pointer.totalCount(), "native objects leaked by prepare/close");
     }
 
+    private static final Candidate[] GATHERED = {Candidate.MATMUL, Candidate.MATMUL_TRANSPOSED, Candidate.GEMM,
+            Candidate.GEMM_TRANSPOSED};
+
     /** Strided channels-last backward-weights, gathered into a buffer of the pass, forced and under AUTO. */
     @Test void gatheredMatmulPlans_prepareAndClose_pointerCountBackToBaseline() {
         ConvSpec spec = ConvSpec.conv2d(4, 6, 1).stride(2).build();
@@ -142,8 +146,7 @@ class ResourceTest {
         int cycles = 0;
         for (int i = 0; i < 12; i++) {
             Plan p = i % 4 == 3 ? Engines.onednn().prepare(spec, src, options.withLayout(LayoutPolicy.AUTO))
-                    : new OneDnnPlan(NativeRuntime.get(), spec, src, options, i % 2 == 0 ? Candidate.MATMUL
-                            : Candidate.MATMUL_TRANSPOSED);
+                    : new OneDnnPlan(NativeRuntime.get(), spec, src, options, GATHERED[i % GATHERED.length]);
             runAll(p, Layout.CHANNELS_LAST);
             if (i == 0) {
                 long before = Pointer.totalCount();
