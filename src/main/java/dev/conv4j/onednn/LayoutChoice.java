@@ -24,6 +24,15 @@ final class LayoutChoice {
     static final int RUNS = 7;
 
     /**
+     * Rounds go on past {@link #RUNS}, up to {@link #MAX_RUNS}, until the timing of one
+     * direction took this long: a layer of a few hundred microseconds gets more than 7 runs
+     * per candidate (its fastest run is the likeliest to move with the noise of a busy machine),
+     * while one of tens of milliseconds gets no more.
+     */
+    static final long MIN_TIMING_NANOS = 100_000_000L;
+    static final int MAX_RUNS = 4 * RUNS;
+
+    /**
      * A candidate whose first timed run is this many times the fastest first run so far is
      * dropped at once: a few runs of a kernel that slow cannot turn the decision, and timing
      * them all would make a first prepare slow.

@@ -100,8 +100,10 @@ final class PassBuilder {
      * and returns the fastest (the others closed). oneDNN's own first choice ({@code ANY},
      * implementation 0) is required; the others compete if they have a JIT kernel. Each one is
      * built and run once; one {@link LayoutChoice#SCREEN} times slower than the best so far is
-     * dropped; the rest are run in rounds, one run of each per round, so that the machine's
-     * speed drifting over the rounds hits every candidate alike. The fastest run decides.
+     * dropped; the rest are run in rounds, one run of each per round (after an untimed one), so
+     * that the machine's speed drifting over the rounds hits every candidate alike: {@link
+     * LayoutChoice#RUNS} rounds, more while they took less than {@link
+     * LayoutChoice#MIN_TIMING_NANOS} in all. The fastest run decides.
      */
     private Trial fastest(Direction dir) {
         List<Trial> alive = new ArrayList<>();
@@ -129,7 +131,9 @@ final class PassBuilder {
                 alive.add(new Trial(p, c, first));
                 fastest = Math.min(fastest, first);
             }
-            for (int round = 1; round < LayoutChoice.RUNS; round++) {
+            long start = System.nanoTime();
+            for (int round = 1; round < LayoutChoice.RUNS
+                    || round < LayoutChoice.MAX_RUNS && System.nanoTime() - start < LayoutChoice.MIN_TIMING_NANOS; round++) {
                 for (Trial t : alive) {
                     t.pass.beginTiming(stream, zeros);
                     t.best = Math.min(t.best, t.pass.timeOnce(stream));
