@@ -2,7 +2,11 @@ package dev.conv4j.bench;
 
 import dev.conv4j.Direction;
 import dev.conv4j.ProblemDesc;
+import dev.conv4j.engine.Engines;
+import dev.conv4j.engine.LayoutPolicy;
+import dev.conv4j.engine.PlanOptions;
 import dev.conv4j.onednn.OneDnnBaseline;
+import dev.conv4j.tensor.Layout;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -21,7 +25,12 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * The fixed cost of one call on a tiny problem, where the arithmetic is negligible: a prepared
  * conv4j plan ({@code plan}) beside the same oneDNN primitive called directly ({@code raw},
- * no facade). {@code plan − raw} on the onednn engine is the facade's per-call cost.
+ * no facade). Under {@code layout=channels-last} (the plan's policy and tensors, and the raw
+ * primitive's source and destination) the plan runs the very primitive {@code raw} runs with
+ * no activation reorder, so {@code plan − raw} on the onednn engine is the facade's per-call
+ * cost (backward-weights still reorders the weight gradient into PyTorch's layout); under
+ * {@code layout=any}, channels-first tensors, it adds the reorders into and out of oneDNN's
+ * blocked layouts.
  *
  * <pre>
  * mvn -Pbench -DskipTests package
@@ -46,16 +55,22 @@ public class CallOverheadBenchmark {
     @Param({"FWD", "BWD_D", "BWD_W"})
     Direction dir;
 
+    @Param({"any", "channels-last"})
+    String layout;
+
     private ConvBench.Prepared prepared;
     private Runnable call;
     private OneDnnBaseline raw;
 
     @Setup(Level.Trial)
     public void setup() {
-        prepared = ConvBenchmark.prepare(problem, 1, engine);
-        call = prepared.call(dir);
         ProblemDesc p = ProblemDesc.parse(problem);
-        raw = OneDnnBaseline.create(p.spec(), p.src(), dir, true);
+        LayoutPolicy policy = layout.equals("any") ? LayoutPolicy.ANY : LayoutPolicy.CHANNELS_LAST;
+        PlanOptions options = PlanOptions.DEFAULT.withLayout(policy)
+                .withUserLayout(policy == LayoutPolicy.ANY ? Layout.CHANNELS_FIRST : Layout.CHANNELS_LAST);
+        prepared = ConvBench.prepare(Engines.byName(engine), options, p.format(), p.spec(), p.src());
+        call = prepared.call(dir);
+        raw = OneDnnBaseline.create(p.spec(), p.src(), dir, true, policy);
     }
 
     @TearDown(Level.Trial)
