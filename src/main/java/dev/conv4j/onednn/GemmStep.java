@@ -42,9 +42,12 @@ final class GemmStep implements Step {
             return colStride != 1;
         }
 
-        /** BLAS's leading dimension. */
+        /**
+         * BLAS's leading dimension. Over an extent of 1 the stride is never taken (a single row
+         * may say 1), but BLAS still asks for at least the row's length.
+         */
         long ld() {
-            return transposed() ? colStride : rowStride;
+            return transposed() ? Math.max(colStride, rows) : Math.max(rowStride, cols);
         }
     }
 

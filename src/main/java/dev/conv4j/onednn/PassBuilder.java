@@ -2,6 +2,7 @@ package dev.conv4j.onednn;
 
 import dev.conv4j.ConvSpec;
 import dev.conv4j.Direction;
+import dev.conv4j.NativeBackendException;
 import dev.conv4j.engine.LayoutPolicy;
 import dev.conv4j.engine.PlanOptions;
 import dev.conv4j.onednn.LayoutChoice.Choice;
@@ -111,7 +112,8 @@ final class PassBuilder {
         try (PointerScope timing = new PointerScope()) {
             long fastest = Long.MAX_VALUE;
             for (Choice c : choices(dir)) {
-                Pass p = c.equals(ONEDNN_FIRST) ? candidate(dir, c, true) : optionalCandidate(dir, c);
+                boolean required = c.equals(ONEDNN_FIRST);
+                Pass p = required ? candidate(dir, c, true) : optionalCandidate(dir, c);
                 if (p == null) {
                     continue;
                 }
@@ -122,7 +124,10 @@ final class PassBuilder {
                     first = p.timeOnce(stream);
                 } catch (RuntimeException e) {
                     p.close();
-                    throw e;
+                    if (required || !(e instanceof NativeBackendException)) {
+                        throw e;
+                    }
+                    continue;   // oneDNN refused to run an optional candidate: not a candidate
                 }
                 if (first > LayoutChoice.SCREEN * fastest) {
                     p.close();
