@@ -173,16 +173,7 @@ final class PassBuilder {
     private List<Choice> choices(Direction dir) {
         List<Choice> out = new ArrayList<>();
         for (Candidate c : new Candidate[] {Candidate.ANY, Candidate.CHANNELS_LAST, Candidate.CHANNELS_FIRST}) {
-            int count = NativeRuntime.withoutPrimitiveCache(() -> {
-                primitive_desc pd = primitiveDesc(dir, c.layout);
-                int n = 0;
-                if (pd != null) {
-                    do {
-                        n++;
-                    } while (pd.next_impl());
-                }
-                return n;
-            });
+            int count = implementations(eng, m, options.training(), dir, c.layout).size();
             for (int impl = 0; impl < count; impl++) {
                 out.add(new Choice(c, impl));
             }
@@ -218,12 +209,35 @@ final class PassBuilder {
     }
 
     /**
+     * The names of the implementations oneDNN lists for {@code dir} under {@code layout}, in
+     * its order (index {@code i} is {@link Choice#impl} {@code i}); empty without one. Call
+     * inside a PointerScope.
+     */
+    static List<String> implementations(engine eng, DnnlMapping m, boolean training, Direction dir, LayoutPolicy layout) {
+        return NativeRuntime.withoutPrimitiveCache(() -> {
+            List<String> names = new ArrayList<>();
+            primitive_desc pd = primitiveDesc(eng, m, training, dir, layout);
+            if (pd != null) {
+                do {
+                    names.add(pd.impl_info_str().getString());
+                } while (pd.next_impl());
+            }
+            return names;
+        });
+    }
+
+    private primitive_desc primitiveDesc(Direction dir, LayoutPolicy layout) {
+        return primitiveDesc(eng, m, options.training(), dir, layout);
+    }
+
+    /**
      * The primitive descriptor of {@code dir} under {@code layout} (a backward one with the
      * forward one of the same layout as its hint), at oneDNN's first implementation; null
      * without one.
      */
-    private primitive_desc primitiveDesc(Direction dir, LayoutPolicy layout) {
-        primitive_desc fwdPd = ConvPrimitives.forward(eng, m, layout, options.training());
+    private static primitive_desc primitiveDesc(engine eng, DnnlMapping m, boolean training, Direction dir,
+                                                LayoutPolicy layout) {
+        primitive_desc fwdPd = ConvPrimitives.forward(eng, m, layout, training);
         if (!fwdPd.asBoolean()) {
             return null;
         }
