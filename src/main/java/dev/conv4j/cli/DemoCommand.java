@@ -37,7 +37,7 @@ import picocli.CommandLine.Spec;
                 "Conv2d(3 -> 64, kernel 3, padding 1) on a 1x3x224x224 input on oneDNN:",
                 "the output shape, the max error against the pure-Java reference, and the median time",
                 "of the forward pass after warm-up with channels-first and channels-last tensors, in",
-                "GFLOP/s and % of this machine's peak. Exit status 1 if a check fails."})
+                "GFLOP/s and %% of this machine's peak. Exit status 1 if a check fails."})
 public final class DemoCommand implements Callable<Integer> {
     static final ConvSpec SPEC = ConvSpec.builder(2, 3, 64, 3).padding(1).build();
     static final Shape INPUT = Shape.of(1, 3, 224, 224);

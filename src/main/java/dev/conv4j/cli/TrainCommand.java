@@ -20,7 +20,7 @@ import picocli.CommandLine.Spec;
             "Trains a small CNN (convolutions on conv4j, the rest in plain Java) and prints, per epoch,",
             "the training loss, test accuracy, time, images/s and the time in convolutions vs the rest;",
             "the last line is 'test accuracy: 0.XXXX'.",
-            "digits: the UCI optical digits shipped with conv4j (8x8, 1,797 images, 20% held out).",
+            "digits: the UCI optical digits shipped with conv4j (8x8, 1,797 images, 20%% held out).",
             "fashion-mnist: the IDX files of Debian's dataset-fashion-mnist package, or --data DIR."})
 public final class TrainCommand implements Callable<Integer> {
     @Spec CommandSpec spec;

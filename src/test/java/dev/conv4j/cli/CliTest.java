@@ -68,15 +68,31 @@ class CliTest {
         assertEquals(0, run("--version").status());
     }
 
-    /** picocli descriptions are format strings: a stray % would garble or break a help text. */
+    /**
+     * picocli descriptions are format strings: a stray % garbles a help text, and picocli
+     * warns about it on the process's stderr, not the command's, so that is watched too.
+     */
     @Test void everyCommandHasHelp() {
-        for (String command : List.of("demo", "info", "check", "run")) {
-            Run r = run(command, "--help");
-            assertEquals(0, r.status(), command);
-            assertTrue(r.out().startsWith("Usage: conv4j " + command), r.out());
-            assertEquals("", r.err(), command);
+        java.io.PrintStream stderr = System.err;
+        java.io.ByteArrayOutputStream warnings = new java.io.ByteArrayOutputStream();
+        List<String> commands = Main.commandLine(CommandLine.defaultFactory()).getSubcommands().keySet().stream()
+                .filter(c -> !c.equals("help")).toList();   // picocli's own help command has a usage of its own
+        try {
+            System.setErr(new java.io.PrintStream(warnings, true, java.nio.charset.StandardCharsets.UTF_8));
+            for (String command : commands) {
+                Run r = run(command, "--help");
+                assertEquals(0, r.status(), command);
+                assertTrue(r.out().startsWith("Usage: conv4j " + command), r.out());
+                assertEquals("", r.err(), command);
+            }
+        } finally {
+            System.setErr(stderr);
         }
+        assertEquals("", warnings.toString(java.nio.charset.StandardCharsets.UTF_8));
+        assertTrue(commands.containsAll(List.of("demo", "info", "check", "run", "bench", "train")), commands.toString());
         assertTrue(run("check", "--help").out().contains("more than 30% of the reachable"));
+        assertTrue(run("train", "--help").out().contains("images, 20%"));
+        assertTrue(run("demo", "--help").out().contains("GFLOP/s and % of this"));
     }
 
     @Test void noCommandIsBadInput() {
