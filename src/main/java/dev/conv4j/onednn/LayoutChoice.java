@@ -17,20 +17,28 @@ final class LayoutChoice {
     private LayoutChoice() {}
 
     /**
-     * Timed executions per candidate (after one warm-up); the fastest decides. Other work on
-     * the machine only ever adds time, so the minimum compares the kernels, where a median
-     * of a few runs compared how busy the machine was while each candidate ran.
+     * Timed executions per candidate: at least {@link #MIN_RUNS}, {@link #RUNS} while the
+     * rounds have taken less than {@link #ROUNDS_BUDGET_NANOS}, and more, up to {@link
+     * #MAX_RUNS}, while they have taken less than {@link #MIN_TIMING_NANOS}. The fastest run
+     * decides: other work on the machine only ever adds time, so the minimum compares the
+     * kernels, where a median of a few runs compared how busy the machine was while each
+     * candidate ran. A layer of a few hundred microseconds gets more runs (its fastest run is
+     * the likeliest to move with noise); one of tens of milliseconds at mb 32 gets 3. On the
+     * AVX2 machine of {@code docs/perf-notes.md}, a ResNet-50 bench at mb 32 with 0.1 s per
+     * direction, almost all of it AUTO's decisions, went from 5 min 19 s to 2 min 12 s.
      */
+    static final int MIN_RUNS = 3;
     static final int RUNS = 7;
+    static final int MAX_RUNS = 4 * RUNS;
+    static final long ROUNDS_BUDGET_NANOS = 500_000_000L;
+    static final long MIN_TIMING_NANOS = 100_000_000L;
 
     /**
-     * Rounds go on past {@link #RUNS}, up to {@link #MAX_RUNS}, until the timing of one
-     * direction took this long: a layer of a few hundred microseconds gets more than 7 runs
-     * per candidate (its fastest run is the likeliest to move with the noise of a busy machine),
-     * while one of tens of milliseconds gets no more.
+     * A candidate whose fastest run so far is shorter than this runs once untimed before each
+     * timed run: the candidates timed in between evicted its data from the caches, which
+     * matters to a short run and not to a long one.
      */
-    static final long MIN_TIMING_NANOS = 100_000_000L;
-    static final int MAX_RUNS = 4 * RUNS;
+    static final long WARM_UP_BELOW_NANOS = 2_000_000L;
 
     /**
      * A candidate whose first timed run is this many times the fastest first run so far is

@@ -324,10 +324,10 @@ final class Pass implements AutoCloseable {
     /**
      * Gets ready for {@link #timeOnce} (AUTO, at prepare time): points every user tensor at a
      * zero-filled buffer of {@code zeros} for its role (allocated there on first need, so that
-     * the candidates timed one after another share them), brings the weights in and runs once
-     * untimed. A later call binds the caller's tensors again.
+     * the candidates timed one after another share them), brings the weights in and, if
+     * {@code warmUp}, runs once untimed. A later call binds the caller's tensors again.
      */
-    void beginTiming(dnnl_stream stream, Map<Role, FloatBuffer> zeros) {
+    void beginTiming(dnnl_stream stream, Map<Role, FloatBuffer> zeros, boolean warmUp) {
         for (Role r : Role.values()) {
             UserMemory u = user[r.ordinal()];
             if (u != null) {
@@ -345,7 +345,9 @@ final class Pass implements AutoCloseable {
             weightsReorder.run(stream, problem);
         }
         cachedWei = null;
-        execute(stream);   // warm-up
+        if (warmUp) {
+            execute(stream);
+        }
     }
 
     /** One execution, reorders included, in nanoseconds; after {@link #beginTiming}. */

@@ -12,8 +12,10 @@ import dev.conv4j.tensor.Shape;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.memory;
@@ -101,10 +103,11 @@ final class PassBuilder {
      * and returns the fastest (the others closed). oneDNN's own first choice ({@code ANY},
      * implementation 0) is required; the others compete if they have a JIT kernel. Each one is
      * built and run once; one {@link LayoutChoice#SCREEN} times slower than the best so far is
-     * dropped; the rest are run in rounds, one run of each per round (after an untimed one), so
-     * that the machine's speed drifting over the rounds hits every candidate alike: {@link
-     * LayoutChoice#RUNS} rounds, more while they took less than {@link
-     * LayoutChoice#MIN_TIMING_NANOS} in all. The fastest run decides.
+     * dropped; the rest are run in rounds, one run of each per round (after an untimed one if
+     * it is short), so that the machine's speed drifting over the rounds hits every candidate
+     * alike, as many rounds as {@link LayoutChoice#RUNS} says. The fastest run decides.
+     * Implementations oneDNN lists twice in one kernel family (the same kernel for a narrower
+     * ISA, e.g. {@code jit:sse41} after {@code jit:avx2}) are left out ({@link #choices}).
      */
     private Trial fastest(Direction dir) {
         List<Trial> alive = new ArrayList<>();
@@ -120,7 +123,7 @@ final class PassBuilder {
                 long first;
                 try {
                     shareScratchpad(eng, p);   // a buffer for the timing runs only, freed with the scope
-                    p.beginTiming(stream, zeros);
+                    p.beginTiming(stream, zeros, true);
                     first = p.timeOnce(stream);
                 } catch (RuntimeException e) {
                     p.close();
@@ -137,10 +140,9 @@ final class PassBuilder {
                 fastest = Math.min(fastest, first);
             }
             long start = System.nanoTime();
-            for (int round = 1; round < LayoutChoice.RUNS
-                    || round < LayoutChoice.MAX_RUNS && System.nanoTime() - start < LayoutChoice.MIN_TIMING_NANOS; round++) {
+            for (int round = 1; moreRounds(round, System.nanoTime() - start); round++) {
                 for (Trial t : alive) {
-                    t.pass.beginTiming(stream, zeros);
+                    t.pass.beginTiming(stream, zeros, t.best < LayoutChoice.WARM_UP_BELOW_NANOS);
                     t.best = Math.min(t.best, t.pass.timeOnce(stream));
                 }
             }
@@ -166,6 +168,13 @@ final class PassBuilder {
 
     private static final Choice ONEDNN_FIRST = new Choice(Candidate.ANY, 0);
 
+    /** Whether to time another round after {@code rounds} (the screening run counts as one). */
+    private static boolean moreRounds(int rounds, long elapsedNanos) {
+        return rounds < LayoutChoice.MIN_RUNS
+                || rounds < LayoutChoice.RUNS && elapsedNanos < LayoutChoice.ROUNDS_BUDGET_NANOS
+                || rounds < LayoutChoice.MAX_RUNS && elapsedNanos < LayoutChoice.MIN_TIMING_NANOS;
+    }
+
     /**
      * What AUTO times for {@code dir}: every implementation oneDNN lists for each layout
      * candidate ({@code ANY}'s first one first), then the matmuls.
@@ -173,9 +182,14 @@ final class PassBuilder {
     private List<Choice> choices(Direction dir) {
         List<Choice> out = new ArrayList<>();
         for (Candidate c : new Candidate[] {Candidate.ANY, Candidate.CHANNELS_LAST, Candidate.CHANNELS_FIRST}) {
-            int count = implementations(eng, m, options.training(), dir, c.layout).size();
-            for (int impl = 0; impl < count; impl++) {
-                out.add(new Choice(c, impl));
+            List<String> names = implementations(eng, m, options.training(), dir, c.layout);
+            Set<String> families = new HashSet<>();
+            for (int impl = 0; impl < names.size(); impl++) {
+                // oneDNN lists a kernel family's widest ISA first; the narrower ones never won
+                // here and cost the most to time.
+                if (families.add(family(names.get(impl)))) {
+                    out.add(new Choice(c, impl));
+                }
             }
         }
         for (Candidate c : new Candidate[] {Candidate.MATMUL, Candidate.MATMUL_PACKED, Candidate.MATMUL_TRANSPOSED,
@@ -206,6 +220,12 @@ final class PassBuilder {
             return null;
         }
         return p;
+    }
+
+    /** The kernel family of an implementation's name: {@code jit} of {@code jit:avx2}. */
+    static String family(String impl) {
+        int colon = impl.indexOf(':');
+        return colon < 0 ? impl : impl.substring(0, colon);
     }
 
     /**
