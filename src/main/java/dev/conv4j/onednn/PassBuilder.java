@@ -2,31 +2,25 @@ package dev.conv4j.onednn;
 
 import dev.conv4j.ConvSpec;
 import dev.conv4j.Direction;
-import dev.conv4j.NativeBackendException;
 import dev.conv4j.engine.LayoutPolicy;
 import dev.conv4j.engine.PlanOptions;
 import dev.conv4j.onednn.LayoutChoice.Choice;
-import dev.conv4j.onednn.Pass.Role;
 import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.primitive_desc;
 import org.bytedeco.javacpp.Pointer;
-import org.bytedeco.javacpp.PointerScope;
 
 /**
  * Builds the {@link Pass} of each direction of one plan: the candidate a fixed layout policy
- * names, or, under {@link LayoutPolicy#AUTO}, the fastest of the candidates that apply, timed
- * once and remembered in {@link LayoutChoice}. Also sizes the one scratchpad the plan's
+ * names, or, under {@link LayoutPolicy#AUTO}, the fastest of the candidates that apply (timed
+ * by {@link CandidateRace}, remembered in {@link LayoutChoice}). Also sizes the one scratchpad the plan's
  * passes share. Used by {@link OneDnnPlan}'s constructor only.
  */
 final class PassBuilder {
@@ -80,104 +74,20 @@ final class PassBuilder {
                 return p;
             }
         }
-        Trial best = fastest(dir);
-        LayoutChoice.remember(key, best.choice);
-        return best.pass;
-    }
-
-    /** A candidate pass being timed: the fastest of its runs so far, in nanoseconds. */
-    private static final class Trial {
-        final Pass pass;
-        final Choice choice;
-        long best;
-
-        Trial(Pass pass, Choice choice, long first) {
-            this.pass = pass;
-            this.choice = choice;
-            this.best = first;
-        }
-    }
-
-    /**
-     * Times every candidate of {@code dir} end to end, reorders of the user's tensors included,
-     * and returns the fastest (the others closed). oneDNN's own first choice ({@code ANY},
-     * implementation 0) is required; the others compete if they have a JIT kernel. Each one is
-     * built and run once; one {@link LayoutChoice#SCREEN} times slower than the best so far is
-     * dropped; the rest are run in rounds, one run of each per round (after an untimed one if
-     * it is short), so that the machine's speed drifting over the rounds hits every candidate
-     * alike, as many rounds as {@link LayoutChoice#RUNS} says. The fastest run decides.
-     * Implementations oneDNN lists twice in one kernel family (the same kernel for a narrower
-     * ISA, e.g. {@code jit:sse41} after {@code jit:avx2}) are left out ({@link #choices}).
-     */
-    private Trial fastest(Direction dir) {
-        List<Trial> alive = new ArrayList<>();
-        Map<Role, FloatBuffer> zeros = new EnumMap<>(Role.class);
-        try (PointerScope timing = new PointerScope()) {
-            long fastest = Long.MAX_VALUE;
-            for (Choice c : choices(dir)) {
-                boolean required = c.equals(ONEDNN_FIRST);
-                Pass p = required ? candidate(dir, c, true) : optionalCandidate(dir, c);
-                if (p == null) {
-                    continue;
-                }
-                long first;
-                try {
-                    shareScratchpad(eng, p);   // a buffer for the timing runs only, freed with the scope
-                    p.beginTiming(stream, zeros, true);
-                    first = p.timeOnce(stream);
-                } catch (RuntimeException e) {
-                    p.close();
-                    if (required || !(e instanceof NativeBackendException)) {
-                        throw e;
-                    }
-                    continue;   // oneDNN refused to run an optional candidate: not a candidate
-                }
-                if (first > LayoutChoice.SCREEN * fastest) {
-                    p.close();
-                    continue;
-                }
-                alive.add(new Trial(p, c, first));
-                fastest = Math.min(fastest, first);
-            }
-            long start = System.nanoTime();
-            for (int round = 1; moreRounds(round, System.nanoTime() - start); round++) {
-                for (Trial t : alive) {
-                    t.pass.beginTiming(stream, zeros, t.best < LayoutChoice.WARM_UP_BELOW_NANOS);
-                    t.best = Math.min(t.best, t.pass.timeOnce(stream));
-                }
-            }
-        } catch (RuntimeException e) {
-            for (Trial t : alive) {
-                t.pass.close();
-            }
-            throw e;
-        }
-        Trial best = alive.get(0);
-        for (Trial t : alive) {
-            if (t.best < best.best) {
-                best = t;
-            }
-        }
-        for (Trial t : alive) {
-            if (t != best) {
-                t.pass.close();
-            }
-        }
-        return best;
+        // oneDNN's own first choice is required; the others compete where they apply.
+        CandidateRace.Winner best = CandidateRace.run(eng, stream, choices(dir), ONEDNN_FIRST,
+                (c, required) -> required ? candidate(dir, c, true) : optionalCandidate(dir, c));
+        LayoutChoice.remember(key, best.choice());
+        return best.pass();
     }
 
     private static final Choice ONEDNN_FIRST = new Choice(Candidate.ANY, 0);
 
-    /** Whether to time another round after {@code rounds} (the screening run counts as one). */
-    private static boolean moreRounds(int rounds, long elapsedNanos) {
-        return rounds < LayoutChoice.MIN_RUNS
-                || rounds < LayoutChoice.RUNS && elapsedNanos < LayoutChoice.ROUNDS_BUDGET_NANOS
-                || rounds < LayoutChoice.MAX_RUNS && elapsedNanos < LayoutChoice.MIN_TIMING_NANOS;
-    }
-
     /**
-     * What AUTO times for {@code dir}: every implementation oneDNN lists for each layout
-     * candidate ({@code ANY}'s first one first), then the matmuls.
+     * What AUTO times for {@code dir}: the implementations oneDNN lists for each layout
+     * candidate ({@code ANY}'s first one first), one per kernel family (the same kernel for a
+     * narrower ISA, e.g. {@code jit:sse41} after {@code jit:avx2}, is left out), then the
+     * matmuls.
      */
     private List<Choice> choices(Direction dir) {
         List<Choice> out = new ArrayList<>();

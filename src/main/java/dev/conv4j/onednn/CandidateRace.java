@@ -1,0 +1,146 @@
+package dev.conv4j.onednn;
+
+import dev.conv4j.NativeBackendException;
+import dev.conv4j.engine.LayoutPolicy;
+import dev.conv4j.onednn.LayoutChoice.Choice;
+import dev.conv4j.onednn.Pass.Role;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.dnnl.engine;
+import org.bytedeco.javacpp.PointerScope;
+
+/**
+ * How {@link LayoutPolicy#AUTO} picks one direction's pass: every candidate is timed end to
+ * end, reorders of the user's tensors included, on zero-filled buffers at prepare time. Each
+ * is built and run once; one {@link #SCREEN} times slower than the best so far is dropped; the
+ * rest run in rounds, one run of each per round (after an untimed one if its runs are short),
+ * so that the machine's speed drifting over the rounds hits every candidate alike, for as many
+ * rounds as {@link #RUNS} says. The fastest run decides. Used by {@link PassBuilder} only.
+ */
+final class CandidateRace {
+    private CandidateRace() {}
+
+    /**
+     * Timed executions per candidate: at least {@link #MIN_RUNS}, {@link #RUNS} while the
+     * rounds have taken less than {@link #ROUNDS_BUDGET_NANOS}, and more, up to {@link
+     * #MAX_RUNS}, while they have taken less than {@link #MIN_TIMING_NANOS}. The fastest run
+     * decides: other work on the machine only ever adds time, so the minimum compares the
+     * kernels, where a median of a few runs compared how busy the machine was while each
+     * candidate ran. A layer of a few hundred microseconds gets more runs (its fastest run is
+     * the likeliest to move with noise); one of tens of milliseconds at mb 32 gets 3. On the
+     * AVX2 machine of {@code docs/perf-notes.md}, a ResNet-50 bench at mb 32 with 0.1 s per
+     * direction, almost all of it AUTO's decisions, went from 5 min 19 s to 2 min 12 s.
+     */
+    static final int MIN_RUNS = 3;
+    static final int RUNS = 7;
+    static final int MAX_RUNS = 4 * RUNS;
+    static final long ROUNDS_BUDGET_NANOS = 500_000_000L;
+    static final long MIN_TIMING_NANOS = 100_000_000L;
+
+    /**
+     * A candidate whose fastest run so far is shorter than this runs once untimed before each
+     * timed run: the candidates timed in between evicted its data from the caches, which
+     * matters to a short run and not to a long one.
+     */
+    static final long WARM_UP_BELOW_NANOS = 2_000_000L;
+
+    /**
+     * A candidate whose first timed run is this many times the fastest first run so far is
+     * dropped at once: a few runs of a kernel that slow cannot turn the decision, and timing
+     * them all would make a first prepare slow.
+     */
+    static final double SCREEN = 1.5;
+
+    /** Builds the pass of a choice: null where it does not apply (never null when {@code required}). */
+    interface Entrant {
+        Pass build(Choice choice, boolean required);
+    }
+
+    /** The fastest candidate's pass (the caller's from now on) and its choice. */
+    record Winner(Pass pass, Choice choice) {}
+
+    /** A candidate pass being timed: the fastest of its runs so far, in nanoseconds. */
+    private static final class Trial {
+        final Pass pass;
+        final Choice choice;
+        long best;
+
+        Trial(Pass pass, Choice choice, long first) {
+            this.pass = pass;
+            this.choice = choice;
+            this.best = first;
+        }
+    }
+
+    /**
+     * Times {@code choices} (which hold {@code required}) and returns the fastest; the other
+     * passes are closed. An optional candidate that oneDNN refuses to run is left out.
+     */
+    static Winner run(engine eng, dnnl_stream stream, List<Choice> choices, Choice required, Entrant entrant) {
+        List<Trial> alive = new ArrayList<>();
+        Map<Role, FloatBuffer> zeros = new EnumMap<>(Role.class);
+        try (PointerScope timing = new PointerScope()) {
+            long fastest = Long.MAX_VALUE;
+            for (Choice c : choices) {
+                boolean mustRun = c.equals(required);
+                Pass p = entrant.build(c, mustRun);
+                if (p == null) {
+                    continue;
+                }
+                long first;
+                try {
+                    PassBuilder.shareScratchpad(eng, p);   // a buffer for the timing runs only, freed with the scope
+                    p.beginTiming(stream, zeros, true);
+                    first = p.timeOnce(stream);
+                } catch (RuntimeException e) {
+                    p.close();
+                    if (mustRun || !(e instanceof NativeBackendException)) {
+                        throw e;
+                    }
+                    continue;   // oneDNN refused to run an optional candidate: not a candidate
+                }
+                if (first > SCREEN * fastest) {
+                    p.close();
+                    continue;
+                }
+                alive.add(new Trial(p, c, first));
+                fastest = Math.min(fastest, first);
+            }
+            long start = System.nanoTime();
+            for (int round = 1; moreRounds(round, System.nanoTime() - start); round++) {
+                for (Trial t : alive) {
+                    t.pass.beginTiming(stream, zeros, t.best < WARM_UP_BELOW_NANOS);
+                    t.best = Math.min(t.best, t.pass.timeOnce(stream));
+                }
+            }
+        } catch (RuntimeException e) {
+            for (Trial t : alive) {
+                t.pass.close();
+            }
+            throw e;
+        }
+        Trial best = alive.get(0);
+        for (Trial t : alive) {
+            if (t.best < best.best) {
+                best = t;
+            }
+        }
+        for (Trial t : alive) {
+            if (t != best) {
+                t.pass.close();
+            }
+        }
+        return new Winner(best.pass, best.choice);
+    }
+
+    /** Whether to time another round after {@code rounds} (the screening run counts as one). */
+    private static boolean moreRounds(int rounds, long elapsedNanos) {
+        return rounds < MIN_RUNS
+                || rounds < RUNS && elapsedNanos < ROUNDS_BUDGET_NANOS
+                || rounds < MAX_RUNS && elapsedNanos < MIN_TIMING_NANOS;
+    }
+}
