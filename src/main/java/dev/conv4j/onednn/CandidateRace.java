@@ -43,10 +43,11 @@ final class CandidateRace {
 
     /**
      * A candidate whose fastest run so far is shorter than this runs once untimed before each
-     * timed run: the candidates timed in between evicted its data from the caches, which
-     * matters to a short run and not to a long one.
+     * timed run: the candidates timed in between evicted its data from the caches, and a
+     * short run's data may fit them, as it does when the same plan runs back to back. A run
+     * of tens of milliseconds streams from memory anyway.
      */
-    static final long WARM_UP_BELOW_NANOS = 2_000_000L;
+    static final long WARM_UP_BELOW_NANOS = 20_000_000L;
 
     /**
      * A candidate whose first timed run is this many times the fastest first run so far is
