@@ -3,6 +3,7 @@ package dev.conv4j.bench;
 import dev.conv4j.Check;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CyclicBarrier;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -298,8 +299,17 @@ final class FmaLoop {
             }
             System.out.println(b);
         } else {
-            int threads = args.length > 0 ? Integer.parseInt(args[0]) : Runtime.getRuntime().availableProcessors();
+            int available = Runtime.getRuntime().availableProcessors();
+            int threads = args.length > 0 ? Integer.parseInt(args[0]) : available;
             long budget = args.length > 1 ? Long.parseLong(args[1]) : 1000;
+            if (available < threads) {
+                // A CPU affinity inherited from the parent (OMP_PROC_BIND pins the thread that
+                // loaded oneDNN) would time 2 threads on 1 core and report half the peak.
+                System.err.printf(Locale.ROOT, "this process may run on %d processor(s), fewer than the %d threads to"
+                        + " measure: a CPU affinity inherited from its parent (is OMP_PROC_BIND or GOMP_CPU_AFFINITY"
+                        + " set?)%n", available, threads);
+                System.exit(3);
+            }
             FmaPeak.Result r = measure(threads, 5, 20, budget);
             System.out.println(r.line());
         }

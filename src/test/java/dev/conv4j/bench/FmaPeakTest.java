@@ -65,6 +65,22 @@ class FmaPeakTest {
         assertEquals(1, e.getMessage().lines().count(), e.getMessage());
     }
 
+    /**
+     * A child that may run on fewer processors than threads (here the JVM told so; in use, a
+     * CPU affinity inherited from a parent whose OpenMP runtime pinned it) would time the
+     * threads sharing cores and report a fraction of the peak: it refuses, saying why.
+     */
+    @Test
+    void measure_fewerProcessorsThanThreads_failsSayingWhy() {
+        List<String> options = new java.util.ArrayList<>(FmaPeak.MODULE_OPTIONS);
+        options.add("-XX:ActiveProcessorCount=1");
+        IOException e = assertThrows(IOException.class, () -> FmaPeak.childLine(options, List.of("2", "100"),
+                FmaPeak.RESULT_TAG, TIMEOUT_SECONDS));
+        assertTrue(e.getMessage().contains("may run on 1 processor(s), fewer than the 2 threads"), e.getMessage());
+        assertTrue(e.getMessage().contains("OMP_PROC_BIND"), e.getMessage());
+        assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+    }
+
     @Test
     void childLine_noSuchLine_fails() {
         // --check prints an fma_check line, not an fma_peak one.
