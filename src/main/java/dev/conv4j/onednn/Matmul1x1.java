@@ -157,7 +157,7 @@ final class Matmul1x1 {
                 ? (cl ? new Matrix(rows, oc, oc, 1) : new Matrix(rows, oc, 1, rows))
                 : (cl ? new Matrix(oc, rows, 1, oc) : new Matrix(oc, rows, rows, 1));
         Matrix dw = transposed ? new Matrix(ic, oc, oc, 1) : new Matrix(oc, ic, ic, 1);
-        memory.desc dwUser = transposed ? view(new long[] {ic, oc}, 1, ic) : dw.md();
+        memory.desc dwUser = transposed ? new Matrix(ic, oc, 1, ic).md() : dw.md();
         int xArg = transposed ? dnnl.DNNL_ARG_SRC : dnnl.DNNL_ARG_WEIGHTS;
         int dyArg = transposed ? dnnl.DNNL_ARG_WEIGHTS : dnnl.DNNL_ARG_SRC;
         Product main = transposed ? product(eng, x, dy, dw, gemm) : product(eng, dy, x, dw, gemm);

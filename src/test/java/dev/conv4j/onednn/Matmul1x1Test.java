@@ -48,6 +48,22 @@ class Matmul1x1Test {
         return Shape.of(dims);
     }
 
+    /**
+     * Parity of {@code dir} on both fills: a failure, or no trusted pass at all (a MISTRUSTED
+     * fill alone proves nothing), goes to {@code failures} under {@code what}. Returns the
+     * number of results.
+     */
+    private static int checkTrusted(Plan plan, Direction dir, long seed, String what, List<String> failures) {
+        Result[] results = Parity.check(plan, dir, seed);
+        boolean trusted = java.util.Arrays.stream(results).anyMatch(r -> r.status() == Status.PASSED);
+        for (Result r : results) {
+            if (!trusted || r.status() == Status.FAILED) {
+                failures.add(what + ": " + r.describe());
+            }
+        }
+        return results.length;
+    }
+
     private static Plan channelsFirstView(OneDnnPlan plan, Layout layout) {
         return new ConvertingPlan(plan, layout == Layout.CHANNELS_LAST ? ConvertingPlan.CHANNELS_LAST : t -> t,
                 plan + " " + layout);
@@ -124,13 +140,8 @@ class Matmul1x1Test {
                     try (OneDnnPlan plan = forced(spec, src, layout, c)) {
                         plans++;
                         for (Direction dir : Direction.values()) {
-                            List<Result> results = List.of(Parity.check(channelsFirstView(plan, layout), dir, SEED + plans));
-                            boolean trusted = results.stream().anyMatch(r -> r.status() == Status.PASSED);
-                            for (Result r : results) {
-                                if (!trusted || r.status() == Status.FAILED) {
-                                    failures.add(plan + " " + layout + " " + c + " " + plan.implementation(dir) + ": " + r.describe());
-                                }
-                            }
+                            checkTrusted(channelsFirstView(plan, layout), dir, SEED + plans,
+                                    plan + " " + layout + " " + c + " " + plan.implementation(dir), failures);
                         }
                     }
                 }
@@ -191,14 +202,8 @@ class Matmul1x1Test {
                             // A stride-3 layer of 6 positions has 2 output pixels: its integer fill can sum to
                             // mostly zeros (MISTRUSTED: equal, but too sparse to prove anything). Every plan
                             // still needs one trusted pass and no failure.
-                            List<Result> results = List.of(Parity.check(channelsFirstView(plan, layout), Direction.BWD_W, SEED + checks));
-                            checks += results.size();
-                            boolean trusted = results.stream().anyMatch(r -> r.status() == Status.PASSED);
-                            for (Result r : results) {
-                                if (!trusted || r.status() != Status.PASSED && r.status() != Status.MISTRUSTED) {
-                                    failures.add(plan + " " + layout + " " + c + " " + impl + ": " + r.describe());
-                                }
-                            }
+                            checks += checkTrusted(channelsFirstView(plan, layout), Direction.BWD_W, SEED + checks,
+                                    plan + " " + layout + " " + c + " " + impl, failures);
                         }
                     }
                 }
