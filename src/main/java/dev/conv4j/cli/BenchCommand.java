@@ -70,6 +70,14 @@ public final class BenchCommand implements Callable<Integer> {
                     + "primitive the plan runs, and the overhead is the facade's cost alone.")
     String baselineLayout;
 
+    @Option(names = "--baseline-outputs", paramLabel = "WHERE",
+            description = "native (default): the --baseline primitive's output stays in the layout it chose, as raw "
+                    + "oneDNN leaves it. user: it is reordered into the layouts conv4j returns (--tensors activations, "
+                    + "PyTorch weight gradients) after every run, and the inputs start in those layouts (reordered once), "
+                    + "as a C++ caller holding such tensors must; with the plan's own fixed --layout, the overhead is "
+                    + "then the Java facade's cost alone.")
+    String baselineOutputs;
+
     @Option(names = "--threads", paramLabel = "N",
             description = "Native threads (default: OMP_NUM_THREADS, else all processors); another count reruns the "
                     + "command in a child JVM, as OpenMP fixes it at start-up.")
@@ -108,6 +116,10 @@ public final class BenchCommand implements Callable<Integer> {
         LayoutPolicy rawLayout = baselineLayout == null ? LayoutPolicy.ANY : layoutPolicy("baseline-layout", baselineLayout);
         Check.arg(baselineLayout == null || baseline, "baseline-layout: needs --baseline");
         Check.arg(rawLayout != LayoutPolicy.AUTO, "baseline-layout: auto is not one primitive; use any, channels-last or channels-first");
+        String outputs = baselineOutputs == null ? "native" : baselineOutputs.trim().toLowerCase(Locale.ROOT);
+        Check.arg(outputs.equals("native") || outputs.equals("user"),
+                "baseline-outputs: unknown value '%s', expected native or user", baselineOutputs);
+        Check.arg(baselineOutputs == null || baseline, "baseline-outputs: needs --baseline");
         Check.arg(peak == null || (peak > 0 && Double.isFinite(peak)), "peak: must be a positive number of GFLOP/s, got %s", peak);
         Check.arg(threads == null || threads >= 1, "threads: must be >= 1, got %s", threads);
         Check.arg(chart == null || chart.toString().toLowerCase(Locale.ROOT).endsWith(".png"),
@@ -143,7 +155,7 @@ public final class BenchCommand implements Callable<Integer> {
         boolean defaultTensors = userLayout == (policy == LayoutPolicy.CHANNELS_LAST ? Layout.CHANNELS_LAST : Layout.CHANNELS_FIRST);
         String label = layoutLabel(policy) + (defaultTensors ? "" : userLayout == Layout.CHANNELS_LAST ? "/nhwc" : "/nchw");
         ConvBench bench = new ConvBench(new ConvBench.Setup(eng, options, label,
-                current, peakGflops, sampler, baseline ? OneDnnBaseline.factory(rawLayout) : null));
+                current, peakGflops, sampler, baseline ? OneDnnBaseline.factory(rawLayout, outputs.equals("user") ? userLayout : null) : null));
 
         boolean training = dirs.stream().anyMatch(d -> d != Direction.FWD);
         List<BenchRow> rows = new ArrayList<>();

@@ -7,6 +7,7 @@ import dev.conv4j.Direction;
 import dev.conv4j.PaddingMode;
 import dev.conv4j.bench.RawBaseline;
 import dev.conv4j.engine.LayoutPolicy;
+import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -26,6 +27,7 @@ import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.primitive_attr;
 import org.bytedeco.dnnl.primitive_desc;
+import org.bytedeco.dnnl.reorder;
 import org.bytedeco.dnnl.stream;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
@@ -41,6 +43,14 @@ import org.bytedeco.javacpp.PointerScope;
  * No conv4j plan, no reorders, no checks per call. {@code conv4j bench --baseline} times it
  * beside the plan of the same problem to measure the facade's overhead.
  *
+ * <p>Optionally ({@code --baseline-outputs user}) it also does the layout work a C++ caller
+ * holding tensors in conv4j's user layouts must do: its inputs start in those layouts (the
+ * activation layout given, PyTorch's weight layout) and are reordered into the primitive's
+ * once, when it is built (conv4j's plan likewise reorders an input it has already reordered
+ * only when the tensor changed), and its output is reordered into the user's layout after
+ * every run, where the primitive chose another. The plan under the same fixed layout policy
+ * does exactly this oneDNN work, so the ratio is the cost of the Java facade alone.
+ *
  * <p>It covers what maps one-to-one onto a oneDNN primitive: zero padding, any rank, groups,
  * stride, dilation, asymmetric padding, transposed. A non-zero padding mode (which conv4j
  * implements by pre-padding) has no raw equivalent and is rejected.
@@ -55,24 +65,33 @@ public final class OneDnnBaseline implements RawBaseline {
      * ({@code ANY}, {@code CHANNELS_LAST} or {@code CHANNELS_FIRST}; weights stay {@code any}).
      */
     public static RawBaseline.Factory factory(LayoutPolicy layout) {
+        return factory(layout, null);
+    }
+
+    /**
+     * As {@link #factory(LayoutPolicy)}; with {@code userLayout} non-null, the baselines also
+     * convert from and to the user's layouts (activations in {@code userLayout}), see the class
+     * comment.
+     */
+    public static RawBaseline.Factory factory(LayoutPolicy layout, Layout userLayout) {
         Check.arg(layout != LayoutPolicy.AUTO, "baseline-layout: AUTO is not one primitive; use any, channels-last or channels-first");
-        return (spec, src, dir, training) -> create(spec, src, dir, training, layout);
+        return (spec, src, dir, training) -> create(spec, src, dir, training, layout, userLayout);
     }
 
     private final List<Pointer> kept = new ArrayList<>();
-    private final dnnl_primitive prim;
-    private final dnnl_exec_arg_t args;
-    private final int nargs;
+    private final Call[] calls;          // the convolution, then the output's reorder (if any)
+    private final memory output;         // what the caller reads: the user-layout output, if converted
     private final dnnl_stream strm;
     private final String impl;
     private final String problem;
     private boolean closed;
 
-    private OneDnnBaseline(dnnl_primitive prim, dnnl_exec_arg_t args, int nargs, dnnl_stream strm, String impl,
-                           String problem, List<Pointer> kept) {
-        this.prim = prim;
-        this.args = args;
-        this.nargs = nargs;
+    /** One primitive and its argument array, built once and passed as is to the C API. */
+    private record Call(dnnl_primitive prim, dnnl_exec_arg_t args, int nargs) {}
+
+    private OneDnnBaseline(Call[] calls, memory output, dnnl_stream strm, String impl, String problem, List<Pointer> kept) {
+        this.calls = calls;
+        this.output = output;
         this.strm = strm;
         this.impl = impl;
         this.problem = problem;
@@ -93,6 +112,16 @@ public final class OneDnnBaseline implements RawBaseline {
 
     /** As {@link #create(ConvSpec, Shape, Direction, boolean)}, with source and destination in {@code layout}. */
     public static OneDnnBaseline create(ConvSpec spec, Shape src, Direction dir, boolean training, LayoutPolicy layout) {
+        return create(spec, src, dir, training, layout, null);
+    }
+
+    /**
+     * As {@link #create(ConvSpec, Shape, Direction, boolean, LayoutPolicy)}; with
+     * {@code userLayout} non-null, inputs start in the user's layouts and the output is
+     * converted into them (see the class comment).
+     */
+    public static OneDnnBaseline create(ConvSpec spec, Shape src, Direction dir, boolean training, LayoutPolicy layout,
+                                        Layout userLayout) {
         ConvShapes.validateInput(spec, src);
         Check.arg(layout != LayoutPolicy.AUTO, "baseline-layout: AUTO is not one primitive; use any, channels-last or channels-first");
         Check.arg(spec.paddingMode() == PaddingMode.ZEROS,
@@ -130,7 +159,7 @@ public final class OneDnnBaseline implements RawBaseline {
 
             primitive_desc pd;
             primitive prim;
-            ArgList args = new ArgList();
+            ArgList args = new ArgList(userLayout == null ? null : new UserLayouts(spec, src, dst, userLayout), keep);
             if (!spec.transposed()) {
                 dnnl.algorithm alg = dnnl.algorithm.convolution_direct;
                 convolution_forward.primitive_desc fwd = new convolution_forward.primitive_desc(eng, fwdKind, alg,
@@ -140,14 +169,14 @@ public final class OneDnnBaseline implements RawBaseline {
                         pd = fwd;
                         prim = new convolution_forward(fwd);
                         bindForward(args, fwd.src_desc(), fwd.weights_desc(), spec.bias() ? fwd.bias_desc() : null,
-                                fwd.dst_desc(), keep);
+                                fwd.dst_desc());
                     }
                     case BWD_D -> {
                         convolution_backward_data.primitive_desc bd = new convolution_backward_data.primitive_desc(eng, alg,
                                 srcMd, weiMd, dstMd, st, di, l, rr, fwd, attr, false);
                         pd = bd;
                         prim = new convolution_backward_data(bd);
-                        bindBackwardData(args, bd.diff_dst_desc(), bd.weights_desc(), bd.diff_src_desc(), keep);
+                        bindBackwardData(args, bd.diff_dst_desc(), bd.weights_desc(), bd.diff_src_desc());
                     }
                     default -> {
                         convolution_backward_weights.primitive_desc bw = new convolution_backward_weights.primitive_desc(eng, alg,
@@ -155,7 +184,7 @@ public final class OneDnnBaseline implements RawBaseline {
                         pd = bw;
                         prim = new convolution_backward_weights(bw);
                         bindBackwardWeights(args, bw.src_desc(), bw.diff_dst_desc(), bw.diff_weights_desc(),
-                                spec.bias() ? bw.diff_bias_desc() : null, keep);
+                                spec.bias() ? bw.diff_bias_desc() : null);
                     }
                 }
             } else {
@@ -167,14 +196,14 @@ public final class OneDnnBaseline implements RawBaseline {
                         pd = fwd;
                         prim = new deconvolution_forward(fwd);
                         bindForward(args, fwd.src_desc(), fwd.weights_desc(), spec.bias() ? fwd.bias_desc() : null,
-                                fwd.dst_desc(), keep);
+                                fwd.dst_desc());
                     }
                     case BWD_D -> {
                         deconvolution_backward_data.primitive_desc bd = new deconvolution_backward_data.primitive_desc(eng, alg,
                                 srcMd, weiMd, dstMd, st, di, l, rr, fwd, attr, false);
                         pd = bd;
                         prim = new deconvolution_backward_data(bd);
-                        bindBackwardData(args, bd.diff_dst_desc(), bd.weights_desc(), bd.diff_src_desc(), keep);
+                        bindBackwardData(args, bd.diff_dst_desc(), bd.weights_desc(), bd.diff_src_desc());
                     }
                     default -> {
                         deconvolution_backward_weights.primitive_desc bw = new deconvolution_backward_weights.primitive_desc(eng, alg,
@@ -182,23 +211,27 @@ public final class OneDnnBaseline implements RawBaseline {
                         pd = bw;
                         prim = new deconvolution_backward_weights(bw);
                         bindBackwardWeights(args, bw.src_desc(), bw.diff_dst_desc(), bw.diff_weights_desc(),
-                                spec.bias() ? bw.diff_bias_desc() : null, keep);
+                                spec.bias() ? bw.diff_bias_desc() : null);
                     }
                 }
             }
             memory.desc scratch = pd.scratchpad_desc();
             if (scratch.get_size() > 0) {
-                args.put(dnnl.DNNL_ARG_SCRATCHPAD, keepMemory(scratch, keep, false));
+                args.output(dnnl.DNNL_ARG_SCRATCHPAD, scratch);
             }
             String impl = pd.impl_info_str().getString();
             keep.add(prim.retainReference());
-            // The argument array is built once and passed as is to the C API on every call.
-            dnnl_exec_arg_t array = new dnnl_exec_arg_t(args.ids.size());
-            for (int i = 0; i < args.ids.size(); i++) {
-                array.getPointer(i).arg(args.ids.get(i)).memory(args.mems.get(i).get());
+            List<Call> calls = new ArrayList<>();
+            calls.add(call(prim, args.ids, args.mems, keep));
+            memory output = args.mems.get(args.ids.indexOf(mainOutput(dir)));
+            if (userLayout != null) {
+                memory user = args.userMemory(mainOutput(dir), false);
+                if (user != null) {
+                    calls.add(reorderCall(output, user, keep));
+                    output = user;
+                }
             }
-            keep.add(array.retainReference());
-            return new OneDnnBaseline(prim.get(), array, args.ids.size(), Holder.STREAM.get(), impl,
+            return new OneDnnBaseline(calls.toArray(new Call[0]), output, Holder.STREAM.get(), impl,
                     spec + " on " + src + " " + dir.label(), keep);
         } catch (RuntimeException e) {
             for (Pointer p : keep) {
@@ -213,13 +246,30 @@ public final class OneDnnBaseline implements RawBaseline {
         Check.state(!closed, "baseline: used after close");
         // The C API, as conv4j's plans use it: the C++ execute() builds an argument vector per
         // call, and its wait() returns a new Java wrapper per call.
-        int status = dnnl.dnnl_primitive_execute(prim, strm, nargs, args);
+        int status = 0;
+        for (int i = 0; i < calls.length && status == 0; i++) {
+            status = dnnl.dnnl_primitive_execute(calls[i].prim, strm, calls[i].nargs, calls[i].args);
+        }
         if (status == 0) {
             status = dnnl.dnnl_stream_wait(strm);
         }
         if (status != 0) {
             throw NativeErrors.status(problem, "baseline execute", status);
         }
+    }
+
+    /** How many reorders run besides the convolution (tests): 1 when the output is converted, else 0. */
+    int conversions() {
+        return calls.length - 1;
+    }
+
+    /**
+     * The output of the last run (destination, source gradient or weight gradient), in the
+     * user's layout when converting (tests); valid until close.
+     */
+    FloatBuffer output() {
+        Check.state(!closed, "baseline: used after close");
+        return new FloatPointer(output.get_data_handle()).capacity(output.get_desc().get_size() / Float.BYTES).asBuffer();
     }
 
     @Override
@@ -250,56 +300,155 @@ public final class OneDnnBaseline implements RawBaseline {
         static final stream STREAM = new stream(ENGINE).retainReference();
     }
 
-    /** Argument ids and memories, in the order they are bound. */
+    /** The direction's output: what the caller reads. */
+    private static int mainOutput(Direction dir) {
+        return switch (dir) {
+            case FWD -> dnnl.DNNL_ARG_DST;
+            case BWD_D -> dnnl.DNNL_ARG_DIFF_SRC;
+            case BWD_W -> dnnl.DNNL_ARG_DIFF_WEIGHTS;
+        };
+    }
+
+    /**
+     * Argument ids and the memories bound to them, in order. Inputs hold small non-zero values:
+     * written in the primitive's layout, or, with user layouts, written in the user's layout
+     * and reordered once.
+     */
     private static final class ArgList {
         final List<Integer> ids = new ArrayList<>();
         final List<memory> mems = new ArrayList<>();
+        private final UserLayouts userLayouts;   // null: no conversions
+        private final List<Pointer> keep;
 
-        void put(int id, memory m) {
+        ArgList(UserLayouts userLayouts, List<Pointer> keep) {
+            this.userLayouts = userLayouts;
+            this.keep = keep;
+        }
+
+        void input(int id, memory.desc md) {
+            memory m = keep(new memory(md, Holder.ENGINE), keep);
+            memory user = userMemory(id, true);
+            if (user == null) {
+                fill(m);
+            } else {
+                Call once = reorderCall(user, m, keep);
+                int status = dnnl.dnnl_primitive_execute(once.prim, Holder.STREAM.get(), once.nargs, once.args);
+                if (status == 0) {
+                    status = dnnl.dnnl_stream_wait(Holder.STREAM.get());
+                }
+                if (status != 0) {
+                    throw NativeErrors.status("baseline", "reorder of an input", status);
+                }
+            }
             ids.add(id);
             mems.add(m);
         }
-    }
 
-    private static void bindForward(ArgList args, memory.desc src, memory.desc wei, memory.desc bia,
-                                    memory.desc dst, List<Pointer> keep) {
-        args.put(dnnl.DNNL_ARG_SRC, keepMemory(src, keep, true));
-        args.put(dnnl.DNNL_ARG_WEIGHTS, keepMemory(wei, keep, true));
-        if (bia != null) {
-            args.put(dnnl.DNNL_ARG_BIAS, keepMemory(bia, keep, true));
+        void output(int id, memory.desc md) {
+            ids.add(id);
+            mems.add(keep(new memory(md, Holder.ENGINE), keep));
         }
-        args.put(dnnl.DNNL_ARG_DST, keepMemory(dst, keep, false));
+
+        /**
+         * A memory in the user's layout for argument {@code id} (filled when an input), or
+         * {@code null} when not converting or when the primitive's layout is the user's already.
+         */
+        memory userMemory(int id, boolean input) {
+            if (userLayouts == null) {
+                return null;
+            }
+            memory.desc userMd = userLayouts.desc(id);
+            memory.desc primMd = input ? null : mems.get(ids.indexOf(id)).get_desc();
+            if (primMd != null && !primMd.notEquals(userMd)) {
+                return null;
+            }
+            memory user = keep(new memory(userMd, Holder.ENGINE), keep);
+            if (input) {
+                fill(user);
+            }
+            return user;
+        }
     }
 
-    private static void bindBackwardData(ArgList args, memory.desc diffDst, memory.desc wei, memory.desc diffSrc,
-                                         List<Pointer> keep) {
-        args.put(dnnl.DNNL_ARG_DIFF_DST, keepMemory(diffDst, keep, true));
-        args.put(dnnl.DNNL_ARG_WEIGHTS, keepMemory(wei, keep, true));
-        args.put(dnnl.DNNL_ARG_DIFF_SRC, keepMemory(diffSrc, keep, false));
+    /** The user's memory descriptor of each argument: PyTorch's layouts, activations in one layout. */
+    private record UserLayouts(ConvSpec spec, Shape src, Shape dst, Layout activations) {
+        memory.desc desc(int id) {
+            long[] dims;
+            String tag;
+            if (id == dnnl.DNNL_ARG_SRC || id == dnnl.DNNL_ARG_DIFF_SRC || id == dnnl.DNNL_ARG_DST
+                    || id == dnnl.DNNL_ARG_DIFF_DST) {
+                dims = toLongs(id == dnnl.DNNL_ARG_SRC || id == dnnl.DNNL_ARG_DIFF_SRC ? src : dst);
+                tag = activations == Layout.CHANNELS_LAST ? DnnlMapping.channelsLast(dims.length) : DnnlMapping.plain(dims.length);
+            } else if (id == dnnl.DNNL_ARG_WEIGHTS || id == dnnl.DNNL_ARG_DIFF_WEIGHTS) {
+                dims = weightDims(spec);
+                tag = DnnlMapping.weightsTag(spec.transposed(), spec.groups() > 1, dims.length);
+            } else {
+                dims = new long[] {spec.outChannels()};
+                tag = "a";
+            }
+            return new memory.desc(new LongPointer(dims), memory.data_type.f32, memory.format_tag.valueOf(tag));
+        }
+    }
+
+    private static void bindForward(ArgList args, memory.desc src, memory.desc wei, memory.desc bia, memory.desc dst) {
+        args.input(dnnl.DNNL_ARG_SRC, src);
+        args.input(dnnl.DNNL_ARG_WEIGHTS, wei);
+        if (bia != null) {
+            args.input(dnnl.DNNL_ARG_BIAS, bia);
+        }
+        args.output(dnnl.DNNL_ARG_DST, dst);
+    }
+
+    private static void bindBackwardData(ArgList args, memory.desc diffDst, memory.desc wei, memory.desc diffSrc) {
+        args.input(dnnl.DNNL_ARG_DIFF_DST, diffDst);
+        args.input(dnnl.DNNL_ARG_WEIGHTS, wei);
+        args.output(dnnl.DNNL_ARG_DIFF_SRC, diffSrc);
     }
 
     private static void bindBackwardWeights(ArgList args, memory.desc src, memory.desc diffDst, memory.desc diffWei,
-                                            memory.desc diffBia, List<Pointer> keep) {
-        args.put(dnnl.DNNL_ARG_SRC, keepMemory(src, keep, true));
-        args.put(dnnl.DNNL_ARG_DIFF_DST, keepMemory(diffDst, keep, true));
-        args.put(dnnl.DNNL_ARG_DIFF_WEIGHTS, keepMemory(diffWei, keep, false));
+                                            memory.desc diffBia) {
+        args.input(dnnl.DNNL_ARG_SRC, src);
+        args.input(dnnl.DNNL_ARG_DIFF_DST, diffDst);
+        args.output(dnnl.DNNL_ARG_DIFF_WEIGHTS, diffWei);
         if (diffBia != null) {
-            args.put(dnnl.DNNL_ARG_DIFF_BIAS, keepMemory(diffBia, keep, false));
+            args.output(dnnl.DNNL_ARG_DIFF_BIAS, diffBia);
         }
     }
 
-    /** A library-allocated memory in layout {@code md}, kept past the scope; inputs get small non-zero values. */
-    private static memory keepMemory(memory.desc md, List<Pointer> keep, boolean input) {
-        memory m = new memory(md, Holder.ENGINE);
-        if (input) {
-            long floats = md.get_size() / Float.BYTES;
-            FloatBuffer b = new FloatPointer(m.get_data_handle()).capacity(floats).asBuffer();
-            for (int i = 0; i < b.capacity(); i++) {
-                b.put(i, ((i % 13) - 6) * 0.01f);   // no zeros-only or denormal inputs
-            }
+    /** A primitive call with its argument array built once, both kept past the scope. */
+    private static Call call(primitive prim, List<Integer> ids, List<memory> mems, List<Pointer> keep) {
+        dnnl_exec_arg_t array = new dnnl_exec_arg_t(ids.size());
+        for (int i = 0; i < ids.size(); i++) {
+            array.getPointer(i).arg(ids.get(i)).memory(mems.get(i).get());
         }
+        keep.add(array.retainReference());
+        return new Call(prim.get(), array, ids.size());
+    }
+
+    /** A reorder from {@code from} to {@code to} (library-managed scratchpad), kept past the scope. */
+    private static Call reorderCall(memory from, memory to, List<Pointer> keep) {
+        reorder r = new reorder(new reorder.primitive_desc(from, to, new primitive_attr(), false));
+        keep.add(r.retainReference());
+        return call(r, List.of(dnnl.DNNL_ARG_FROM, dnnl.DNNL_ARG_TO), List.of(from, to), keep);
+    }
+
+    private static memory keep(memory m, List<Pointer> keep) {
         keep.add(m.retainReference());
         return m;
+    }
+
+    /** Small non-zero values by storage index: no zeros-only or denormal inputs. */
+    private static void fill(memory m) {
+        long floats = m.get_desc().get_size() / Float.BYTES;
+        FloatBuffer b = new FloatPointer(m.get_data_handle()).capacity(floats).asBuffer();
+        for (int i = 0; i < b.capacity(); i++) {
+            b.put(i, fillValue(i));
+        }
+    }
+
+    /** The value {@link #fill} writes at storage index {@code i} (tests build the same tensors). */
+    static float fillValue(int i) {
+        return ((i % 13) - 6) * 0.01f;
     }
 
     private static memory.desc activationDesc(long[] dims, LayoutPolicy layout) {

@@ -10,7 +10,12 @@ import dev.conv4j.ConvSpec;
 import dev.conv4j.Direction;
 import dev.conv4j.PaddingMode;
 import dev.conv4j.engine.LayoutPolicy;
+import dev.conv4j.engine.Engines;
+import dev.conv4j.engine.Plan;
 import dev.conv4j.engine.PlanOptions;
+import dev.conv4j.tensor.Layout;
+import dev.conv4j.tensor.Tensor;
+import java.nio.FloatBuffer;
 import dev.conv4j.tensor.Shape;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -45,6 +50,72 @@ class OneDnnBaselineTest {
         }
         assertEquals(3 * CASES.size() * 3, compared);
         assertThrows(IllegalArgumentException.class, () -> OneDnnBaseline.factory(LayoutPolicy.AUTO));
+    }
+
+    /**
+     * With user layouts the baseline computes what the plan of the same policy returns, from
+     * the same inputs: its conversions are the plan's. Under channels-last with channels-last
+     * tensors, forward and backward-data convert nothing.
+     */
+    @Test
+    void convertingToUserLayouts_computesWhatThePlanReturns() {
+        int converted = 0;
+        int compared = 0;
+        for (LayoutPolicy policy : new LayoutPolicy[] {LayoutPolicy.CHANNELS_LAST, LayoutPolicy.CHANNELS_FIRST, LayoutPolicy.ANY}) {
+            for (Layout tensors : Layout.values()) {
+                for (Case c : CASES) {
+                    PlanOptions options = PlanOptions.DEFAULT.withLayout(policy).withUserLayout(tensors);
+                    try (Plan plan = Engines.onednn().prepare(c.spec(), c.src(), options)) {
+                        Tensor x = filled(Tensor.allocate(plan.srcShape(), tensors));
+                        Tensor w = filled(Tensor.allocate(plan.weiShape()));
+                        Tensor b = plan.biaShape() == null ? null : filled(Tensor.allocate(plan.biaShape()));
+                        Tensor dy = filled(Tensor.allocate(plan.dstShape(), tensors));
+                        for (Direction d : Direction.values()) {
+                            Tensor out;
+                            switch (d) {
+                                case FWD -> plan.forward(x, w, b, out = Tensor.allocate(plan.dstShape(), tensors));
+                                case BWD_D -> plan.backwardData(dy, w, out = Tensor.allocate(plan.srcShape(), tensors));
+                                default -> plan.backwardWeights(x, dy, out = Tensor.allocate(plan.weiShape()),
+                                        b == null ? null : Tensor.allocate(plan.biaShape()));
+                            }
+                            try (OneDnnBaseline raw = OneDnnBaseline.create(c.spec(), c.src(), d, true, policy, tensors)) {
+                                raw.run();
+                                String what = c.name() + " " + policy + " " + tensors + " " + d;
+                                assertClose(out, raw.output(), what);
+                                if (policy == LayoutPolicy.CHANNELS_LAST && tensors == Layout.CHANNELS_LAST && d != Direction.BWD_W) {
+                                    assertEquals(0, raw.conversions(), what);
+                                }
+                                converted += raw.conversions();
+                                compared++;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals(3 * 2 * CASES.size() * 3, compared);
+        assertTrue(converted > 0, "no output was converted");
+    }
+
+    private static Tensor filled(Tensor t) {
+        for (int i = 0; i < t.size(); i++) {
+            t.set(i, OneDnnBaseline.fillValue(i));
+        }
+        return t;
+    }
+
+    private static void assertClose(Tensor expected, FloatBuffer actual, String what) {
+        assertEquals(expected.size(), actual.capacity(), what + ": size");
+        float max = 0;
+        for (int i = 0; i < expected.size(); i++) {
+            max = Math.max(max, Math.abs(expected.get(i)));
+        }
+        assertTrue(max > 0, what + ": all zeros");
+        for (int i = 0; i < expected.size(); i++) {
+            float e = expected.get(i);
+            float a = actual.get(i);
+            assertTrue(Math.abs(e - a) <= 1e-5f * (1 + max), what + ": element " + i + " expected " + e + ", was " + a);
+        }
     }
 
     @Test
