@@ -72,10 +72,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--baseline-outputs", paramLabel = "WHERE",
             description = "native (default): the --baseline primitive's output stays in the layout it chose, as raw "
-                    + "oneDNN leaves it. user: it is reordered into the layouts conv4j returns (--tensors activations, "
-                    + "PyTorch weight gradients) after every run, and the inputs start in those layouts (reordered once), "
-                    + "as a C++ caller holding such tensors must; with the plan's own fixed --layout, the overhead is "
-                    + "then the Java facade's cost alone.")
+                    + "oneDNN leaves it. user: inputs start in the layouts conv4j takes and the output is reordered into "
+                    + "the layouts it returns (--tensors activations, PyTorch weights), wherever the primitive chose "
+                    + "another, as a C++ caller holding such tensors must: the oneDNN work of conv4j's plan, so that with "
+                    + "the plan's own fixed --layout the overhead is the Java facade's cost alone.")
     String baselineOutputs;
 
     @Option(names = "--threads", paramLabel = "N",

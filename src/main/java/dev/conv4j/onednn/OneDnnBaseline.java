@@ -44,12 +44,14 @@ import org.bytedeco.javacpp.PointerScope;
  * beside the plan of the same problem to measure the facade's overhead.
  *
  * <p>Optionally ({@code --baseline-outputs user}) it also does the layout work a C++ caller
- * holding tensors in conv4j's user layouts must do: its inputs start in those layouts (the
- * activation layout given, PyTorch's weight layout) and are reordered into the primitive's
- * once, when it is built (conv4j's plan likewise reorders an input it has already reordered
- * only when the tensor changed), and its output is reordered into the user's layout after
- * every run, where the primitive chose another. The plan under the same fixed layout policy
- * does exactly this oneDNN work, so the ratio is the cost of the Java facade alone.
+ * holding tensors in conv4j's user layouts must do, where the primitive chose another layout:
+ * its inputs start in those layouts (the activation layout given, PyTorch's weight layout),
+ * and its output is reordered into the user's layout after every run. The activation input
+ * of forward and of backward-data is reordered on every run too, as {@code conv4j bench}
+ * hands the plan a changed input each time; the weights, and backward-weights' inputs (which
+ * a training step has reordered already for the other two directions), are reordered once.
+ * The plan under the same fixed layout policy does exactly this oneDNN work in the bench, so
+ * the ratio is the cost of the Java facade alone.
  *
  * <p>It covers what maps one-to-one onto a oneDNN primitive: zero padding, any rank, groups,
  * stride, dilation, asymmetric padding, transposed. A non-zero padding mode (which conv4j
@@ -221,11 +223,11 @@ public final class OneDnnBaseline implements RawBaseline {
             }
             String impl = pd.impl_info_str().getString();
             keep.add(prim.retainReference());
-            List<Call> calls = new ArrayList<>();
+            List<Call> calls = new ArrayList<>(args.before);
             calls.add(call(prim, args.ids, args.mems, keep));
             memory output = args.mems.get(args.ids.indexOf(mainOutput(dir)));
             if (userLayout != null) {
-                memory user = args.userMemory(mainOutput(dir), false);
+                memory user = args.userMemory(mainOutput(dir), false, output.get_desc());
                 if (user != null) {
                     calls.add(reorderCall(output, user, keep));
                     output = user;
@@ -258,7 +260,7 @@ public final class OneDnnBaseline implements RawBaseline {
         }
     }
 
-    /** How many reorders run besides the convolution (tests): 1 when the output is converted, else 0. */
+    /** How many reorders run besides the convolution on every run (tests). */
     int conversions() {
         return calls.length - 1;
     }
@@ -317,6 +319,7 @@ public final class OneDnnBaseline implements RawBaseline {
     private static final class ArgList {
         final List<Integer> ids = new ArrayList<>();
         final List<memory> mems = new ArrayList<>();
+        final List<Call> before = new ArrayList<>();   // reorders of inputs on every run
         private final UserLayouts userLayouts;   // null: no conversions
         private final List<Pointer> keep;
 
@@ -325,11 +328,14 @@ public final class OneDnnBaseline implements RawBaseline {
             this.keep = keep;
         }
 
-        void input(int id, memory.desc md) {
+        /** @param everyRun with user layouts, whether the input is reordered on every run, else once */
+        void input(int id, memory.desc md, boolean everyRun) {
             memory m = keep(new memory(md, Holder.ENGINE), keep);
-            memory user = userMemory(id, true);
+            memory user = userMemory(id, true, md);
             if (user == null) {
                 fill(m);
+            } else if (everyRun) {
+                before.add(reorderCall(user, m, keep));
             } else {
                 Call once = reorderCall(user, m, keep);
                 int status = dnnl.dnnl_primitive_execute(once.prim, Holder.STREAM.get(), once.nargs, once.args);
@@ -353,13 +359,12 @@ public final class OneDnnBaseline implements RawBaseline {
          * A memory in the user's layout for argument {@code id} (filled when an input), or
          * {@code null} when not converting or when the primitive's layout is the user's already.
          */
-        memory userMemory(int id, boolean input) {
+        memory userMemory(int id, boolean input, memory.desc primMd) {
             if (userLayouts == null) {
                 return null;
             }
             memory.desc userMd = userLayouts.desc(id);
-            memory.desc primMd = input ? null : mems.get(ids.indexOf(id)).get_desc();
-            if (primMd != null && !primMd.notEquals(userMd)) {
+            if (!primMd.notEquals(userMd)) {
                 return null;
             }
             memory user = keep(new memory(userMd, Holder.ENGINE), keep);
@@ -391,24 +396,24 @@ public final class OneDnnBaseline implements RawBaseline {
     }
 
     private static void bindForward(ArgList args, memory.desc src, memory.desc wei, memory.desc bia, memory.desc dst) {
-        args.input(dnnl.DNNL_ARG_SRC, src);
-        args.input(dnnl.DNNL_ARG_WEIGHTS, wei);
+        args.input(dnnl.DNNL_ARG_SRC, src, true);
+        args.input(dnnl.DNNL_ARG_WEIGHTS, wei, false);
         if (bia != null) {
-            args.input(dnnl.DNNL_ARG_BIAS, bia);
+            args.input(dnnl.DNNL_ARG_BIAS, bia, false);
         }
         args.output(dnnl.DNNL_ARG_DST, dst);
     }
 
     private static void bindBackwardData(ArgList args, memory.desc diffDst, memory.desc wei, memory.desc diffSrc) {
-        args.input(dnnl.DNNL_ARG_DIFF_DST, diffDst);
-        args.input(dnnl.DNNL_ARG_WEIGHTS, wei);
+        args.input(dnnl.DNNL_ARG_DIFF_DST, diffDst, true);
+        args.input(dnnl.DNNL_ARG_WEIGHTS, wei, false);
         args.output(dnnl.DNNL_ARG_DIFF_SRC, diffSrc);
     }
 
     private static void bindBackwardWeights(ArgList args, memory.desc src, memory.desc diffDst, memory.desc diffWei,
                                             memory.desc diffBia) {
-        args.input(dnnl.DNNL_ARG_SRC, src);
-        args.input(dnnl.DNNL_ARG_DIFF_DST, diffDst);
+        args.input(dnnl.DNNL_ARG_SRC, src, false);
+        args.input(dnnl.DNNL_ARG_DIFF_DST, diffDst, false);
         args.output(dnnl.DNNL_ARG_DIFF_WEIGHTS, diffWei);
         if (diffBia != null) {
             args.output(dnnl.DNNL_ARG_DIFF_BIAS, diffBia);
