@@ -343,11 +343,23 @@ public abstract class ConvLayer implements Layer {
         if (dx != null) {
             PlanArgs.check("diff_src", dx, plan.srcShape(), layout);
         }
-        // Gradients of this call go to scratch first, then add: PyTorch's accumulation.
-        plan.backwardWeights(lastInput, dy, diffWei, diffBia);
-        weight.accumulate(diffWei);
+        // A cleared gradient is overwritten in place; else this call's gradient goes to scratch
+        // first, then adds: PyTorch's accumulation.
+        Tensor weiTarget = weight.clearedGrad();
+        Tensor biaTarget = bias == null ? null : bias.clearedGrad();
+        plan.backwardWeights(lastInput, dy, weiTarget != null ? weiTarget : diffWei,
+                bias == null ? null : biaTarget != null ? biaTarget : diffBia);
+        if (weiTarget != null) {
+            weight.gradWritten();
+        } else {
+            weight.accumulate(diffWei);
+        }
         if (bias != null) {
-            bias.accumulate(diffBia);
+            if (biaTarget != null) {
+                bias.gradWritten();
+            } else {
+                bias.accumulate(diffBia);
+            }
         }
         if (dx != null) {
             plan.backwardData(dy, weight.value(), dx);

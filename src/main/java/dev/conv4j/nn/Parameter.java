@@ -12,6 +12,9 @@ import java.util.Objects;
  * them).
  *
  * <p>{@code backward} calls <b>add</b> into {@link #grad()}; {@link #zeroGrad()} clears it.
+ * Clearing writes nothing at once: the next backward of a layer overwrites the gradient
+ * instead of adding to zeros (no fill, no add pass over a gradient that can be megabytes),
+ * and {@link #grad()} fills zeros first if it is read before that.
  * Whoever writes {@link #value()}'s buffer directly (an optimizer step) calls
  * {@link #markModified()} afterwards, so that engines which keep a re-laid-out copy of the
  * weights (oneDNN) refresh it exactly then and at no other time.
@@ -20,6 +23,7 @@ public final class Parameter {
     private final String name;
     private final Tensor value;
     private final Tensor grad;
+    private boolean gradCleared;   // zeroGrad() since the last write: grad's storage is stale, read as zeros
 
     /**
      * A zero-valued parameter with a zero gradient.
@@ -43,10 +47,31 @@ public final class Parameter {
     public Tensor value() { return value; }
 
     /** The accumulated gradient ({@code ∂loss/∂value} summed over backward calls since the last {@link #zeroGrad()}). */
-    public Tensor grad() { return grad; }
+    public Tensor grad() {
+        if (gradCleared) {
+            grad.fill(0f);
+            gradCleared = false;
+        }
+        return grad;
+    }
 
-    /** Sets every gradient element to zero. */
-    public void zeroGrad() { grad.fill(0f); }
+    /** Sets every gradient element to zero (when next read or written; see the class comment). */
+    public void zeroGrad() { gradCleared = true; }
+
+    /**
+     * The gradient's tensor for a layer to <b>overwrite</b> with its backward's gradient, if the
+     * gradient is cleared, else {@code null} (add with {@link #accumulate}). Call
+     * {@link #gradWritten()} once every element is written.
+     */
+    Tensor clearedGrad() {
+        return gradCleared ? grad : null;
+    }
+
+    /** The tensor from {@link #clearedGrad()} now holds the gradient. */
+    void gradWritten() {
+        gradCleared = false;
+        grad.markModified();
+    }
 
     /** Records that {@link #value()} was written directly (after an optimizer step). */
     public void markModified() { value.markModified(); }
@@ -63,6 +88,11 @@ public final class Parameter {
 
     /** {@code grad += delta}, element by element (same shape). */
     void accumulate(Tensor delta) {
+        if (gradCleared) {
+            grad.copyFrom(delta);
+            gradWritten();
+            return;
+        }
         int n = grad.size();
         var g = grad.buffer();
         var d = delta.buffer();

@@ -13,7 +13,6 @@ import java.util.List;
  */
 public final class Adam implements Optimizer {
     private final List<Parameter> params;
-    private final List<ParamArrays> arrays = new ArrayList<>();
     private final List<float[]> m = new ArrayList<>();
     private final List<float[]> v = new ArrayList<>();
     private final double beta1;
@@ -44,7 +43,6 @@ public final class Adam implements Optimizer {
         this.beta2 = beta2;
         this.eps = eps;
         for (Parameter p : this.params) {
-            arrays.add(new ParamArrays(p));
             m.add(new float[p.value().size()]);
             v.add(new float[p.value().size()]);
         }
@@ -60,24 +58,19 @@ public final class Adam implements Optimizer {
         float stepSize = (float) (lr / (1 - Math.pow(beta1, t)));
         float invSqrtBias2 = (float) (1 / Math.sqrt(1 - Math.pow(beta2, t)));
         float e = (float) eps;
-        for (int i = 0; i < arrays.size(); i++) {
-            ParamArrays a = arrays.get(i);
-            a.load();
-            float[] w = a.value;
-            float[] g = a.grad;
+        for (int i = 0; i < params.size(); i++) {
             float[] mi = m.get(i);
             float[] vi = v.get(i);
-            Parallel.forRange(w.length, 1 << 16, (from, to) -> {
-                for (int j = from; j < to; j++) {
+            ParamTiles.update(params.get(i), (w, g, offset, len) -> {
+                for (int j = 0; j < len; j++) {
                     float gj = g[j];
-                    float mj = b1 * mi[j] + c1 * gj;
-                    float vj = b2 * vi[j] + c2 * gj * gj;
-                    mi[j] = mj;
-                    vi[j] = vj;
+                    float mj = b1 * mi[offset + j] + c1 * gj;
+                    float vj = b2 * vi[offset + j] + c2 * gj * gj;
+                    mi[offset + j] = mj;
+                    vi[offset + j] = vj;
                     w[j] -= stepSize * mj / ((float) Math.sqrt(vj) * invSqrtBias2 + e);
                 }
             });
-            a.store();
         }
     }
 

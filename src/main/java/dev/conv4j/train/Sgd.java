@@ -12,7 +12,6 @@ import java.util.List;
  */
 public final class Sgd implements Optimizer {
     private final List<Parameter> params;
-    private final List<ParamArrays> arrays = new ArrayList<>();
     private final List<float[]> velocity = new ArrayList<>();
     private final double momentum;
     private final double weightDecay;
@@ -34,7 +33,6 @@ public final class Sgd implements Optimizer {
         this.momentum = momentum;
         this.weightDecay = weightDecay;
         for (Parameter p : this.params) {
-            arrays.add(new ParamArrays(p));
             velocity.add(new float[p.value().size()]);
         }
     }
@@ -44,23 +42,18 @@ public final class Sgd implements Optimizer {
         float mu = (float) momentum;
         float wd = (float) weightDecay;
         boolean first = !started;
-        for (int i = 0; i < arrays.size(); i++) {
-            ParamArrays a = arrays.get(i);
-            a.load();
-            float[] w = a.value;
-            float[] g = a.grad;
+        for (int i = 0; i < params.size(); i++) {
             float[] v = velocity.get(i);
-            Parallel.forRange(w.length, 1 << 16, (from, to) -> {
-                for (int j = from; j < to; j++) {
+            ParamTiles.update(params.get(i), (w, g, offset, len) -> {
+                for (int j = 0; j < len; j++) {
                     float gj = g[j] + wd * w[j];
                     if (mu != 0f) {
-                        gj = first ? gj : mu * v[j] + gj;
-                        v[j] = gj;
+                        gj = first ? gj : mu * v[offset + j] + gj;
+                        v[offset + j] = gj;
                     }
                     w[j] -= rate * gj;
                 }
             });
-            a.store();
         }
         started = true;
     }
