@@ -59,16 +59,16 @@ public final class Parameter {
     public void zeroGrad() { gradCleared = true; }
 
     /**
-     * The gradient's tensor for a layer to <b>overwrite</b> with its backward's gradient, if the
-     * gradient is cleared, else {@code null} (add with {@link #accumulate}). Call
-     * {@link #gradWritten()} once every element is written.
+     * For a layer's backward: the gradient's tensor to <b>overwrite</b> with this backward's
+     * gradient, if the gradient is cleared, else {@code null} (then add into {@link #grad()}).
+     * Call {@link #gradWritten()} once every element is written.
      */
-    Tensor clearedGrad() {
+    public Tensor clearedGrad() {
         return gradCleared ? grad : null;
     }
 
     /** The tensor from {@link #clearedGrad()} now holds the gradient. */
-    void gradWritten() {
+    public void gradWritten() {
         gradCleared = false;
         grad.markModified();
     }

@@ -115,7 +115,13 @@ public final class Dense extends JavaLayer {
         float[] g = read(dy, dys);
         // dW[o, :] = Σ_n dy[n, o] · x[n, :]   (A = dyᵀ: row stride 1, column stride out)
         Gemm.multiply(out, in, n, g, 0, 1, out, inputValues, 0, in, gradW, 0, in, false);
-        FloatBufferRows.addInto(weight.grad(), gradW);
+        Tensor cleared = weight.clearedGrad();
+        if (cleared != null) {
+            cleared.buffer().put(0, gradW, 0, gradW.length);   // after zeroGrad: a copy, not an add to zeros
+            weight.gradWritten();
+        } else {
+            FloatBufferRows.addInto(weight.grad(), gradW);
+        }
         if (bias != null) {
             FloatBufferRows.addColumnSums(bias.grad(), g, n, out);
         }

@@ -3,6 +3,7 @@ package dev.conv4j.train;
 import static dev.conv4j.train.GradCheck.dot;
 import static dev.conv4j.train.GradCheck.heap;
 import static dev.conv4j.train.GradCheck.uniform;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -167,6 +168,12 @@ class LayerGradientTest {
         dense.backward(dy2);
         float[] g2 = dense.weight().grad().toArray();
         float[] b2 = dense.bias().grad().toArray();
+        // After zeroGrad the gradient is x2's alone, not added to what x1 left in storage.
+        Dense fresh = new Dense(6, 3, 13);
+        fresh.forward(x2);
+        fresh.backward(dy2);
+        assertArrayEquals(fresh.weight().grad().toArray(), g2, 1e-6f);
+        assertArrayEquals(fresh.bias().grad().toArray(), b2, 1e-6f);
         dense.forward(x1);
         dense.backward(dy1);
         float[] sum = dense.weight().grad().toArray();
