@@ -81,7 +81,7 @@ public final class OneDnnBaseline implements RawBaseline {
     }
 
     private final List<Pointer> kept = new ArrayList<>();
-    private final Call[] calls;          // the convolution, then the output's reorder (if any)
+    private final Call[] calls;          // reorders of inputs, the convolution, the output's reorder (with user layouts)
     private final memory output;         // what the caller reads: the user-layout output, if converted
     private final dnnl_stream strm;
     private final String impl;
@@ -312,9 +312,9 @@ public final class OneDnnBaseline implements RawBaseline {
     }
 
     /**
-     * Argument ids and the memories bound to them, in order. Inputs hold small non-zero values:
-     * written in the primitive's layout, or, with user layouts, written in the user's layout
-     * and reordered once.
+     * Argument ids and the memories bound to them, in order. Inputs hold small non-zero values,
+     * written in the primitive's layout; with user layouts, written in the user's layout and
+     * reordered into the primitive's once, or before every run ({@link #before}).
      */
     private static final class ArgList {
         final List<Integer> ids = new ArrayList<>();

@@ -2,6 +2,7 @@ package dev.conv4j.train;
 
 import dev.conv4j.nn.Parameter;
 import java.nio.FloatBuffer;
+import java.util.concurrent.ArrayBlockingQueue;
 
 /**
  * Runs an optimizer's element-wise update over a parameter's value and gradient in tiles of
@@ -19,6 +20,15 @@ final class ParamTiles {
 
     static final int TILE = 4096;
 
+    /**
+     * Tile pairs (value, gradient) free for a chunk to take, reused by every step so that a step
+     * allocates none. A pool, not a ThreadLocal: the common fork-join pool clears its workers'
+     * thread-locals after each task (a pair per step per worker, measured). At most one chunk
+     * per thread runs at a time; a pair missing under more concurrency is allocated, and one
+     * beyond the pool's capacity dropped.
+     */
+    private static final ArrayBlockingQueue<float[][]> FREE = new ArrayBlockingQueue<>(4 * Parallel.threads());
+
     /** An update of one tile: {@code value[0, len)} and {@code grad[0, len)} are elements {@code [offset, offset + len)}. */
     @FunctionalInterface
     interface Update {
@@ -30,8 +40,12 @@ final class ParamTiles {
         FloatBuffer value = p.value().buffer();
         FloatBuffer grad = p.grad().buffer();
         Parallel.forRange(p.value().size(), 1 << 16, (from, to) -> {
-            float[] w = new float[Math.min(TILE, to - from)];
-            float[] g = new float[w.length];
+            float[][] tiles = FREE.poll();
+            if (tiles == null) {
+                tiles = new float[2][TILE];
+            }
+            float[] w = tiles[0];
+            float[] g = tiles[1];
             for (int off = from; off < to; off += TILE) {
                 int len = Math.min(TILE, to - off);
                 // Absolute bulk transfers: chunks on other threads use the same buffers.
@@ -40,6 +54,7 @@ final class ParamTiles {
                 update.apply(w, g, off, len);
                 value.put(off, w, 0, len);
             }
+            FREE.offer(tiles);
         });
         p.markModified();
     }

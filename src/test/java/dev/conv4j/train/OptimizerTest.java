@@ -3,6 +3,7 @@ package dev.conv4j.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.conv4j.nn.Parameter;
 import dev.conv4j.tensor.Shape;
@@ -95,6 +96,36 @@ class OptimizerTest {
             assertEquals(0f, p.grad().get(i));
         }
         assertEquals(0f, q.grad().get(0));
+    }
+
+    /**
+     * A step on a parameter large enough to be split over threads reuses its tiles: the heap
+     * it allocates, summed over every thread (the fork-join pool's workers too), stays far
+     * below one tile pair (32 KB) per step.
+     */
+    @Test void aStepAllocatesNoTilesOnAnyThread() {
+        Parameter p = new Parameter("w", Shape.of(256, 256, 3, 3));
+        for (Optimizer o : List.of(new Sgd(List.of(p), 0.01, 0.9, 0), new Adam(List.of(p), 0.01))) {
+            for (int i = 0; i < 20; i++) {
+                o.step();   // warm up: the JIT, the pool's threads, the tile pool
+            }
+            int steps = 50;
+            long before = allocatedByAllThreads();
+            for (int i = 0; i < steps; i++) {
+                o.step();
+            }
+            long perStep = (allocatedByAllThreads() - before) / steps;
+            assertTrue(perStep < 8 * 1024, o + ": " + perStep + " B per step");
+        }
+    }
+
+    private static long allocatedByAllThreads() {
+        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long sum = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            sum += Math.max(0, mx.getThreadAllocatedBytes(t.getId()));
+        }
+        return sum;
     }
 
     @Test void rejectsBadHyperParameters() {
