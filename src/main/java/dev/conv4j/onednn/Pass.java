@@ -182,7 +182,7 @@ final class Pass implements AutoCloseable {
             copy[role.ordinal()] = shared.acquire(role, convMd, eng);
             conv = copy[role.ordinal()].mem;
         }
-        Step r = reorderStep(u.mem, conv, "reorder of " + role.name().toLowerCase(java.util.Locale.ROOT));
+        Step r = reorderStep(u.mem, conv, u::buffer, fixed(conv), "reorder of " + role.name().toLowerCase(java.util.Locale.ROOT));
         if (weights) {
             weightsReorder = r;
         } else {
@@ -200,17 +200,31 @@ final class Pass implements AutoCloseable {
             return u.mem;
         }
         memory conv = owned.own(new memory(convMd, eng));
-        after.add(reorderStep(conv, u.mem, "reorder of " + role.name().toLowerCase(java.util.Locale.ROOT)));
+        after.add(reorderStep(conv, u.mem, fixed(conv), u::buffer, "reorder of " + role.name().toLowerCase(java.util.Locale.ROOT)));
         return conv;
     }
 
-    private Step reorderStep(memory from, memory to, String what) {
+    /**
+     * A reorder from {@code from} to {@code to}: a oneDNN reorder primitive, or for a small
+     * tensor a {@link GatherStep} that reads and writes the data {@code fromData} and
+     * {@code toData} name at call time.
+     */
+    private Step reorderStep(memory from, memory to, GatherStep.Data fromData, GatherStep.Data toData, String what) {
         reorder.primitive_desc rpd = new reorder.primitive_desc(from, to, ConvPrimitives.attr(), true);
         if (!rpd.asBoolean()) {
             throw NativeErrors.unimplemented(problem, dir, what);
         }
+        if (GatherStep.fits(from.get_desc(), to.get_desc())) {
+            return GatherStep.of(eng, from.get_desc(), to.get_desc(), fromData, toData, problem, dir, what);
+        }
         return new PrimitiveStep(owned, eng, rpd, new reorder(rpd), what,
                 new int[] {dnnl.DNNL_ARG_FROM, dnnl.DNNL_ARG_TO}, new memory[] {from, to});
+    }
+
+    /** The data of a memory that owns its buffer (a pass's own, or a shared reordered copy). */
+    private static GatherStep.Data fixed(memory m) {
+        FloatBuffer view = GatherStep.view(m, (int) (m.get_desc().get_size() / Float.BYTES));
+        return () -> view;
     }
 
     boolean has(Role role) {

@@ -27,6 +27,7 @@ final class UserMemory {
     private final DataHandle data = new DataHandle();
     final int elements;
     private FloatBuffer staging;
+    private FloatBuffer current;   // the direct buffer the memory points at now
 
     UserMemory(Owned owned, memory.desc md, engine eng, long[] dims) {
         this.mem = owned.own(new memory(md, eng, (Pointer) null));   // no buffer of its own
@@ -41,21 +42,31 @@ final class UserMemory {
     /** Points the memory at {@code t}'s storage; copies a heap tensor in when {@code read}. */
     void bind(Tensor t, boolean read, String problem) {
         if (t.isDirect()) {
-            data.point(t.buffer());
+            point(t.buffer());
         } else {
             FloatBuffer s = staging();
             if (read) {
                 s.put(0, t.array());
             }
-            data.point(s);
+            point(s);
         }
         set(problem);
     }
 
     /** Points the memory at a direct buffer of ours (pre-padding, timing). */
     void bind(FloatBuffer direct, String problem) {
-        data.point(direct);
+        point(direct);
         set(problem);
+    }
+
+    /** The direct buffer the memory points at now (a {@link GatherStep} reads or writes it). */
+    FloatBuffer buffer() {
+        return current;
+    }
+
+    private void point(FloatBuffer direct) {
+        current = direct;
+        data.point(direct);
     }
 
     /** Copies a heap output tensor back from staging and records the write. */
