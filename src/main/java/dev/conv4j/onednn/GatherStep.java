@@ -25,7 +25,11 @@ import org.bytedeco.javacpp.Pointer;
  * whose convolution took 3–5 µs), while the gather takes well under a microsecond.
  */
 final class GatherStep implements Step {
-    /** Tensors of at most this many elements (of the larger layout, padding included) are gathered in Java. */
+    /**
+     * Tensors of at most this many elements (of the larger layout, padding included) are
+     * gathered in Java. Measured on AVX2, against oneDNN's reorders in the same run: 16×8×8
+     * activations (1,024) moved faster by gather, 16×16×16 (4,096) and 32×16×16 (8,192) slower.
+     */
     static final int MAX_ELEMENTS = 1024;
 
     /** Where a side's data is at the time of a call; never allocates. */
