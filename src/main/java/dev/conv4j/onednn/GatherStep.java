@@ -15,10 +15,10 @@ import org.bytedeco.javacpp.Pointer;
 
 /**
  * A {@link Step} that moves a small tensor between two layouts in Java, where a oneDNN reorder
- * primitive would run: {@code to[j] = from[map[j]]}, or 0 where {@code j} is padding of a
- * blocked layout. The map comes from that very reorder, run once at prepare time on the
- * element indices: whatever the two layouts, the Java step moves every element where oneDNN
- * would.
+ * primitive would run: {@code to[j] = from[map[j]]}, 0 where {@code j} is padding of a blocked
+ * layout, and nothing where {@code j} is a gap of a strided view (another tensor's element).
+ * The map comes from that very reorder, run once at prepare time on the element indices:
+ * whatever the two layouts, the Java step writes what oneDNN would, where oneDNN would.
  *
  * <p>Why: below about a thousand elements a oneDNN call costs more than its work, mostly in
  * waking the OpenMP threads (a reorder of a few hundred floats measured 1–2 µs, on a problem
@@ -38,7 +38,10 @@ final class GatherStep implements Step {
         FloatBuffer buffer();
     }
 
-    private final int[] map;   // to-index -> from-index, -1 for padding
+    private static final int PADDING = -1;   // written as 0
+    private static final int GAP = -2;       // not written
+
+    private final int[] map;   // to-index -> from-index, PADDING or GAP
     private final Data from;
     private final Data to;
 
@@ -72,7 +75,7 @@ final class GatherStep implements Step {
         }
         FloatBuffer out = view(moved, toFloats);
         for (int j = 0; j < toFloats; j++) {
-            out.put(j, 0f);
+            out.put(j, Float.NaN);   // still NaN after the reorder: a gap it did not write
         }
         reorder.primitive_desc rpd = new reorder.primitive_desc(indices, moved, new primitive_attr(), true);
         if (!rpd.asBoolean()) {
@@ -91,7 +94,8 @@ final class GatherStep implements Step {
         }
         int[] map = new int[toFloats];
         for (int j = 0; j < toFloats; j++) {
-            map[j] = (int) out.get(j) - 1;
+            float v = out.get(j);
+            map[j] = Float.isNaN(v) ? GAP : (int) v - 1;   // 0 (padding) becomes PADDING
         }
         return new GatherStep(map, from, to);
     }
@@ -107,7 +111,11 @@ final class GatherStep implements Step {
         int[] m = map;
         for (int j = 0; j < m.length; j++) {
             int i = m[j];
-            dst.put(j, i < 0 ? 0f : src.get(i));
+            if (i >= 0) {
+                dst.put(j, src.get(i));
+            } else if (i == PADDING) {
+                dst.put(j, 0f);
+            }
         }
     }
 

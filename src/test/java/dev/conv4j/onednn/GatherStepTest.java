@@ -82,6 +82,44 @@ class GatherStepTest {
         assertEquals(2 * PAIRS.length, checked);
     }
 
+    /** A strided view (a cropped destination is one): the gaps between its rows are another tensor's and stay as they were. */
+    @Test
+    void leavesTheGapsOfAStridedViewAlone() {
+        engine eng = NativeRuntime.get().engine();
+        try (PointerScope scope = new PointerScope()) {
+            long[] dims = {1, 2, 3, 3};
+            memory.desc blocked = md(dims, "nChw8c");
+            memory.desc view = new memory.desc(new LongPointer(dims), memory.data_type.f32,
+                    new LongPointer(2 * 3 * 5, 3 * 5, 5, 1));   // rows of 5 floats, 3 used
+            memory from = new memory(blocked, eng);
+            memory plain = new memory(md(dims, "nchw"), eng);
+            FloatBuffer values = GatherStep.view(plain, 18);
+            for (int i = 0; i < 18; i++) {
+                values.put(i, i + 0.5f);
+            }
+            reorder(eng, plain, from);
+            memory byOneDnn = new memory(view, eng);
+            memory byGather = new memory(view, eng);
+            int span = floats(view);
+            FloatBuffer expected = GatherStep.view(byOneDnn, span);
+            FloatBuffer actual = GatherStep.view(byGather, span);
+            for (int j = 0; j < span; j++) {
+                expected.put(j, -7f);   // another tensor's data in the gaps
+                actual.put(j, -7f);
+            }
+            reorder(eng, from, byOneDnn);
+            FloatBuffer in = GatherStep.view(from, floats(blocked));
+            GatherStep.of(eng, blocked, view, () -> in, () -> actual, "view", dev.conv4j.Direction.FWD, "test")
+                    .run(null, "view");
+            int gaps = 0;
+            for (int j = 0; j < span; j++) {
+                assertEquals(expected.get(j), actual.get(j), "element " + j);
+                gaps += actual.get(j) == -7f ? 1 : 0;
+            }
+            assertEquals(span - 18, gaps, "gaps left alone");
+        }
+    }
+
     @Test
     void largeTensorsAreLeftToOneDnn() {
         memory.desc small = md(new long[] {1, 16, 8, 8}, "nchw");
