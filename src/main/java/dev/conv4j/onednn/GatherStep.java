@@ -65,16 +65,14 @@ final class GatherStep implements Step {
      */
     static GatherStep of(engine eng, memory.desc fromMd, memory.desc toMd, Data from, Data to, String problem,
                          Direction dir, String what) {
-        int fromFloats = (int) (fromMd.get_size() / Float.BYTES);
-        int toFloats = (int) (toMd.get_size() / Float.BYTES);
         memory indices = new memory(fromMd, eng);
         memory moved = new memory(toMd, eng);
-        FloatBuffer in = view(indices, fromFloats);
-        for (int i = 0; i < fromFloats; i++) {
+        FloatBuffer in = view(indices);
+        for (int i = 0; i < in.capacity(); i++) {
             in.put(i, i + 1);   // exact in float: at most MAX_ELEMENTS
         }
-        FloatBuffer out = view(moved, toFloats);
-        for (int j = 0; j < toFloats; j++) {
+        FloatBuffer out = view(moved);
+        for (int j = 0; j < out.capacity(); j++) {
             out.put(j, Float.NaN);   // still NaN after the reorder: a gap it did not write
         }
         reorder.primitive_desc rpd = new reorder.primitive_desc(indices, moved, new primitive_attr(), true);
@@ -92,17 +90,17 @@ final class GatherStep implements Step {
         if (status != 0) {
             throw NativeErrors.status(problem, what + " (its map)", status);
         }
-        int[] map = new int[toFloats];
-        for (int j = 0; j < toFloats; j++) {
+        int[] map = new int[out.capacity()];
+        for (int j = 0; j < map.length; j++) {
             float v = out.get(j);
             map[j] = Float.isNaN(v) ? GAP : (int) v - 1;   // 0 (padding) becomes PADDING
         }
         return new GatherStep(map, from, to);
     }
 
-    /** A view of a memory that owns its buffer (its address never changes). */
-    static FloatBuffer view(memory m, int floats) {
-        return new FloatPointer(m.get_data_handle()).capacity(floats).asBuffer();
+    /** The floats of a memory that owns its buffer (its address never changes), padding included. */
+    static FloatBuffer view(memory m) {
+        return new FloatPointer(m.get_data_handle()).capacity(m.get_desc().get_size() / Float.BYTES).asBuffer();
     }
 
     @Override public void run(dnnl_stream stream, String problem) {

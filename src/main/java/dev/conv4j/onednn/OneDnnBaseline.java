@@ -29,7 +29,6 @@ import org.bytedeco.dnnl.primitive_attr;
 import org.bytedeco.dnnl.primitive_desc;
 import org.bytedeco.dnnl.reorder;
 import org.bytedeco.dnnl.stream;
-import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.PointerScope;
@@ -248,6 +247,11 @@ public final class OneDnnBaseline implements RawBaseline {
         Check.state(!closed, "baseline: used after close");
         // The C API, as conv4j's plans use it: the C++ execute() builds an argument vector per
         // call, and its wait() returns a new Java wrapper per call.
+        execute(calls, strm, problem, "baseline execute");
+    }
+
+    /** Runs {@code calls} in order and waits, through the C API; a failure names {@code what}. */
+    private static void execute(Call[] calls, dnnl_stream strm, String problem, String what) {
         int status = 0;
         for (int i = 0; i < calls.length && status == 0; i++) {
             status = dnnl.dnnl_primitive_execute(calls[i].prim, strm, calls[i].nargs, calls[i].args);
@@ -256,7 +260,7 @@ public final class OneDnnBaseline implements RawBaseline {
             status = dnnl.dnnl_stream_wait(strm);
         }
         if (status != 0) {
-            throw NativeErrors.status(problem, "baseline execute", status);
+            throw NativeErrors.status(problem, what, status);
         }
     }
 
@@ -271,7 +275,7 @@ public final class OneDnnBaseline implements RawBaseline {
      */
     FloatBuffer output() {
         Check.state(!closed, "baseline: used after close");
-        return new FloatPointer(output.get_data_handle()).capacity(output.get_desc().get_size() / Float.BYTES).asBuffer();
+        return GatherStep.view(output);
     }
 
     @Override
@@ -337,14 +341,7 @@ public final class OneDnnBaseline implements RawBaseline {
             } else if (everyRun) {
                 before.add(reorderCall(user, m, keep));
             } else {
-                Call once = reorderCall(user, m, keep);
-                int status = dnnl.dnnl_primitive_execute(once.prim, Holder.STREAM.get(), once.nargs, once.args);
-                if (status == 0) {
-                    status = dnnl.dnnl_stream_wait(Holder.STREAM.get());
-                }
-                if (status != 0) {
-                    throw NativeErrors.status("baseline", "reorder of an input", status);
-                }
+                execute(new Call[] {reorderCall(user, m, keep)}, Holder.STREAM.get(), "baseline", "reorder of an input");
             }
             ids.add(id);
             mems.add(m);
@@ -444,8 +441,7 @@ public final class OneDnnBaseline implements RawBaseline {
 
     /** Small non-zero values by storage index: no zeros-only or denormal inputs. */
     private static void fill(memory m) {
-        long floats = m.get_desc().get_size() / Float.BYTES;
-        FloatBuffer b = new FloatPointer(m.get_data_handle()).capacity(floats).asBuffer();
+        FloatBuffer b = GatherStep.view(m);
         for (int i = 0; i < b.capacity(); i++) {
             b.put(i, fillValue(i));
         }

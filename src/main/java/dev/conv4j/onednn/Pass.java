@@ -210,12 +210,12 @@ final class Pass implements AutoCloseable {
      * {@code toData} name at call time.
      */
     private Step reorderStep(memory from, memory to, GatherStep.Data fromData, GatherStep.Data toData, String what) {
+        if (GatherStep.fits(from.get_desc(), to.get_desc())) {
+            return GatherStep.of(eng, from.get_desc(), to.get_desc(), fromData, toData, problem, dir, what);
+        }
         reorder.primitive_desc rpd = new reorder.primitive_desc(from, to, ConvPrimitives.attr(), true);
         if (!rpd.asBoolean()) {
             throw NativeErrors.unimplemented(problem, dir, what);
-        }
-        if (GatherStep.fits(from.get_desc(), to.get_desc())) {
-            return GatherStep.of(eng, from.get_desc(), to.get_desc(), fromData, toData, problem, dir, what);
         }
         return new PrimitiveStep(owned, eng, rpd, new reorder(rpd), what,
                 new int[] {dnnl.DNNL_ARG_FROM, dnnl.DNNL_ARG_TO}, new memory[] {from, to});
@@ -223,7 +223,7 @@ final class Pass implements AutoCloseable {
 
     /** The data of a memory that owns its buffer (a pass's own, or a shared reordered copy). */
     private static GatherStep.Data fixed(memory m) {
-        FloatBuffer view = GatherStep.view(m, (int) (m.get_desc().get_size() / Float.BYTES));
+        FloatBuffer view = GatherStep.view(m);
         return () -> view;
     }
 

@@ -55,11 +55,11 @@ class GatherStepTest {
                     memory from = new memory(fromMd, eng);
                     memory byOneDnn = new memory(toMd, eng);
                     memory byGather = new memory(toMd, eng);
-                    FloatBuffer in = GatherStep.view(from, floats(fromMd));
-                    FloatBuffer expected = GatherStep.view(byOneDnn, floats(toMd));
-                    FloatBuffer actual = GatherStep.view(byGather, floats(toMd));
+                    FloatBuffer in = GatherStep.view(from);
+                    FloatBuffer expected = GatherStep.view(byOneDnn);
+                    FloatBuffer actual = GatherStep.view(byGather);
                     memory plain = new memory(md(p.dims(), plainTag(p.dims().length)), eng);
-                    FloatBuffer plainValues = GatherStep.view(plain, floats(plain.get_desc()));
+                    FloatBuffer plainValues = GatherStep.view(plain);
                     for (int i = 0; i < plainValues.capacity(); i++) {
                         plainValues.put(i, (float) rnd.nextDouble(-1, 1));
                     }
@@ -93,7 +93,7 @@ class GatherStepTest {
                     new LongPointer(2 * 3 * 5, 3 * 5, 5, 1));   // rows of 5 floats, 3 used
             memory from = new memory(blocked, eng);
             memory plain = new memory(md(dims, "nchw"), eng);
-            FloatBuffer values = GatherStep.view(plain, 18);
+            FloatBuffer values = GatherStep.view(plain);
             for (int i = 0; i < 18; i++) {
                 values.put(i, i + 0.5f);
             }
@@ -101,14 +101,14 @@ class GatherStepTest {
             memory byOneDnn = new memory(view, eng);
             memory byGather = new memory(view, eng);
             int span = floats(view);
-            FloatBuffer expected = GatherStep.view(byOneDnn, span);
-            FloatBuffer actual = GatherStep.view(byGather, span);
+            FloatBuffer expected = GatherStep.view(byOneDnn);
+            FloatBuffer actual = GatherStep.view(byGather);
             for (int j = 0; j < span; j++) {
                 expected.put(j, -7f);   // another tensor's data in the gaps
                 actual.put(j, -7f);
             }
             reorder(eng, from, byOneDnn);
-            FloatBuffer in = GatherStep.view(from, floats(blocked));
+            FloatBuffer in = GatherStep.view(from);
             GatherStep.of(eng, blocked, view, () -> in, () -> actual, "view", dev.conv4j.Direction.FWD, "test")
                     .run(null, "view");
             int gaps = 0;
