@@ -82,6 +82,7 @@ final class CandidateRace {
      * passes are closed. An optional candidate that oneDNN refuses to run is left out.
      */
     static Winner run(engine eng, dnnl_stream stream, List<Choice> choices, Choice required, Entrant entrant) {
+        GatherStep.warmUp();
         List<Trial> alive = new ArrayList<>();
         Map<Role, FloatBuffer> zeros = new EnumMap<>(Role.class);
         try (PointerScope timing = new PointerScope()) {
