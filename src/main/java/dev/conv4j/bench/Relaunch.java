@@ -1,6 +1,7 @@
 package dev.conv4j.bench;
 
 import dev.conv4j.Check;
+import dev.conv4j.onednn.OneDnnEngine;
 import java.io.File;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -25,25 +26,6 @@ public final class Relaunch {
     /** Whether this JVM is such a child. */
     public static boolean isChild() {
         return System.getenv(MARKER) != null;
-    }
-
-    /**
-     * Threads oneDNN's OpenMP runtime uses in this JVM: {@code OMP_NUM_THREADS} as the JVM was
-     * started with, else every processor available to the process.
-     */
-    public static int currentThreads() {
-        String omp = System.getenv("OMP_NUM_THREADS");
-        if (omp != null) {
-            try {
-                int n = Integer.parseInt(omp.split(",")[0].trim());
-                if (n > 0) {
-                    return n;
-                }
-            } catch (NumberFormatException e) {
-                // OpenMP ignores an invalid value as well
-            }
-        }
-        return Runtime.getRuntime().availableProcessors();
     }
 
     /** The child's command: this JVM's executable, JVM options and class path, then {@code mainClass args}. */
@@ -75,7 +57,7 @@ public final class Relaunch {
     public static int run(String mainClass, List<String> args, int threads) throws IOException, InterruptedException {
         Check.arg(threads >= 1, "threads: must be >= 1, got %d", threads);
         Check.arg(!isChild(), "threads: asked for %d but OpenMP runs %d in this process (is OMP_NUM_THREADS fixed elsewhere?)",
-                threads, currentThreads());
+                threads, OneDnnEngine.threads());
         ProcessBuilder pb = new ProcessBuilder(command(mainClass, args)).inheritIO();
         Map<String, String> env = pb.environment();
         env.put("OMP_NUM_THREADS", Integer.toString(threads));

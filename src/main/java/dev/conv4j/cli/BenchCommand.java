@@ -15,8 +15,9 @@ import dev.conv4j.engine.Engine;
 import dev.conv4j.engine.Engines;
 import dev.conv4j.engine.LayoutPolicy;
 import dev.conv4j.engine.PlanOptions;
-import dev.conv4j.tensor.Layout;
 import dev.conv4j.onednn.OneDnnBaseline;
+import dev.conv4j.onednn.OneDnnEngine;
+import dev.conv4j.tensor.Layout;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -128,7 +129,7 @@ public final class BenchCommand implements Callable<Integer> {
         List<ProblemDesc> problems = problemOptions.problems();
         List<Direction> dirs = directionOption.directions();
 
-        int current = Relaunch.currentThreads();
+        int current = OneDnnEngine.threads();
         if (threads != null && threads != current) {
             return Relaunch.run(Main.class.getName(), spec.commandLine().getParseResult().originalArgs(), threads);
         }

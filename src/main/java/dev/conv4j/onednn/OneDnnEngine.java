@@ -89,6 +89,14 @@ public final class OneDnnEngine implements Engine {
         }
     }
 
+    /**
+     * Threads oneDNN's OpenMP runtime uses in this process: {@code OMP_NUM_THREADS} as the JVM
+     * was started with, else every processor available to it. Does not load oneDNN.
+     */
+    public static int threads() {
+        return NativeRuntime.threads();
+    }
+
     /** The native backend's version and settings in use (loads oneDNN). */
     public Info info() {
         NativeRuntime rt = NativeRuntime.get();
