@@ -16,10 +16,12 @@ import org.bytedeco.javacpp.PointerScope;
 /**
  * How {@link LayoutPolicy#AUTO} picks one direction's pass: every candidate is timed end to
  * end, reorders of the user's tensors included, on zero-filled buffers at prepare time. Each
- * is built and run once; one {@link #SCREEN} times slower than the best so far is dropped; the
- * rest run in rounds, one run of each per round (after an untimed one if its runs are short),
- * so that the machine's speed drifting over the rounds hits every candidate alike, for as many
- * rounds as {@link #RUNS} says. The fastest run decides. Used by {@link PassBuilder} only.
+ * is built and run once; one {@link #SCREEN} times slower than the best so far (and longer
+ * than {@link #SCREEN_ABOVE_NANOS}) is dropped; the rest run in rounds, one run of each per
+ * round (after an untimed one if its runs are short), so that the machine's speed drifting
+ * over the rounds hits every candidate alike, for as many rounds as {@link #RUNS} says;
+ * rounds of under a millisecond are spread over {@link #SHORT_WINDOW_NANOS}. The fastest run
+ * decides. Used by {@link PassBuilder} only.
  */
 final class CandidateRace {
     private CandidateRace() {}
@@ -55,6 +57,31 @@ final class CandidateRace {
      * them all would make a first prepare slow.
      */
     static final double SCREEN = 1.5;
+
+    /**
+     * Candidates whose first run is shorter than this are never screened out: timing them all
+     * costs little, and one run that short says little. Where something else took a core
+     * (the JIT at a JVM's start), a kernel on two threads ran 2–5 times its speed, one on a
+     * single thread did not, and screening dropped the former for good.
+     */
+    static final long SCREEN_ABOVE_NANOS = 1_000_000L;
+
+    /**
+     * A race whose rounds take less than {@link #SHORT_ROUND_NANOS} goes on for {@link
+     * #SHORT_WINDOW_NANOS} (at most {@link #MAX_SHORT_ROUNDS} rounds), pausing {@link
+     * #PAUSE_MILLIS} between rounds. Otherwise the race of a problem of a few microseconds
+     * lasted well under a millisecond, and whatever held a core then (in a JVM a few seconds
+     * old, the JIT compiling) slowed every run of the kernels on two threads: at the first
+     * prepare in a fresh JVM, a 4 µs kernel measured 9–42 µs at best, and AUTO picked a
+     * single-threaded one that was slower from then on. The pauses give the cores away while
+     * nothing is timed. With this rule (and {@link #SCREEN_ABOVE_NANOS}), 8 fresh JVMs chose
+     * the two-thread kernel for 18 of 24 directions of that problem, against 1 of 24 before,
+     * and its calls took 5.2–6.5 µs instead of 7.5–11.6 µs (geomeans per direction).
+     */
+    static final long SHORT_ROUND_NANOS = 1_000_000L;
+    static final long SHORT_WINDOW_NANOS = 200_000_000L;
+    static final int MAX_SHORT_ROUNDS = 200;
+    static final long PAUSE_MILLIS = 1;
 
     /** Builds the pass of a choice: null where it does not apply (never null when {@code required}). */
     interface Entrant {
@@ -105,7 +132,7 @@ final class CandidateRace {
                     }
                     continue;   // oneDNN refused to run an optional candidate: not a candidate
                 }
-                if (first > SCREEN * fastest) {
+                if (screenedOut(first, fastest)) {
                     p.close();
                     continue;
                 }
@@ -113,11 +140,17 @@ final class CandidateRace {
                 fastest = Math.min(fastest, first);
             }
             long start = System.nanoTime();
-            for (int round = 1; moreRounds(round, System.nanoTime() - start); round++) {
+            boolean shortRounds = false;
+            for (int round = 1; moreRounds(round, System.nanoTime() - start, shortRounds); round++) {
+                if (shortRounds) {
+                    pause();
+                }
+                long roundStart = System.nanoTime();
                 for (Trial t : alive) {
                     t.pass.beginTiming(stream, zeros, t.best < WARM_UP_BELOW_NANOS);
                     t.best = Math.min(t.best, t.pass.timeOnce(stream));
                 }
+                shortRounds = System.nanoTime() - roundStart < SHORT_ROUND_NANOS;
             }
         } catch (RuntimeException e) {
             for (Trial t : alive) {
@@ -139,10 +172,27 @@ final class CandidateRace {
         return new Winner(best.pass, best.choice);
     }
 
-    /** Whether to time another round after {@code rounds} (the screening run counts as one). */
-    private static boolean moreRounds(int rounds, long elapsedNanos) {
+    /**
+     * Whether to time another round after {@code rounds} (the screening run counts as one);
+     * {@code shortRounds}: the last round took less than {@link #SHORT_ROUND_NANOS}.
+     */
+    static boolean moreRounds(int rounds, long elapsedNanos, boolean shortRounds) {
         return rounds < MIN_RUNS
                 || rounds < RUNS && elapsedNanos < ROUNDS_BUDGET_NANOS
-                || rounds < MAX_RUNS && elapsedNanos < MIN_TIMING_NANOS;
+                || rounds < MAX_RUNS && elapsedNanos < MIN_TIMING_NANOS
+                || shortRounds && rounds < MAX_SHORT_ROUNDS && elapsedNanos < SHORT_WINDOW_NANOS;
+    }
+
+    /** Whether a candidate whose first run took {@code first} ns is dropped, the fastest first run so far taking {@code fastest}. */
+    static boolean screenedOut(long first, long fastest) {
+        return first > SCREEN * fastest && first > SCREEN_ABOVE_NANOS;
+    }
+
+    private static void pause() {
+        try {
+            Thread.sleep(PAUSE_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();   // keep the status for the caller; the rounds go on unpaused
+        }
     }
 }

@@ -1,0 +1,41 @@
+package dev.conv4j.onednn;
+
+import static dev.conv4j.onednn.CandidateRace.MAX_RUNS;
+import static dev.conv4j.onednn.CandidateRace.MAX_SHORT_ROUNDS;
+import static dev.conv4j.onednn.CandidateRace.MIN_RUNS;
+import static dev.conv4j.onednn.CandidateRace.MIN_TIMING_NANOS;
+import static dev.conv4j.onednn.CandidateRace.SHORT_WINDOW_NANOS;
+import static dev.conv4j.onednn.CandidateRace.moreRounds;
+import static dev.conv4j.onednn.CandidateRace.screenedOut;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** How long AUTO's race goes on, and which candidates it drops after one run (no native code). */
+class CandidateRaceRulesTest {
+    private static final long MS = 1_000_000L;
+
+    @Test void everyRaceTimesAtLeastTheMinimumRounds() {
+        assertTrue(moreRounds(MIN_RUNS - 1, 10 * MIN_TIMING_NANOS, false));
+        assertTrue(moreRounds(MIN_RUNS - 1, 10 * SHORT_WINDOW_NANOS, true));
+    }
+
+    @Test void longRounds_stopAtTheRunCap_shortOnes_goOnForTheWindow() {
+        assertFalse(moreRounds(MAX_RUNS, 10 * MS, false));
+        assertTrue(moreRounds(MAX_RUNS, 10 * MS, true));
+        assertTrue(moreRounds(MAX_SHORT_ROUNDS - 1, SHORT_WINDOW_NANOS - MS, true));
+    }
+
+    @Test void shortRounds_endAtTheWindowOrTheRoundCap() {
+        assertFalse(moreRounds(MAX_RUNS, SHORT_WINDOW_NANOS + MS, true));
+        assertFalse(moreRounds(MAX_SHORT_ROUNDS, MS, true));
+    }
+
+    @Test void aSlowFirstRun_isDropped_onlyIfItIsLong() {
+        assertTrue(screenedOut(20 * MS, 10 * MS));
+        assertFalse(screenedOut(12 * MS, 10 * MS));
+        // 3x the fastest, but 15 µs: kept (one short run says little).
+        assertFalse(screenedOut(15_000, 5_000));
+    }
+}
