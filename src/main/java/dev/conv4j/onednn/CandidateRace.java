@@ -69,12 +69,13 @@ final class CandidateRace {
     /**
      * A race whose rounds take less than {@link #SHORT_ROUND_NANOS} goes on for {@link
      * #SHORT_WINDOW_NANOS} (at most {@link #MAX_SHORT_ROUNDS} rounds), pausing {@link
-     * #PAUSE_MILLIS} between rounds. Otherwise the race of a problem of a few microseconds
-     * lasted well under a millisecond, and whatever held a core then (in a JVM a few seconds
-     * old, the JIT compiling) slowed every run of the kernels on two threads: at the first
-     * prepare in a fresh JVM, a 4 µs kernel measured 9–42 µs at best, and AUTO picked a
-     * single-threaded one that was slower from then on. The pauses give the cores away while
-     * nothing is timed. With this rule (and {@link #SCREEN_ABOVE_NANOS}), 8 fresh JVMs chose
+     * #PAUSE_MILLIS} between rounds (once any round was that short: one slow round does not
+     * end it). Otherwise the race of a problem of a few microseconds lasted well under a
+     * millisecond, and whatever held a core then (in a JVM a few seconds old, the JIT: its
+     * compile time grew by 0.5–0.7 s during one 200 ms race) slowed every run of the kernels
+     * on two threads, and not those on one: at the first prepare in a fresh JVM, a 4 µs
+     * kernel measured 9–42 µs at best, and AUTO picked a single-threaded one that was slower
+     * from then on. The pauses give the cores away while nothing is timed. With this rule (and {@link #SCREEN_ABOVE_NANOS}), 8 fresh JVMs chose
      * the two-thread kernel for 18 of 24 directions of that problem, against 1 of 24 before,
      * and its calls took 5.2–6.5 µs instead of 7.5–11.6 µs (geomeans per direction).
      */
@@ -140,9 +141,9 @@ final class CandidateRace {
                 fastest = Math.min(fastest, first);
             }
             long start = System.nanoTime();
-            boolean shortRounds = false;
-            for (int round = 1; moreRounds(round, System.nanoTime() - start, shortRounds); round++) {
-                if (shortRounds) {
+            long shortestRound = Long.MAX_VALUE;
+            for (int round = 1; moreRounds(round, System.nanoTime() - start, shortestRound < SHORT_ROUND_NANOS); round++) {
+                if (shortestRound < SHORT_ROUND_NANOS) {
                     pause();
                 }
                 long roundStart = System.nanoTime();
@@ -150,7 +151,7 @@ final class CandidateRace {
                     t.pass.beginTiming(stream, zeros, t.best < WARM_UP_BELOW_NANOS);
                     t.best = Math.min(t.best, t.pass.timeOnce(stream));
                 }
-                shortRounds = System.nanoTime() - roundStart < SHORT_ROUND_NANOS;
+                shortestRound = Math.min(shortestRound, System.nanoTime() - roundStart);
             }
         } catch (RuntimeException e) {
             for (Trial t : alive) {
@@ -174,7 +175,7 @@ final class CandidateRace {
 
     /**
      * Whether to time another round after {@code rounds} (the screening run counts as one);
-     * {@code shortRounds}: the last round took less than {@link #SHORT_ROUND_NANOS}.
+     * {@code shortRounds}: a round has taken less than {@link #SHORT_ROUND_NANOS}.
      */
     static boolean moreRounds(int rounds, long elapsedNanos, boolean shortRounds) {
         return rounds < MIN_RUNS
