@@ -74,10 +74,11 @@ final class CandidateRace {
      * millisecond, and whatever held a core then (in a JVM a few seconds old, the JIT: its
      * compile time grew by 0.5–0.7 s during one 200 ms race) slowed every run of the kernels
      * on two threads, and not those on one: at the first prepare in a fresh JVM, a 4 µs
-     * kernel measured 9.5–43 µs at best, and AUTO picked a single-threaded one that was slower
-     * from then on. The pauses give the cores away while nothing is timed. With this rule (and {@link #SCREEN_ABOVE_NANOS}), 8 fresh JVMs chose
-     * the two-thread kernel for 18 of 24 directions of that problem, against 1 of 24 before,
-     * and its calls took 5.2–6.5 µs instead of 7.5–11.6 µs (geomeans per direction).
+     * kernel measured 9.5–43 µs at best, and AUTO picked a single-threaded one that was
+     * slower from then on. The pauses give the cores away while nothing is timed. With this
+     * rule (and {@link #SCREEN_ABOVE_NANOS}), 8 fresh JVMs chose the two-thread kernel for 18
+     * of 24 directions of that problem, against 1 of 24 before, and its calls took 5.2–6.5 µs
+     * instead of 7.5–11.6 µs (geomeans per direction; {@code docs/perf-notes.md}).
      */
     static final long SHORT_ROUND_NANOS = 1_000_000L;
     static final long SHORT_WINDOW_NANOS = 200_000_000L;
