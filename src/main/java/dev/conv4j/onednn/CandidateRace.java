@@ -9,13 +9,15 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.javacpp.PointerScope;
 
 /**
  * How {@link LayoutPolicy#AUTO} picks one direction's pass: every candidate is timed end to
- * end, reorders of the user's tensors included, on zero-filled buffers at prepare time. Each
+ * end, reorders of the user's tensors included (but for an input an earlier pass of the plan
+ * already converts into the same layout), on zero-filled buffers at prepare time. Each
  * is built and run once; one {@link #SCREEN} times slower than the best so far (and longer
  * than {@link #SCREEN_ABOVE_NANOS}) is dropped; the rest run in rounds, one run of each per
  * round (after an untimed one if its runs are short), so that the machine's speed drifting
@@ -108,9 +110,12 @@ final class CandidateRace {
 
     /**
      * Times {@code choices} (which hold {@code required}) and returns the fastest; the other
-     * passes are closed. An optional candidate that oneDNN refuses to run is left out.
+     * passes are closed. An optional candidate that oneDNN refuses to run is left out. A
+     * reorder into one of {@code earlier}, the converted inputs of the plan's passes built
+     * before this one, is not timed ({@link Pass#beginTiming}).
      */
-    static Winner run(engine eng, dnnl_stream stream, List<Choice> choices, Choice required, Entrant entrant) {
+    static Winner run(engine eng, dnnl_stream stream, List<Choice> choices, Choice required, Entrant entrant,
+                      Set<ConvertedInputs.Copy> earlier) {
         GatherStep.warmUp();
         List<Trial> alive = new ArrayList<>();
         Map<Role, FloatBuffer> zeros = new EnumMap<>(Role.class);
@@ -125,7 +130,7 @@ final class CandidateRace {
                 long first;
                 try {
                     PassBuilder.shareScratchpad(eng, p);   // a buffer for the timing runs only, freed with the scope
-                    p.beginTiming(stream, zeros, true);
+                    p.beginTiming(stream, zeros, true, earlier);
                     first = p.timeOnce(stream);
                 } catch (RuntimeException e) {
                     p.close();
@@ -149,7 +154,7 @@ final class CandidateRace {
                 }
                 long roundStart = System.nanoTime();
                 for (Trial t : alive) {
-                    t.pass.beginTiming(stream, zeros, t.best < WARM_UP_BELOW_NANOS);
+                    t.pass.beginTiming(stream, zeros, t.best < WARM_UP_BELOW_NANOS, earlier);
                     t.best = Math.min(t.best, t.pass.timeOnce(stream));
                 }
                 shortestRound = Math.min(shortestRound, System.nanoTime() - roundStart);

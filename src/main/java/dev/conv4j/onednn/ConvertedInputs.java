@@ -3,7 +3,10 @@ package dev.conv4j.onednn;
 import dev.conv4j.onednn.Pass.Role;
 import dev.conv4j.tensor.Tensor;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Set;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.memory;
 
@@ -72,6 +75,17 @@ final class ConvertedInputs implements AutoCloseable {
         if (--c.users == 0 && copies.remove(c)) {
             c.mem.releaseReference();
         }
+    }
+
+    /**
+     * The copies alive now (an identity set): what the passes built so far convert. AUTO does
+     * not charge a later pass's candidate for a reorder into one of them (see
+     * {@link Pass#beginTiming}).
+     */
+    Set<Copy> snapshot() {
+        Set<Copy> out = Collections.newSetFromMap(new IdentityHashMap<>());
+        out.addAll(copies);
+        return out;
     }
 
     /** How many copies are alive (tests). */

@@ -340,8 +340,14 @@ final class Pass implements AutoCloseable {
      * zero-filled buffer of {@code zeros} for its role (allocated there on first need, so that
      * the candidates timed one after another share them), brings the weights in and, if
      * {@code warmUp}, runs once untimed. A later call binds the caller's tensors again.
+     *
+     * <p>An input whose converted copy is one of {@code earlier} (a pass built before this
+     * race converts it into the same layout) is converted here, untimed, and not again in
+     * {@link #timeOnce}: in a training step the earlier pass has made that copy by the time
+     * this one runs (backward-weights reads the source forward converted, and the destination
+     * gradient backward-data converted), so the reorder is not this pass's cost.
      */
-    void beginTiming(dnnl_stream stream, Map<Role, FloatBuffer> zeros, boolean warmUp) {
+    void beginTiming(dnnl_stream stream, Map<Role, FloatBuffer> zeros, boolean warmUp, Set<ConvertedInputs.Copy> earlier) {
         for (Role r : Role.values()) {
             UserMemory u = user[r.ordinal()];
             if (u != null) {
@@ -355,8 +361,20 @@ final class Pass implements AutoCloseable {
                 bound[r.ordinal()] = null;
             }
         }
+        for (int i = 0; i < steps.length; i++) {
+            Role input = stepInput[i];
+            if (input != null && earlier.contains(copy[input.ordinal()])) {
+                copy[input.ordinal()].forget();   // it holds zeros now, no caller's tensor
+                steps[i].run(stream, problem);
+                current[input.ordinal()] = true;
+            }
+        }
         if (weightsReorder != null) {
             weightsReorder.run(stream, problem);
+        }
+        int status = dnnl.dnnl_stream_wait(stream);
+        if (status != 0) {
+            throw NativeErrors.status(problem, "stream wait", status);
         }
         cachedWei = null;
         if (warmUp) {

@@ -76,7 +76,7 @@ final class PassBuilder {
         }
         // oneDNN's own first choice is required; the others compete where they apply.
         CandidateRace.Winner best = CandidateRace.run(eng, stream, choices(dir), ONEDNN_FIRST,
-                (c, required) -> required ? candidate(dir, c, true) : optionalCandidate(dir, c));
+                (c, required) -> required ? candidate(dir, c, true) : optionalCandidate(dir, c), converted.snapshot());
         LayoutChoice.remember(key, best.choice());
         return best.pass();
     }

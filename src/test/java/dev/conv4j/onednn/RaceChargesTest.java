@@ -1,0 +1,60 @@
+package dev.conv4j.onednn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import dev.conv4j.ConvSpec;
+import dev.conv4j.Direction;
+import dev.conv4j.engine.LayoutPolicy;
+import dev.conv4j.engine.PlanOptions;
+import dev.conv4j.onednn.Pass.Role;
+import dev.conv4j.tensor.Shape;
+import java.nio.FloatBuffer;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Set;
+import org.bytedeco.dnnl.engine;
+import org.bytedeco.dnnl.stream;
+import org.bytedeco.javacpp.PointerScope;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What AUTO's race charges a backward-weights candidate: not the reorder of an input that a
+ * pass built before it already converts into the same layout (in a training step that copy is
+ * made by then), but every other one.
+ */
+class RaceChargesTest {
+    // 16 channels, channels-first tensors, ANY: forward and backward-weights both compute on a
+    // blocked source, so they share one converted copy of it.
+    private static final ConvSpec SPEC = ConvSpec.conv2d(16, 16, 3).padding(1).bias(false).build();
+    private static final Shape SRC = Shape.of(2, 16, 10, 10);
+
+    /** Reorders backward-weights skipped in one timed run, given what the race counts as converted already. */
+    private static long skippedInATimedRun(boolean forwardConvertsFirst) {
+        engine eng = NativeRuntime.get().engine();
+        PlanOptions options = PlanOptions.DEFAULT.withLayout(LayoutPolicy.ANY);
+        DnnlMapping m = DnnlMapping.of(SPEC, SRC, options.userLayout());
+        String problem = NativeErrors.problem(SPEC, SRC);
+        try (PointerScope scope = new PointerScope(); ConvertedInputs converted = new ConvertedInputs()) {
+            stream s = new stream(eng);
+            PassBuilder passes = new PassBuilder(eng, SPEC, SRC, options, m, problem, s.get(), converted, null);
+            try (Pass fwd = passes.build(Direction.FWD)) {
+                Set<ConvertedInputs.Copy> earlier = forwardConvertsFirst ? converted.snapshot() : Set.of();
+                try (Pass bwdW = passes.build(Direction.BWD_W)) {
+                    PassBuilder.shareScratchpad(eng, fwd, bwdW);
+                    Map<Role, FloatBuffer> zeros = new EnumMap<>(Role.class);
+                    bwdW.beginTiming(s.get(), zeros, false, earlier);
+                    bwdW.timeOnce(s.get());
+                    return bwdW.reordersSkipped;
+                }
+            }
+        }
+    }
+
+    @Test void theSourceForwardConverts_isNotCharged_theGradientIs() {
+        assertEquals(1, skippedInATimedRun(true), "the source's reorder (forward's copy); the gradient's is timed");
+    }
+
+    @Test void withNoEarlierPass_everyReorderIsCharged() {
+        assertEquals(0, skippedInATimedRun(false));
+    }
+}
