@@ -286,14 +286,18 @@ final class Pass implements AutoCloseable {
             }
             steps[i].run(stream, problem);
         }
-        int status = dnnl.dnnl_stream_wait(stream);
-        if (status != 0) {
-            throw NativeErrors.status(problem, "stream wait", status);
-        }
+        awaitStream(stream);
         for (Role input : stepInput) {
             if (input != null && bound[input.ordinal()] != null) {
                 copy[input.ordinal()].record(bound[input.ordinal()]);
             }
+        }
+    }
+
+    private void awaitStream(dnnl_stream stream) {
+        int status = dnnl.dnnl_stream_wait(stream);
+        if (status != 0) {
+            throw NativeErrors.status(problem, "stream wait", status);
         }
     }
 
@@ -372,10 +376,7 @@ final class Pass implements AutoCloseable {
         if (weightsReorder != null) {
             weightsReorder.run(stream, problem);
         }
-        int status = dnnl.dnnl_stream_wait(stream);
-        if (status != 0) {
-            throw NativeErrors.status(problem, "stream wait", status);
-        }
+        awaitStream(stream);
         cachedWei = null;
         if (warmUp) {
             execute(stream);
