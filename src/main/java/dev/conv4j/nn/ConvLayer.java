@@ -345,21 +345,12 @@ public abstract class ConvLayer implements Layer {
         }
         // A cleared gradient is overwritten in place; else this call's gradient goes to scratch
         // first, then adds: PyTorch's accumulation.
-        Tensor weiTarget = weight.clearedGrad();
-        Tensor biaTarget = bias == null ? null : bias.clearedGrad();
-        plan.backwardWeights(lastInput, dy, weiTarget != null ? weiTarget : diffWei,
-                bias == null ? null : biaTarget != null ? biaTarget : diffBia);
-        if (weiTarget != null) {
-            weight.gradWritten();
-        } else {
-            weight.accumulate(diffWei);
-        }
+        Tensor weiTarget = weight.gradTarget(diffWei);
+        Tensor biaTarget = bias == null ? null : bias.gradTarget(diffBia);
+        plan.backwardWeights(lastInput, dy, weiTarget, biaTarget);
+        weight.gradFrom(weiTarget);
         if (bias != null) {
-            if (biaTarget != null) {
-                bias.gradWritten();
-            } else {
-                bias.accumulate(diffBia);
-            }
+            bias.gradFrom(biaTarget);
         }
         if (dx != null) {
             plan.backwardData(dy, weight.value(), dx);

@@ -86,6 +86,23 @@ public final class Parameter {
         value.copyFrom(values);
     }
 
+    /**
+     * Where a layer's backward writes this call's gradient: the gradient itself when it is
+     * cleared (overwritten, no copy), else {@code scratch}. Hand the result to {@link #gradFrom}.
+     */
+    Tensor gradTarget(Tensor scratch) {
+        return gradCleared ? grad : scratch;
+    }
+
+    /** After a backward wrote {@code target} (from {@link #gradTarget}): records the overwrite, or adds it in. */
+    void gradFrom(Tensor target) {
+        if (target == grad) {
+            gradWritten();
+        } else {
+            accumulate(target);
+        }
+    }
+
     /** {@code grad += delta}, element by element (same shape). */
     void accumulate(Tensor delta) {
         if (gradCleared) {
