@@ -1,6 +1,7 @@
 package dev.conv4j.train;
 
 import dev.conv4j.engine.Engine;
+import dev.conv4j.engine.LayoutPolicy;
 import dev.conv4j.nn.Conv2d;
 import java.util.SplittableRandom;
 
@@ -46,7 +47,12 @@ public final class Models {
                 new Dense(1024, 10, seeds.nextLong()));
     }
 
+    /**
+     * A training run repeats each shape hundreds of times, so {@link LayoutPolicy#AUTO}'s
+     * timing at the first step pays: on fashion-mnist's first layer it picked channels-last
+     * copies for the weight gradient, twice as fast as oneDNN's own choice.
+     */
     private static Conv2d conv(int in, int out, int k, Engine engine, SplittableRandom seeds) {
-        return Conv2d.builder(in, out, k).padding("same").engine(engine).seed(seeds.nextLong()).build();
+        return Conv2d.builder(in, out, k).padding("same").engine(engine).layoutPolicy(LayoutPolicy.AUTO).seed(seeds.nextLong()).build();
     }
 }
