@@ -33,6 +33,7 @@ import org.bytedeco.javacpp.FloatPointer;
  *                   or   diff_weiᵀ[IC,OC] = srcᵀ[IC,M] · diff_dst[M,OC]   (into a buffer, reordered after)
  *                 bwd_w, stride s: src is first gathered (a reorder from a strided view of the
  *                        user's source) into a dense [M,IC] buffer of the pass; bwd_w only
+ * spatial size 1 ({@code [N, C, 1, 1]}): channels-first tensors are the same memory, and take the rows above
  * channels-first  fwd    dst[n][OC,S]   = W[OC,IC] · src[n][IC,S]           batched over n, W broadcast
  *                 bwd_d  diff_src[n][IC,S] = Wᵀ[IC,OC] · diff_dst[n][OC,S]
  *                 bwd_w  (N = 1, stride 1 only: the batch sum is no single matmul) as channels-last, M = S
@@ -74,10 +75,22 @@ final class Matmul1x1 {
         if (strided && !divides) {
             return false;   // oneDNN takes no strided view whose rows reach past the next dimension's
         }
+        boolean rows = channelRows(src.elementCount() / ((long) src.dim(0) * src.dim(1)), userLayout);
         if (strided) {
-            return userLayout == Layout.CHANNELS_LAST && dir == Direction.BWD_W;
+            return rows && dir == Direction.BWD_W;
         }
-        return !(userLayout == Layout.CHANNELS_FIRST && dir == Direction.BWD_W && src.dim(0) != 1);
+        return rows || dir != Direction.BWD_W || src.dim(0) == 1;
+    }
+
+    /**
+     * Whether the activations are read as rows {@code [M, C]} ({@code M = N · spatial}): those
+     * of channels-last tensors, and those of any tensor of spatial size 1, whose two layouts
+     * are the same memory ({@code [N, C, 1, 1]}, a classifier's head). Otherwise they are
+     * channels-first {@code [N][C, S]}, and backward-weights, whose sum over the batch is no
+     * single product, is one matmul only at {@code N = 1}.
+     */
+    static boolean channelRows(long spatialSize, Layout userLayout) {
+        return userLayout == Layout.CHANNELS_LAST || spatialSize == 1;
     }
 
     /** The ops of a pass and the kernel's name as {@code Plan.implementation} shows it. */
@@ -92,7 +105,8 @@ final class Matmul1x1 {
      */
     static Ops ops(engine eng, DnnlMapping m, Layout userLayout, Direction dir, boolean packed, boolean transposed,
                    boolean gemm) {
-        boolean cl = userLayout == Layout.CHANNELS_LAST;
+        long[] srcDims = m.srcDims();
+        boolean cl = channelRows(Arrays.stream(srcDims, 2, srcDims.length).reduce(1, Math::multiplyExact), userLayout);
         if (dir == Direction.BWD_W) {
             return backwardWeights(eng, m, cl, transposed, gemm);
         }

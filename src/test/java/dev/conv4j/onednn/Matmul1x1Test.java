@@ -124,7 +124,9 @@ class Matmul1x1Test {
     /**
      * A 1×1 layer on a 1×1 image (a classifier head, MobileNet's last layer): single rows and
      * columns, whose strides BLAS never takes but still checks. Every candidate, both tensor
-     * layouts, mb 1 and 2, against the reference.
+     * layouts, mb 1 and 2, against the reference. Channels-first tensors of one pixel are the
+     * same memory as channels-last ones, so every direction is a product of rows, backward-weights
+     * at mb 2 included (a channels-first image of more pixels has none there).
      */
     @Test void onePixelImages_everyCandidate_matchReference() {
         ConvSpec spec = ConvSpec.conv2d(16, 5, 1).build();
@@ -140,6 +142,7 @@ class Matmul1x1Test {
                     try (OneDnnPlan plan = forced(spec, src, layout, c)) {
                         plans++;
                         for (Direction dir : Direction.values()) {
+                            assertTrue(plan.candidate(dir).matmul(), plan + " " + layout + " " + c + " " + dir.label());
                             checkTrusted(channelsFirstView(plan, layout), dir, SEED + plans,
                                     plan + " " + layout + " " + c + " " + plan.implementation(dir), failures);
                         }
