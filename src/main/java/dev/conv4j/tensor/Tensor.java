@@ -26,14 +26,19 @@ public final class Tensor {
     private final FloatBuffer data;
     private final float[] array;   // non-null for wrapped heap storage
     private final int size;
-    private long version;
+    private final long[] version;  // one counter, shared with every reshaped view of the same storage
 
-    private Tensor(Shape shape, Layout layout, FloatBuffer data, float[] array) {
+    private Tensor(Shape shape, Layout layout, FloatBuffer data, float[] array, long[] version) {
         this.shape = shape;
         this.layout = layout;
         this.data = data;
         this.array = array;
         this.size = (int) shape.elementCount();
+        this.version = version;
+    }
+
+    private Tensor(Shape shape, Layout layout, FloatBuffer data, float[] array) {
+        this(shape, layout, data, array, new long[1]);
     }
 
     private static int checkedSize(Shape shape) {
@@ -122,7 +127,7 @@ public final class Tensor {
 
     public void set(int i, float v) {
         data.put(i, v);
-        version++;
+        version[0]++;
     }
 
     /** Storage index of the element at logical index {@code idx} ({@code [n, c, spatial...]}). */
@@ -151,7 +156,7 @@ public final class Tensor {
         for (int i = 0; i < size; i++) {
             data.put(i, v);
         }
-        version++;
+        version[0]++;
     }
 
     /** Copies {@code src}'s elements (same shape; layouts converted). */
@@ -182,7 +187,7 @@ public final class Tensor {
                 }
             }
         }
-        version++;
+        version[0]++;
     }
 
     /** A new off-heap tensor with this tensor's values in {@code target} layout. */
@@ -205,10 +210,25 @@ public final class Tensor {
     }
 
     /** A counter that changes on every write made through this class or {@link #markModified()}. */
-    public long version() { return version; }
+    public long version() { return version[0]; }
 
     /** Records a write made directly to {@link #buffer()}. */
-    public void markModified() { version++; }
+    public void markModified() { version[0]++; }
+
+    /**
+     * This tensor's storage seen with another shape of as many elements, both channels-first:
+     * a write through either is a write to both, and they share one {@link #version()}, so an
+     * engine that caches a copy of one sees every write (a batch of feature vectors
+     * {@code [N, F]} as the images {@code [N, F, 1, 1]} of a 1×1 convolution).
+     *
+     * @throws IllegalArgumentException if the element counts differ or this tensor is channels-last
+     */
+    public Tensor reshape(Shape newShape) {
+        Check.arg(newShape.elementCount() == size, "shape: cannot view %s as %s: %d elements, not %d",
+                shape, newShape, size, newShape.elementCount());
+        Check.arg(layout == Layout.CHANNELS_FIRST, "layout: only a channels-first tensor can be reshaped, got %s", layout);
+        return new Tensor(newShape, Layout.CHANNELS_FIRST, data, array, version);
+    }
 
     @Override public String toString() {
         String head = size <= 8 ? Arrays.toString(toArray()) : "";

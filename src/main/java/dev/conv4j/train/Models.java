@@ -7,8 +7,9 @@ import java.util.SplittableRandom;
 
 /**
  * The networks {@code conv4j train} trains. Convolutions are {@link Conv2d} layers on the
- * given engine; the rest are this package's Java layers. Every initial weight and dropout
- * mask follows from {@code seed}.
+ * given engine, and so are the products of the {@link Dense} layers (as 1×1 convolutions); the
+ * rest are this package's Java layers. Every initial weight and dropout mask follows from
+ * {@code seed}.
  */
 public final class Models {
     private Models() {}
@@ -25,9 +26,9 @@ public final class Models {
                 conv(32, 64, 3, engine, seeds), new ReLU(), new MaxPool2d(2),
                 new Dropout(0.25, seeds.nextLong()),
                 new Flatten(),
-                new Dense(64 * 4 * 4, 128, seeds.nextLong()), new ReLU(),
+                new Dense(64 * 4 * 4, 128, true, seeds.nextLong(), engine), new ReLU(),
                 new Dropout(0.5, seeds.nextLong()),
-                new Dense(128, 10, seeds.nextLong()));
+                new Dense(128, 10, true, seeds.nextLong(), engine));
     }
 
     /**
@@ -42,9 +43,9 @@ public final class Models {
                 conv(1, 32, 5, engine, seeds), new ReLU(), new MaxPool2d(2),
                 conv(32, 64, 5, engine, seeds), new ReLU(), new MaxPool2d(2),
                 new Flatten(),
-                new Dense(64 * 7 * 7, 1024, seeds.nextLong()), new ReLU(),
+                new Dense(64 * 7 * 7, 1024, true, seeds.nextLong(), engine), new ReLU(),
                 new Dropout(0.4, seeds.nextLong()),
-                new Dense(1024, 10, seeds.nextLong()));
+                new Dense(1024, 10, true, seeds.nextLong(), engine));
     }
 
     /**

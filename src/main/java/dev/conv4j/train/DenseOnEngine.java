@@ -1,0 +1,141 @@
+package dev.conv4j.train;
+
+import dev.conv4j.ConvSpec;
+import dev.conv4j.engine.Engine;
+import dev.conv4j.engine.LayoutPolicy;
+import dev.conv4j.engine.Plan;
+import dev.conv4j.engine.PlanOptions;
+import dev.conv4j.nn.Parameter;
+import dev.conv4j.tensor.Shape;
+import dev.conv4j.tensor.Tensor;
+
+/**
+ * The three products of a {@link Dense} layer as a 1×1 convolution on an engine: the batch
+ * {@code [N, in]} is the image batch {@code [N, in, 1, 1]} and the weight {@code [out, in]} the
+ * kernel {@code [out, in, 1, 1]}, the same storage seen through {@link Tensor#reshape} (no copy).
+ * On oneDNN, under {@link LayoutPolicy#AUTO}, that is a matmul or an {@code sgemm} on the
+ * tensors themselves, timed once per batch size.
+ *
+ * <p>One plan per mode (training, inference) for the last batch size it saw. The views of
+ * the caller's tensors are kept while the caller passes the same tensors, so that a training
+ * loop, which reuses its tensors, allocates nothing per batch.
+ */
+final class DenseOnEngine implements AutoCloseable {
+    private final Engine engine;
+    private final ConvSpec spec;
+    private final Parameter weight;
+    private final Parameter bias;          // null without bias
+    private final Tensor weightImage;      // weight.value() as [out, in, 1, 1]
+    private Tensor gradImage;              // weight.grad() as [out, in, 1, 1]
+    private Tensor weightDelta;            // this backward's weight gradient, when it is added in
+    private Tensor biasDelta;
+    private Plan trainingPlan;
+    private Plan inferencePlan;
+    private final View x = new View();
+    private final View y = new View();
+    private final View dy = new View();
+    private final View dx = new View();
+
+    DenseOnEngine(Engine engine, Parameter weight, Parameter bias) {
+        this.engine = engine;
+        this.weight = weight;
+        this.bias = bias;
+        int out = weight.shape().dim(0);
+        int in = weight.shape().dim(1);
+        this.spec = ConvSpec.conv2d(in, out, 1).bias(bias != null).build();
+        this.weightImage = weight.value().reshape(Shape.of(out, in, 1, 1));
+    }
+
+    /** {@code y = x · Wᵀ + b}; shapes checked by the caller. */
+    void forward(Tensor input, Tensor output, boolean training) {
+        Tensor x4 = x.of(input);
+        plan(x4.shape(), training).forward(x4, weightImage, bias == null ? null : bias.value(), y.of(output));
+    }
+
+    /**
+     * Adds {@code dW = dyᵀ · x} and {@code db = Σ_n dy} into the gradients and writes
+     * {@code dx = dy · W} unless {@code gradInput} is null; {@code input} is the last training
+     * forward's.
+     */
+    void backward(Tensor input, Tensor gradOutput, Tensor gradInput) {
+        Tensor x4 = x.of(input);
+        Tensor dy4 = dy.of(gradOutput);
+        Plan plan = plan(x4.shape(), true);
+        Tensor cleared = weight.clearedGrad();
+        if (gradImage == null) {
+            gradImage = (cleared != null ? cleared : weight.grad()).reshape(weightImage.shape());
+        }
+        if (weightDelta == null && cleared == null) {
+            weightDelta = Tensor.allocate(weightImage.shape());
+        }
+        Tensor dw = cleared != null ? gradImage : weightDelta;
+        Tensor biasCleared = bias == null ? null : bias.clearedGrad();
+        if (bias != null && biasDelta == null && biasCleared == null) {
+            biasDelta = Tensor.allocate(bias.shape());
+        }
+        Tensor db = bias == null ? null : biasCleared != null ? biasCleared : biasDelta;
+        plan.backwardWeights(x4, dy4, dw, db);
+        if (dw == gradImage) {
+            weight.gradWritten();
+        } else {
+            FloatBufferRows.addInto(weight.grad(), dw);
+        }
+        if (bias != null) {
+            if (db == biasCleared) {
+                bias.gradWritten();
+            } else {
+                FloatBufferRows.addInto(bias.grad(), db);
+            }
+        }
+        if (gradInput != null) {
+            plan.backwardData(dy4, weightImage, dx.of(gradInput));
+        }
+    }
+
+    /** The plan of {@code mode} for images of shape {@code x4}, prepared when the batch size changes. */
+    private Plan plan(Shape x4, boolean training) {
+        Plan p = training ? trainingPlan : inferencePlan;
+        if (p != null && p.srcShape().equals(x4)) {
+            return p;
+        }
+        if (p != null) {
+            p.close();
+        }
+        PlanOptions options = (training ? PlanOptions.DEFAULT : PlanOptions.inference()).withLayout(LayoutPolicy.AUTO);
+        p = engine.prepare(spec, x4, options);
+        if (training) {
+            trainingPlan = p;
+        } else {
+            inferencePlan = p;
+        }
+        return p;
+    }
+
+    @Override public void close() {
+        try {
+            if (trainingPlan != null) {
+                trainingPlan.close();
+            }
+        } finally {
+            trainingPlan = null;
+            if (inferencePlan != null) {
+                inferencePlan.close();
+            }
+            inferencePlan = null;
+        }
+    }
+
+    /** The image view {@code [N, F, 1, 1]} of a caller's {@code [N, F]} tensor, kept while it is the same tensor. */
+    private static final class View {
+        private Tensor of;
+        private Tensor image;
+
+        Tensor of(Tensor t) {
+            if (t != of) {
+                image = t.reshape(Shape.of(t.shape().dim(0), t.shape().dim(1), 1, 1));
+                of = t;
+            }
+            return image;
+        }
+    }
+}
