@@ -17,7 +17,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {
-            "Trains a small CNN (convolutions on conv4j, the rest in plain Java) and prints, per epoch,",
+            "Trains a small CNN (convolutions and dense layers on conv4j, the rest in plain Java) and prints, per epoch,",
             "the training loss, test accuracy, time, images/s and the time in convolutions vs the rest;",
             "the last line is 'test accuracy: 0.XXXX'.",
             "digits: the UCI optical digits shipped with conv4j (8x8, 1,797 images, 20%% held out).",
@@ -55,7 +55,7 @@ public final class TrainCommand implements Callable<Integer> {
     long seed;
 
     @Option(names = "--engine", paramLabel = "onednn|reference", defaultValue = "onednn",
-            description = "Engine of the convolutions (default: ${DEFAULT-VALUE}).")
+            description = "Engine of the convolutions and of the dense layers' products (default: ${DEFAULT-VALUE}).")
     String engine;
 
     @Option(names = "--data", paramLabel = "DIR",
