@@ -86,8 +86,9 @@ public abstract class ConvLayer implements Layer {
         this.layoutPolicy = options.layoutPolicy();
         Check.arg(options.planCacheSize() >= 1, "plan_cache_size: must be >= 1, got %d", options.planCacheSize());
         this.plans = new PlanCache(options.planCacheSize());
-        this.trainingOptions = PlanOptions.DEFAULT.withLayout(layoutPolicy).withUserLayout(layout);
-        this.inferenceOptions = trainingOptions.withTraining(false);
+        // In training mode an optimizer changes the weights between calls: AUTO counts their re-layout.
+        this.trainingOptions = PlanOptions.DEFAULT.withLayout(layoutPolicy).withUserLayout(layout).withWeightsUpdated(true);
+        this.inferenceOptions = trainingOptions.withTraining(false).withWeightsUpdated(false);
         Shape weiShape = ConvShapes.wei(spec);
         this.weight = new Parameter(options.prefix() + "weight", weiShape);
         this.diffWei = Tensor.allocate(weiShape);

@@ -112,10 +112,11 @@ final class CandidateRace {
      * Times {@code choices} (which hold {@code required}) and returns the fastest; the other
      * passes are closed. An optional candidate that oneDNN refuses to run is left out. A
      * reorder into one of {@code earlier}, the converted inputs of the plan's passes built
-     * before this one, is not timed ({@link Pass#beginTiming}).
+     * before this one, is not timed ({@link Pass#beginTiming}). The weights' reorder is timed
+     * in every run if {@code weightsUpdated} (a training loop's plan), else in none.
      */
     static Winner run(engine eng, dnnl_stream stream, List<Choice> choices, Choice required, Entrant entrant,
-                      Set<ConvertedInputs.Copy> earlier) {
+                      Set<ConvertedInputs.Copy> earlier, boolean weightsUpdated) {
         GatherStep.warmUp();
         List<Trial> alive = new ArrayList<>();
         Map<Role, FloatBuffer> zeros = new EnumMap<>(Role.class);
@@ -131,7 +132,7 @@ final class CandidateRace {
                 try {
                     PassBuilder.shareScratchpad(eng, p);   // a buffer for the timing runs only, freed with the scope
                     p.beginTiming(stream, zeros, true, earlier);
-                    first = p.timeOnce(stream);
+                    first = p.timeOnce(stream, weightsUpdated);
                 } catch (RuntimeException e) {
                     p.close();
                     if (mustRun || !(e instanceof NativeBackendException)) {
@@ -155,7 +156,7 @@ final class CandidateRace {
                 long roundStart = System.nanoTime();
                 for (Trial t : alive) {
                     t.pass.beginTiming(stream, zeros, t.best < WARM_UP_BELOW_NANOS, earlier);
-                    t.best = Math.min(t.best, t.pass.timeOnce(stream));
+                    t.best = Math.min(t.best, t.pass.timeOnce(stream, weightsUpdated));
                 }
                 shortestRound = Math.min(shortestRound, System.nanoTime() - roundStart);
             }

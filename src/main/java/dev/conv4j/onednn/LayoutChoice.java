@@ -17,7 +17,8 @@ import java.util.concurrent.ConcurrentHashMap;
 final class LayoutChoice {
     private LayoutChoice() {}
 
-    record Key(ConvSpec spec, Shape src, Direction dir, Layout userLayout, boolean training) {}
+    /** What a decision depends on: the problem, and the plan options that change what a call costs. */
+    record Key(ConvSpec spec, Shape src, Direction dir, Layout userLayout, boolean training, boolean weightsUpdated) {}
 
     /**
      * A decision: the candidate, on oneDNN's {@code impl}-th implementation of its primitive

@@ -66,7 +66,8 @@ final class PassBuilder {
         if (policy != LayoutPolicy.AUTO) {
             return candidate(dir, new Choice(Candidate.of(policy), 0), true);
         }
-        LayoutChoice.Key key = new LayoutChoice.Key(spec, srcShape, dir, options.userLayout(), options.training());
+        LayoutChoice.Key key = new LayoutChoice.Key(spec, srcShape, dir, options.userLayout(), options.training(),
+                options.weightsUpdated());
         Choice known = LayoutChoice.lookup(key);
         if (known != null) {
             Pass p = candidate(dir, known, false);
@@ -76,7 +77,8 @@ final class PassBuilder {
         }
         // oneDNN's own first choice is required; the others compete where they apply.
         CandidateRace.Winner best = CandidateRace.run(eng, stream, choices(dir), ONEDNN_FIRST,
-                (c, required) -> required ? candidate(dir, c, true) : optionalCandidate(dir, c), converted.snapshot());
+                (c, required) -> required ? candidate(dir, c, true) : optionalCandidate(dir, c), converted.snapshot(),
+                options.weightsUpdated());
         LayoutChoice.remember(key, best.choice());
         return best.pass();
     }

@@ -101,7 +101,9 @@ final class DenseOnEngine implements AutoCloseable {
         if (p != null) {
             p.close();
         }
-        PlanOptions options = (training ? PlanOptions.DEFAULT : PlanOptions.inference()).withLayout(LayoutPolicy.AUTO);
+        // In training an optimizer changes the weights between calls: AUTO counts their re-layout.
+        PlanOptions options = (training ? PlanOptions.DEFAULT.withWeightsUpdated(true) : PlanOptions.inference())
+                .withLayout(LayoutPolicy.AUTO);
         p = engine.prepare(spec, x4, options);
         if (training) {
             trainingPlan = p;

@@ -59,7 +59,7 @@ class ImplementationsTest {
                             }
                             LayoutChoice.clear();
                             for (Direction d : Direction.values()) {
-                                LayoutChoice.remember(new LayoutChoice.Key(c.spec(), c.src(), d, tensors, true),
+                                LayoutChoice.remember(new LayoutChoice.Key(c.spec(), c.src(), d, tensors, true, false),
                                         d == dir ? new LayoutChoice.Choice(candidate, k) : new LayoutChoice.Choice(Candidate.ANY, 0));
                             }
                             try (OneDnnPlan plan = (OneDnnPlan) Engines.onednn().prepare(c.spec(), c.src(), options)) {

@@ -42,7 +42,7 @@ class LayoutPolicyTest {
 
     @Test void auto_decidesOncePerDirection_thenReusesTheDecision() {
         Shape src = Shape.of(1, 16, 11, 13);   // a shape no other test uses
-        LayoutChoice.Key fwd = new LayoutChoice.Key(SPEC, src, Direction.FWD, PlanOptions.DEFAULT.userLayout(), true);
+        LayoutChoice.Key fwd = new LayoutChoice.Key(SPEC, src, Direction.FWD, PlanOptions.DEFAULT.userLayout(), true, false);
         assertEquals(null, LayoutChoice.lookup(fwd));
         Candidate[] first = new Candidate[3];
         try (OneDnnPlan p = prepare(src, LayoutPolicy.AUTO)) {
@@ -52,7 +52,7 @@ class LayoutPolicyTest {
         }
         assertNotNull(LayoutChoice.lookup(fwd));
         for (Direction dir : Direction.values()) {
-            LayoutChoice.Key key = new LayoutChoice.Key(SPEC, src, dir, PlanOptions.DEFAULT.userLayout(), true);
+            LayoutChoice.Key key = new LayoutChoice.Key(SPEC, src, dir, PlanOptions.DEFAULT.userLayout(), true, false);
             assertEquals(first[dir.ordinal()], LayoutChoice.lookup(key).candidate(), dir.label());
         }
         try (OneDnnPlan again = prepare(src, LayoutPolicy.AUTO)) {
@@ -80,7 +80,7 @@ class LayoutPolicyTest {
     @Test void auto_followsARememberedDecisionWithoutTiming() {
         Shape src = Shape.of(1, 16, 7, 10);   // a shape no other test uses
         for (Direction dir : Direction.values()) {
-            LayoutChoice.remember(new LayoutChoice.Key(SPEC, src, dir, PlanOptions.DEFAULT.userLayout(), true),
+            LayoutChoice.remember(new LayoutChoice.Key(SPEC, src, dir, PlanOptions.DEFAULT.userLayout(), true, false),
                     new LayoutChoice.Choice(switch (dir) {
                         case FWD -> Candidate.CHANNELS_LAST;
                         case BWD_D -> Candidate.CHANNELS_FIRST;
@@ -98,7 +98,7 @@ class LayoutPolicyTest {
         // oneDNN always lists more than one implementation (JIT kernels, gemm, reference): a
         // remembered choice of its second one must run that one, not oneDNN's first choice.
         Shape src = Shape.of(1, 16, 9, 14);   // a shape no other test uses
-        LayoutChoice.remember(new LayoutChoice.Key(SPEC, src, Direction.FWD, PlanOptions.DEFAULT.userLayout(), true),
+        LayoutChoice.remember(new LayoutChoice.Key(SPEC, src, Direction.FWD, PlanOptions.DEFAULT.userLayout(), true, false),
                 new LayoutChoice.Choice(Candidate.ANY, 1));
         Tensor x = Tensor.allocate(src);
         Tensor w = Tensor.allocate(WEI);

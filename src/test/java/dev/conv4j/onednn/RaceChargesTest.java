@@ -20,7 +20,9 @@ import org.junit.jupiter.api.Test;
 /**
  * What AUTO's race charges a backward-weights candidate: not the reorder of an input that a
  * pass built before it already converts into the same layout (in a training step that copy is
- * made by then), but every other one.
+ * made by then), but every other one. And what it charges a forward candidate for its weights:
+ * their reorder in every timed run when the plan's weights are updated between calls
+ * (training), in none otherwise.
  */
 class RaceChargesTest {
     // 16 channels, channels-first tensors, ANY: forward and backward-weights both compute on a
@@ -43,11 +45,39 @@ class RaceChargesTest {
                     PassBuilder.shareScratchpad(eng, fwd, bwdW);
                     Map<Role, FloatBuffer> zeros = new EnumMap<>(Role.class);
                     bwdW.beginTiming(s.get(), zeros, false, earlier);
-                    bwdW.timeOnce(s.get());
+                    bwdW.timeOnce(s.get(), false);
                     return bwdW.reordersSkipped;
                 }
             }
         }
+    }
+
+    /** Weight reorders inside the timed runs of a forward pass on blocked weights (ANY), and whether it has one at all. */
+    private static long[] weightReordersTimed(boolean weightsUpdated, int runs) {
+        engine eng = NativeRuntime.get().engine();
+        PlanOptions options = PlanOptions.DEFAULT.withLayout(LayoutPolicy.ANY).withWeightsUpdated(weightsUpdated);
+        DnnlMapping m = DnnlMapping.of(SPEC, SRC, options.userLayout());
+        String problem = NativeErrors.problem(SPEC, SRC);
+        try (PointerScope scope = new PointerScope(); ConvertedInputs converted = new ConvertedInputs()) {
+            stream s = new stream(eng);
+            PassBuilder passes = new PassBuilder(eng, SPEC, SRC, options, m, problem, s.get(), converted, null);
+            try (Pass fwd = passes.build(Direction.FWD)) {
+                PassBuilder.shareScratchpad(eng, fwd);
+                Map<Role, FloatBuffer> zeros = new EnumMap<>(Role.class);
+                for (int i = 0; i < runs; i++) {
+                    fwd.beginTiming(s.get(), zeros, false, Set.of());
+                    fwd.timeOnce(s.get(), weightsUpdated);
+                }
+                return new long[] {fwd.weightReordersTimed, fwd.reordersWeights() ? 1 : 0};
+            }
+        }
+    }
+
+    @Test void updatedWeights_areReorderedInEveryTimedRun_fixedOnesInNone() {
+        long[] updated = weightReordersTimed(true, 3);
+        assertEquals(1, updated[1], "ANY keeps this layer's weights blocked: a reorder exists");
+        assertEquals(3, updated[0]);
+        assertEquals(0, weightReordersTimed(false, 3)[0]);
     }
 
     @Test void theSourceForwardConverts_isNotCharged_theGradientIs() {
