@@ -30,37 +30,39 @@ class RaceChargesTest {
     private static final ConvSpec SPEC = ConvSpec.conv2d(16, 16, 3).padding(1).bias(false).build();
     private static final Shape SRC = Shape.of(2, 16, 10, 10);
 
-    /** Reorders backward-weights skipped in one timed run, given what the race counts as converted already. */
-    private static long skippedInATimedRun(boolean forwardConvertsFirst) {
+    /** What {@code body} finds out about the passes of this layer under {@code options}. */
+    private interface Probe {
+        long[] run(PassBuilder passes, ConvertedInputs converted, engine eng, stream s);
+    }
+
+    private static long[] probe(PlanOptions options, Probe body) {
         engine eng = NativeRuntime.get().engine();
-        PlanOptions options = PlanOptions.DEFAULT.withLayout(LayoutPolicy.ANY);
         DnnlMapping m = DnnlMapping.of(SPEC, SRC, options.userLayout());
         String problem = NativeErrors.problem(SPEC, SRC);
         try (PointerScope scope = new PointerScope(); ConvertedInputs converted = new ConvertedInputs()) {
             stream s = new stream(eng);
-            PassBuilder passes = new PassBuilder(eng, SPEC, SRC, options, m, problem, s.get(), converted, null);
+            return body.run(new PassBuilder(eng, SPEC, SRC, options, m, problem, s.get(), converted, null), converted, eng, s);
+        }
+    }
+
+    /** Reorders backward-weights skipped in one timed run, given what the race counts as converted already. */
+    private static long skippedInATimedRun(boolean forwardConvertsFirst) {
+        return probe(PlanOptions.DEFAULT.withLayout(LayoutPolicy.ANY), (passes, converted, eng, s) -> {
             try (Pass fwd = passes.build(Direction.FWD)) {
                 Set<ConvertedInputs.Copy> earlier = forwardConvertsFirst ? converted.snapshot() : Set.of();
                 try (Pass bwdW = passes.build(Direction.BWD_W)) {
                     PassBuilder.shareScratchpad(eng, fwd, bwdW);
-                    Map<Role, FloatBuffer> zeros = new EnumMap<>(Role.class);
-                    bwdW.beginTiming(s.get(), zeros, false, earlier);
+                    bwdW.beginTiming(s.get(), new EnumMap<>(Role.class), false, earlier);
                     bwdW.timeOnce(s.get(), false);
-                    return bwdW.reordersSkipped;
+                    return new long[] {bwdW.reordersSkipped};
                 }
             }
-        }
+        })[0];
     }
 
     /** Weight reorders inside the timed runs of a forward pass on blocked weights (ANY), and whether it has one at all. */
     private static long[] weightReordersTimed(boolean weightsUpdated, int runs) {
-        engine eng = NativeRuntime.get().engine();
-        PlanOptions options = PlanOptions.DEFAULT.withLayout(LayoutPolicy.ANY).withWeightsUpdated(weightsUpdated);
-        DnnlMapping m = DnnlMapping.of(SPEC, SRC, options.userLayout());
-        String problem = NativeErrors.problem(SPEC, SRC);
-        try (PointerScope scope = new PointerScope(); ConvertedInputs converted = new ConvertedInputs()) {
-            stream s = new stream(eng);
-            PassBuilder passes = new PassBuilder(eng, SPEC, SRC, options, m, problem, s.get(), converted, null);
+        return probe(PlanOptions.DEFAULT.withLayout(LayoutPolicy.ANY).withWeightsUpdated(weightsUpdated), (passes, converted, eng, s) -> {
             try (Pass fwd = passes.build(Direction.FWD)) {
                 PassBuilder.shareScratchpad(eng, fwd);
                 Map<Role, FloatBuffer> zeros = new EnumMap<>(Role.class);
@@ -70,7 +72,7 @@ class RaceChargesTest {
                 }
                 return new long[] {fwd.weightReordersTimed, fwd.reordersWeights() ? 1 : 0};
             }
-        }
+        });
     }
 
     @Test void updatedWeights_areReorderedInEveryTimedRun_fixedOnesInNone() {
