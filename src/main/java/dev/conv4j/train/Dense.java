@@ -192,7 +192,11 @@ public final class Dense extends JavaLayer {
         }
     }
 
-    /** Closes the engine's plans, if the layer runs on one; the parameters stay readable. Idempotent. */
+    /**
+     * Closes the engine's plans, if the layer runs on one; the parameters stay readable, and a
+     * later forward or backward is an {@link IllegalStateException}. Idempotent; nothing to do
+     * on the Java GEMM.
+     */
     @Override public void close() {
         if (onEngine != null) {
             onEngine.close();

@@ -1,5 +1,6 @@
 package dev.conv4j.train;
 
+import dev.conv4j.Check;
 import dev.conv4j.ConvSpec;
 import dev.conv4j.engine.Engine;
 import dev.conv4j.engine.LayoutPolicy;
@@ -31,6 +32,7 @@ final class DenseOnEngine implements AutoCloseable {
     private Tensor biasDelta;
     private Plan trainingPlan;
     private Plan inferencePlan;
+    private boolean closed;
     private final View x = new View();
     private final View y = new View();
     private final View dy = new View();
@@ -94,6 +96,7 @@ final class DenseOnEngine implements AutoCloseable {
 
     /** The plan of {@code mode} for images of shape {@code x4}, prepared when the batch size changes. */
     private Plan plan(Shape x4, boolean training) {
+        Check.state(!closed, "Dense(in_features=%d, out_features=%d) is closed", spec.inChannels(), spec.outChannels());
         Plan p = training ? trainingPlan : inferencePlan;
         if (p != null && p.srcShape().equals(x4)) {
             return p;
@@ -114,6 +117,7 @@ final class DenseOnEngine implements AutoCloseable {
     }
 
     @Override public void close() {
+        closed = true;
         try {
             if (trainingPlan != null) {
                 trainingPlan.close();

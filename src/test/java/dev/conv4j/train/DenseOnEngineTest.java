@@ -1,6 +1,7 @@
 package dev.conv4j.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.conv4j.engine.Engines;
@@ -35,6 +36,18 @@ class DenseOnEngineTest {
         }
         assertEquals(List.of(), failures);
         assertEquals(16, cases);
+    }
+
+    @Test void closed_refusesCalls_closingTwiceIsFine() {
+        Dense dense = new Dense(4, 3, true, 1, Engines.onednn());
+        Tensor x = Tensor.allocate(Shape.of(2, 4));
+        Tensor y = Tensor.allocate(Shape.of(2, 3));
+        dense.forward(x, y);
+        dense.close();
+        dense.close();
+        IllegalStateException e = assertThrows(IllegalStateException.class, () -> dense.forward(x, y));
+        assertTrue(e.getMessage().contains("closed"), e.getMessage());
+        assertEquals(3, dense.weight().value().shape().dim(0), "the parameters stay readable");
     }
 
     /** The forward on oneDNN against a double-precision sum, so that the Java GEMM is not the only oracle. */
