@@ -108,8 +108,12 @@ public final class Dense extends JavaLayer {
     }
 
     @Override public void forward(Tensor x, Tensor y) {
-        Shape yShape = outputShape(x.shape());
-        checkShape("output", y, yShape);
+        // The checks allocate nothing unless they fail: a training loop calls this every batch.
+        if (x == null || x.shape().rank() != 2 || x.shape().dim(1) != in) {
+            Check.arg(x != null, "input: expected a tensor, got null");
+            outputShape(x.shape());   // throws, naming the shape
+        }
+        checkMatrix("output", y, x.shape().dim(0), out);
         if (onEngine != null) {
             onEngine.forward(x, y, isTraining());
             input = isTraining() ? x : null;
@@ -134,13 +138,15 @@ public final class Dense extends JavaLayer {
     }
 
     @Override public void backward(Tensor dy, Tensor dx) {
-        Check.state(input != null, "%s: backward needs a forward pass in training mode first", this);
+        if (input == null) {
+            Check.state(false, "%s: backward needs a forward pass in training mode first", this);
+        }
         int n = input.shape().dim(0);
-        checkShape("diff_dst", dy, Shape.of(n, out));
+        checkMatrix("diff_dst", dy, n, out);
+        if (dx != null) {
+            checkMatrix("diff_src", dx, n, in);
+        }
         if (onEngine != null) {
-            if (dx != null) {
-                checkShape("diff_src", dx, input.shape());
-            }
             onEngine.backward(input, dy, dx);
             return;
         }
@@ -158,12 +164,18 @@ public final class Dense extends JavaLayer {
             FloatBufferRows.addColumnSums(bias.grad(), g, n, out);
         }
         if (dx != null) {
-            checkShape("diff_src", dx, input.shape());
             refreshWeights();
             float[] dxv = target(dx, dxs);
             // dx[n, :] = Σ_o dy[n, o] · W[o, :]
             Gemm.multiply(n, in, out, g, 0, out, 1, w, 0, in, dxv, 0, in, false);
             commit(dx, dxv);
+        }
+    }
+
+    /** Checks that {@code t} is a channels-first {@code [rows, cols]} tensor, allocating nothing when it is. */
+    private static void checkMatrix(String name, Tensor t, int rows, int cols) {
+        if (t == null || t.shape().rank() != 2 || t.shape().dim(0) != rows || t.shape().dim(1) != cols) {
+            checkShape(name, t, Shape.of(rows, cols));   // throws, naming what is wrong
         }
     }
 

@@ -96,7 +96,9 @@ final class DenseOnEngine implements AutoCloseable {
 
     /** The plan of {@code mode} for images of shape {@code x4}, prepared when the batch size changes. */
     private Plan plan(Shape x4, boolean training) {
-        Check.state(!closed, "Dense(in_features=%d, out_features=%d) is closed", spec.inChannels(), spec.outChannels());
+        if (closed) {
+            Check.state(false, "Dense(in_features=%d, out_features=%d) is closed", spec.inChannels(), spec.outChannels());
+        }
         Plan p = training ? trainingPlan : inferencePlan;
         if (p != null && p.srcShape().equals(x4)) {
             return p;

@@ -3,10 +3,10 @@ package dev.conv4j.nn;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.conv4j.HeapAllocations;
 import dev.conv4j.engine.Engines;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
-import java.lang.management.ManagementFactory;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -18,33 +18,13 @@ import org.junit.jupiter.api.Test;
 class LayerNoAllocationTest {
     private static final int CALLS = 100;
 
-    private static long allocated() {
-        return ((com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean()).getCurrentThreadAllocatedBytes();
-    }
-
-    /** Least over three rounds of the bytes {@code CALLS} calls allocate, less an empty call's. */
     private static long measure(Runnable call) {
-        long least = Long.MAX_VALUE;
-        for (int round = 0; round < 3; round++) {
-            least = Math.min(least, Math.max(0, raw(call) - raw(() -> { })));
-        }
-        return least;
-    }
-
-    private static long raw(Runnable call) {
-        for (int i = 0; i < 20; i++) {
-            call.run();
-        }
-        long before = allocated();
-        for (int i = 0; i < CALLS; i++) {
-            call.run();
-        }
-        return allocated() - before;
+        return HeapAllocations.of(call, CALLS);
     }
 
     @Test
     void trainingStepAllocatesNothing() {
-        assumeTrue(ManagementFactory.getThreadMXBean() instanceof com.sun.management.ThreadMXBean);
+        assumeTrue(HeapAllocations.supported());
         Random rng = new Random(17);
         try (Conv2d layer = Conv2d.builder(4, 8, 3).padding(1).engine(Engines.onednn()).seed(17).build()) {
             Shape in = Shape.of(2, 4, 6, 6);

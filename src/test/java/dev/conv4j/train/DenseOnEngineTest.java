@@ -3,7 +3,9 @@ package dev.conv4j.train;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.conv4j.HeapAllocations;
 import dev.conv4j.engine.Engines;
 import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
@@ -36,6 +38,28 @@ class DenseOnEngineTest {
         }
         assertEquals(List.of(), failures);
         assertEquals(16, cases);
+    }
+
+    /** A training step on oneDNN, the weights written as an optimizer writes them, allocates nothing on the heap. */
+    @Test void trainingStep_allocatesNothing() {
+        assumeTrue(HeapAllocations.supported());
+        int calls = 100;
+        try (Dense dense = new Dense(24, 10, true, 1, Engines.onednn())) {
+            SplittableRandom rnd = new SplittableRandom(2);
+            Tensor x = filled(Shape.of(3, 24), rnd, false);
+            Tensor y = Tensor.allocate(Shape.of(3, 10));
+            Tensor dx = Tensor.allocate(Shape.of(3, 24));
+            Tensor w = dense.weight().value();
+            long step = HeapAllocations.of(() -> {
+                dense.weight().zeroGrad();   // as an optimizer does, over its own list
+                dense.bias().zeroGrad();
+                dense.forward(x, y);
+                dense.backward(y, dx);
+                w.buffer().put(0, w.get(0) - 1e-3f);
+                dense.weight().markModified();
+            }, calls);
+            assertTrue(step < calls, "bytes per " + calls + " steps: " + step);
+        }
     }
 
     @Test void closed_refusesCalls_closingTwiceIsFine() {
