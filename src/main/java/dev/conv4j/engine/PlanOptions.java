@@ -25,6 +25,11 @@ public record PlanOptions(boolean training, LayoutPolicy layout, Layout userLayo
         Objects.requireNonNull(userLayout, "userLayout");
     }
 
+    /** Options whose weights stay fixed between calls. */
+    public PlanOptions(boolean training, LayoutPolicy layout, Layout userLayout) {
+        this(training, layout, userLayout, false);
+    }
+
     /** Forward only. */
     public static PlanOptions inference() {
         return DEFAULT.withTraining(false);
