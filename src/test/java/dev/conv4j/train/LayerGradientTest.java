@@ -50,6 +50,43 @@ class LayerGradientTest {
         assertEquals("[0.0, 0.0, 1.0, 0.0]", java.util.Arrays.toString(dx.toArray()));
     }
 
+    /**
+     * The backward's branch-free select passes {@code dy} exactly where {@code x > 0}: not at
+     * either zero, a negative, NaN of either sign or -∞; at the least denormal, the greatest
+     * finite float and +∞; and it passes non-finite gradients and signs unchanged.
+     */
+    @Test void reluBackward_passesTheGradientExactlyWhereTheInputIsPositive() {
+        float[] x = {0f, -0f, -1e-45f, -3f, Float.NaN, Float.intBitsToFloat(0xFFC00000), Float.NEGATIVE_INFINITY,
+                1e-45f, 2.5f, Float.MAX_VALUE, Float.POSITIVE_INFINITY, 7f, 7f, 7f};
+        float[] dy = {5f, 5f, 5f, 5f, 5f, 5f, 5f, -1.5f, 2f, 3f, 4f, Float.NaN, Float.NEGATIVE_INFINITY, -0f};
+        ReLU relu = new ReLU();
+        relu.forward(Tensor.wrap(x.clone(), x.length));
+        float[] dx = relu.backward(Tensor.wrap(dy.clone(), dy.length)).toArray();
+        for (int i = 0; i < x.length; i++) {
+            float expected = x[i] > 0f ? dy[i] : 0f;
+            assertEquals(Float.floatToRawIntBits(expected), Float.floatToRawIntBits(dx[i]),
+                    "x = " + x[i] + ", dy = " + dy[i] + ": got " + dx[i]);
+        }
+    }
+
+    /**
+     * Max-pooling's select, as PyTorch's: a NaN in a window wins (its value out, the gradient
+     * to it, the first NaN if several); on a tie the first element in row-major order wins.
+     */
+    @Test void maxPool_nanWins_firstOfATieWins() {
+        float nan = Float.NaN;
+        // One 2x8 plane, four 2x2 windows: {1, nan | 3, 2}, {4, 4 | 4, 4}, {-1, -5 | nan, nan}, {0, 9 | 9, -2}.
+        float[] x = {1, nan, 4, 4, -1, -5, 0, 9,
+                     3, 2, 4, 4, nan, nan, 9, -2};
+        MaxPool2d pool = new MaxPool2d(2);
+        float[] y = pool.forward(Tensor.wrap(x, 1, 1, 2, 8)).toArray();
+        assertEquals("[NaN, 4.0, NaN, 9.0]", java.util.Arrays.toString(y));
+        float[] dx = pool.backward(Tensor.wrap(new float[] {1, 2, 3, 4}, 1, 1, 1, 4)).toArray();
+        float[] expected = {0, 1, 2, 0, 0, 0, 0, 4,
+                            0, 0, 0, 0, 3, 0, 0, 0};
+        assertEquals(java.util.Arrays.toString(expected), java.util.Arrays.toString(dx));
+    }
+
     /** Distinct values 0.05 apart, in random order: no window has a tie within ε. */
     private static float[] distinct(int n, long seed) {
         int[] p = Dataset.permutation(n, new SplittableRandom(seed));
