@@ -75,12 +75,11 @@ public final class MaxPool2d extends JavaLayer {
                             int row = (i * s + u) * w + j * s;
                             for (int v = 0; v < k; v++) {
                                 float val = in[inBase + row + v];
-                                // '>' keeps the first maximum; NaN wins, as in PyTorch. Without
-                                // branches: on data in no order a branch here mispredicted about
-                                // every other time (15 ns an output); an int select is a cmov.
-                                boolean wins = val > max | (val != val & max == max);
-                                best = wins ? row + v : best;
-                                max = Math.max(max, val);   // the same value (NaN if any), but -0 vs 0
+                                // '>' keeps the first maximum; NaN wins, as in PyTorch.
+                                if (val > max || Float.isNaN(val) && !Float.isNaN(max)) {
+                                    max = val;
+                                    best = row + v;
+                                }
                             }
                         }
                         out[outBase + i * ow + j] = max;
