@@ -154,17 +154,7 @@ class LayerGradientTest {
         dense.forward(xt, y);
 
         // The forward itself against a direct double computation.
-        float[] w = dense.weight().value().toArray();
-        float[] b = dense.bias().value().toArray();
-        for (int n = 0; n < batch; n++) {
-            for (int o = 0; o < out; o++) {
-                double s = b[o];
-                for (int k = 0; k < in; k++) {
-                    s += (double) x[n * in + k] * w[o * in + k];
-                }
-                assertEquals(s, y.get(n * out + o), 1e-5);
-            }
-        }
+        DenseReference.assertForward(dense, xt, y, 1e-5);
 
         Tensor dx = heap(inShape, new float[x.length]);
         dense.backward(heap(Shape.of(batch, out), r.clone()), dx);
