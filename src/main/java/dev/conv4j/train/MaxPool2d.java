@@ -53,8 +53,6 @@ public final class MaxPool2d extends JavaLayer {
         int planes = outShape.dim(0) * outShape.dim(1);
         int h = x.shape().dim(2);
         int w = x.shape().dim(3);
-        int oh = outShape.dim(2);
-        int ow = outShape.dim(3);
         if (argmax.length < y.size()) {
             argmax = new int[y.size()];
         }
@@ -63,33 +61,79 @@ public final class MaxPool2d extends JavaLayer {
         float[] out = target(y, ys);
         int k = kernel;
         int s = stride;
-        Parallel.forRange(planes, Math.max(1, GRAIN / (h * w)), (from, to) -> {
-            for (int p = from; p < to; p++) {
-                int inBase = p * h * w;
-                int outBase = p * oh * ow;
-                for (int i = 0; i < oh; i++) {
-                    for (int j = 0; j < ow; j++) {
-                        int best = (i * s) * w + j * s;
-                        float max = in[inBase + best];
-                        for (int u = 0; u < k; u++) {
-                            int row = (i * s + u) * w + j * s;
-                            for (int v = 0; v < k; v++) {
-                                float val = in[inBase + row + v];
-                                // '>' keeps the first maximum; NaN wins, as in PyTorch.
-                                if (val > max || Float.isNaN(val) && !Float.isNaN(max)) {
-                                    max = val;
-                                    best = row + v;
-                                }
-                            }
-                        }
-                        out[outBase + i * ow + j] = max;
-                        arg[outBase + i * ow + j] = best;
-                    }
-                }
-            }
-        });
+        Parallel.forRange(planes, Math.max(1, GRAIN / (h * w)), k == 2 && s == 2
+                ? (from, to) -> pool2x2(in, out, arg, from, to, h, w)
+                : (from, to) -> pool(in, out, arg, from, to, h, w, k, s));
         commit(y, out);
         input = isTraining() ? x.shape() : null;
+    }
+
+    /** The forward on planes {@code [from, to)}, any kernel and stride. */
+    private static void pool(float[] in, float[] out, int[] arg, int from, int to, int h, int w, int k, int s) {
+        int oh = (h - k) / s + 1;
+        int ow = (w - k) / s + 1;
+        for (int p = from; p < to; p++) {
+            int inBase = p * h * w;
+            int outBase = p * oh * ow;
+            for (int i = 0; i < oh; i++) {
+                for (int j = 0; j < ow; j++) {
+                    int best = (i * s) * w + j * s;
+                    float max = in[inBase + best];
+                    for (int u = 0; u < k; u++) {
+                        int row = (i * s + u) * w + j * s;
+                        for (int v = 0; v < k; v++) {
+                            float val = in[inBase + row + v];
+                            // '>' keeps the first maximum; NaN wins, as in PyTorch.
+                            if (val > max || Float.isNaN(val) && !Float.isNaN(max)) {
+                                max = val;
+                                best = row + v;
+                            }
+                        }
+                    }
+                    out[outBase + i * ow + j] = max;
+                    arg[outBase + i * ow + j] = best;
+                }
+            }
+        }
+    }
+
+    /**
+     * The forward of {@code MaxPool2d(2)} on planes {@code [from, to)}, the common case, with the
+     * generic loop's result. Its select has no data-dependent branch: post-ReLU windows are
+     * half zeros in no order, and there the generic loop's branch mispredicted so often that
+     * 2.5M inputs took 9.6 ms on two threads, against 4.3-5.3 ms on one thread for this. Each
+     * pair's first maximum, then the first of the two (ties keep the left one, '>' as in
+     * PyTorch); the value is read back at the winner, so a -0 that comes first stays -0. A NaN
+     * makes the window's maximum NaN, and such a rare window takes its first NaN.
+     */
+    private static void pool2x2(float[] in, float[] out, int[] arg, int from, int to, int h, int w) {
+        int oh = (h - 2) / 2 + 1;
+        int ow = (w - 2) / 2 + 1;
+        for (int p = from; p < to; p++) {
+            int inBase = p * h * w;
+            int outBase = p * oh * ow;
+            for (int i = 0; i < oh; i++) {
+                int top = 2 * i * w;   // the window row's offset in the plane
+                int o = outBase + i * ow;
+                for (int j = 0; j < ow; j++) {
+                    int at = top + 2 * j;
+                    float a = in[inBase + at];
+                    float b = in[inBase + at + 1];
+                    float c = in[inBase + at + w];
+                    float d = in[inBase + at + w + 1];
+                    float upper = Math.max(a, b);
+                    float lower = Math.max(c, d);
+                    int upperAt = b > a ? at + 1 : at;
+                    int lowerAt = d > c ? at + w + 1 : at + w;
+                    int best = lower > upper ? lowerAt : upperAt;
+                    if (Float.isNaN(Math.max(upper, lower))) {
+                        best = a != a ? at : b != b ? at + 1 : c != c ? at + w : at + w + 1;
+                    }
+                    out[o + j] = in[inBase + best];
+                    arg[o + j] = best;
+                }
+            }
+        }
     }
 
     @Override public void backward(Tensor dy, Tensor dx) {

@@ -87,6 +87,58 @@ class LayerGradientTest {
         assertEquals(java.util.Arrays.toString(expected), java.util.Arrays.toString(dx));
     }
 
+    /**
+     * {@code MaxPool2d(2)} has a select of its own (no branches); it must give what the
+     * definition gives, bit for bit, on windows full of ties, zeros of both signs, NaNs and
+     * infinities, on odd sizes whose last row and column no window covers.
+     */
+    @Test void maxPool2x2_agreesWithTheDefinitionBitForBit() {
+        float[] values = {0f, -0f, 1f, -1f, 2f, Float.NaN, Float.intBitsToFloat(0xFFC00001),
+                Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        SplittableRandom random = new SplittableRandom(11);
+        int n = 3, c = 2, h = 7, w = 9;
+        float[] x = new float[n * c * h * w];
+        for (int i = 0; i < x.length; i++) {
+            // Mostly zeros and ones, as after a ReLU; now and then a special value.
+            x[i] = random.nextInt(8) == 0 ? values[random.nextInt(values.length)] : values[random.nextInt(3)];
+        }
+        // The first window: two NaNs told apart by their bits; the second: -0 before +0.
+        x[0] = Float.intBitsToFloat(0xFFC00001);
+        x[1] = Float.NaN;
+        x[2] = -0f;
+        x[3] = 0f;
+        x[w + 2] = 0f;
+        x[w + 3] = -0f;
+        MaxPool2d pool = new MaxPool2d(2);
+        float[] y = pool.forward(Tensor.wrap(x, n, c, h, w)).toArray();
+        float[] dy = new float[y.length];
+        for (int i = 0; i < dy.length; i++) {
+            dy[i] = i + 1;
+        }
+        float[] dx = pool.backward(Tensor.wrap(dy, n, c, h / 2, w / 2)).toArray();
+
+        float[] expectedDx = new float[x.length];
+        int o = 0;
+        for (int plane = 0; plane < n * c; plane++) {
+            for (int i = 0; i < h / 2; i++) {
+                for (int j = 0; j < w / 2; j++, o++) {
+                    int best = -1;
+                    for (int u = 0; u < 2; u++) {
+                        for (int v = 0; v < 2; v++) {
+                            int at = plane * h * w + (2 * i + u) * w + 2 * j + v;
+                            if (best < 0 || x[at] > x[best] || Float.isNaN(x[at]) && !Float.isNaN(x[best])) {
+                                best = at;
+                            }
+                        }
+                    }
+                    assertEquals(Float.floatToRawIntBits(x[best]), Float.floatToRawIntBits(y[o]), "output " + o);
+                    expectedDx[best] = dy[o];
+                }
+            }
+        }
+        assertEquals(java.util.Arrays.toString(expectedDx), java.util.Arrays.toString(dx));
+    }
+
     /** Distinct values 0.05 apart, in random order: no window has a tie within ε. */
     private static float[] distinct(int n, long seed) {
         int[] p = Dataset.permutation(n, new SplittableRandom(seed));
