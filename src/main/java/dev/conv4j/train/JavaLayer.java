@@ -124,6 +124,18 @@ public abstract class JavaLayer implements Layer {
         return own != null ? own : scratch.get(t.size());
     }
 
+    /**
+     * Stores {@code values[from, to)} (from {@link #target}) into an off-heap {@code t}; a heap
+     * tensor already holds them. For a parallel loop to store its own chunk while the chunk is
+     * still in cache, instead of one thread copying the whole array after: the caller then
+     * records the write with {@link Tensor#markModified()}.
+     */
+    protected static void store(Tensor t, float[] values, int from, int to) {
+        if (t.array() != values) {
+            t.buffer().put(from, values, from, to - from);
+        }
+    }
+
     /** Stores values computed in {@code values} (from {@link #target}) into {@code t} and records the write. */
     protected static void commit(Tensor t, float[] values) {
         if (t.array() != values) {

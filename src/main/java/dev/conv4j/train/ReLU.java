@@ -23,8 +23,8 @@ public final class ReLU extends JavaLayer {
     @Override public void forward(Tensor x, Tensor y) {
         checkShape("input", x, x.shape());
         checkShape("output", y, x.shape());
-        // An off-heap input is copied chunk by chunk on the threads that use it: in parallel,
-        // and each chunk still in cache when it is read.
+        // Off-heap tensors are read and written chunk by chunk on the threads that use them: in
+        // parallel, and each chunk still in cache.
         float[] own = x.array();
         float[] in = own != null ? own : xs.get(x.size());
         float[] out = target(y, ys);
@@ -35,8 +35,9 @@ public final class ReLU extends JavaLayer {
             for (int i = from; i < to; i++) {
                 out[i] = Math.max(in[i], 0f);
             }
+            store(y, out, from, to);
         });
-        commit(y, out);
+        y.markModified();
         input = isTraining() ? x : null;
         inputValues = isTraining() ? in : null;
     }
@@ -55,8 +56,9 @@ public final class ReLU extends JavaLayer {
             for (int i = from; i < to; i++) {
                 out[i] = Float.intBitsToFloat(Float.floatToRawIntBits(g[i]) & positiveMask(in[i]));
             }
+            store(dx, out, from, to);
         });
-        commit(dx, out);
+        dx.markModified();
     }
 
     /**

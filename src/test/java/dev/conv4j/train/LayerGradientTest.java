@@ -70,6 +70,34 @@ class LayerGradientTest {
     }
 
     /**
+     * Off-heap tensors (a convolution's output, the gradient a convolution reads) are read and
+     * written chunk by chunk by the parallel loop: every chunk must land where it belongs.
+     */
+    @Test void relu_offHeapTensorsOfManyChunks() {
+        int n = 300_001;   // several parallel chunks, the last one short
+        float[] x = new float[n];
+        float[] dy = new float[n];
+        SplittableRandom random = new SplittableRandom(5);
+        for (int i = 0; i < n; i++) {
+            x[i] = (float) random.nextGaussian();
+            dy[i] = (float) random.nextGaussian();
+        }
+        Tensor xOff = Tensor.allocate(Shape.of(n));
+        Tensor yOff = Tensor.allocate(Shape.of(n));
+        Tensor dyOff = Tensor.allocate(Shape.of(n));
+        Tensor dxOff = Tensor.allocate(Shape.of(n));
+        xOff.buffer().put(0, x);
+        dyOff.buffer().put(0, dy);
+        ReLU relu = new ReLU();
+        relu.forward(xOff, yOff);
+        relu.backward(dyOff, dxOff);
+        for (int i = 0; i < n; i++) {
+            assertEquals(Math.max(x[i], 0f), yOff.get(i), "y[" + i + "]");
+            assertEquals(x[i] > 0f ? dy[i] : 0f, dxOff.get(i), "dx[" + i + "]");
+        }
+    }
+
+    /**
      * Max-pooling's select, as PyTorch's: a NaN in a window wins (its value out, the gradient
      * to it, the first NaN if several); on a tie the first element in row-major order wins.
      */
