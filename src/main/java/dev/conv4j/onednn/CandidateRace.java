@@ -10,6 +10,7 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.javacpp.PointerScope;
@@ -87,6 +88,9 @@ final class CandidateRace {
     static final int MAX_SHORT_ROUNDS = 200;
     static final long PAUSE_MILLIS = 1;
 
+    /** Races run in this process (tests: a decision followed without timing runs none). */
+    static final AtomicLong RACES = new AtomicLong();
+
     /** Builds the pass of a choice: null where it does not apply (never null when {@code required}). */
     interface Entrant {
         Pass build(Choice choice, boolean required);
@@ -117,6 +121,7 @@ final class CandidateRace {
      */
     static Winner run(engine eng, dnnl_stream stream, List<Choice> choices, Choice required, Entrant entrant,
                       Set<ConvertedInputs.Copy> earlier, boolean weightsUpdated) {
+        RACES.incrementAndGet();
         GatherStep.warmUp();
         List<Trial> alive = new ArrayList<>();
         Map<Role, FloatBuffer> zeros = new EnumMap<>(Role.class);

@@ -12,7 +12,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code CHANNELS_LAST}, {@code CHANNELS_FIRST}, or a matmul for a 1×1 layer), on which of
  * oneDNN's implementations, ran fastest for a (spec, shape, direction, tensor layout), timed
  * once at the first prepare ({@link CandidateRace}) and reused by every later plan of the same
- * problem.
+ * problem; with native-config {@code auto_choices=on}, also by later processes ({@link
+ * ChoiceStore}).
  */
 final class LayoutChoice {
     private LayoutChoice() {}
@@ -31,12 +32,52 @@ final class LayoutChoice {
 
     private static final ConcurrentHashMap<Key, Choice> DECISIONS = new ConcurrentHashMap<>();
 
+    /** Decisions of earlier processes (native-config {@code auto_choices=on}), or null. */
+    private static ChoiceStore store;
+    private static boolean storeRead;
+
     static Choice lookup(Key key) {
         return DECISIONS.get(key);
     }
 
     static void remember(Key key, Choice winner) {
         DECISIONS.putIfAbsent(key, winner);
+    }
+
+    /** The decision an earlier process kept for {@code key}, or null (none, or none kept). */
+    static ChoiceStore.Kept kept(Key key) {
+        ChoiceStore s = store();
+        return s == null ? null : s.get(key);
+    }
+
+    /** Remembers a race's winner, on implementation {@code impl}, and keeps it for later processes if so configured. */
+    static void decided(Key key, Choice winner, String impl) {
+        remember(key, winner);
+        ChoiceStore s = store();
+        if (s != null) {
+            s.put(key, winner, impl);
+        }
+    }
+
+    private static synchronized ChoiceStore store() {
+        if (!storeRead) {
+            store = NativeRuntime.get().settings().autoChoices() ? ChoiceStore.ofThisMachine() : null;
+            storeRead = true;
+        }
+        return store;
+    }
+
+    /** Where decisions are kept between processes, for {@code conv4j info}. */
+    static String describeStore() {
+        ChoiceStore s = store();
+        return s == null ? "timed in each process (auto_choices=off)" : "kept in " + s.file().file() + " (auto_choices=on)";
+    }
+
+    /** Replaces the store (null: none) and returns the one before (tests). */
+    static synchronized ChoiceStore useStore(ChoiceStore s) {
+        ChoiceStore before = store();
+        store = s;
+        return before;
     }
 
     /** Forgets every decision (tests). */

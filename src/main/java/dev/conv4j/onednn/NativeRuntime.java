@@ -27,7 +27,8 @@ final class NativeRuntime {
     private static final String DNNL_VERSION_FALLBACK = "3.11-1.5.13";
 
     /** Settings of native-config/onednn.properties, as strings after precedence is applied. */
-    record Settings(int threads, String maxIsa, int primitiveCacheCapacity, String verbose, String source) {}
+    record Settings(int threads, String maxIsa, int primitiveCacheCapacity, String verbose, boolean autoChoices,
+                    String source) {}
 
     private final engine eng;
     private final Settings settings;
@@ -100,6 +101,7 @@ final class NativeRuntime {
         p.setProperty("max_isa", "default");
         p.setProperty("primitive_cache_capacity", "-1");
         p.setProperty("verbose", "default");
+        p.setProperty("auto_choices", "off");
         String source = "built-in defaults";
         String file = firstNonEmpty(System.getProperty("conv4j.nativeConfig"), System.getenv("CONV4J_NATIVE_CONFIG"));
         try {
@@ -119,7 +121,7 @@ final class NativeRuntime {
         } catch (IOException e) {
             throw new IllegalArgumentException("native-config: cannot read " + file + ": " + e.getMessage(), e);
         }
-        for (String key : new String[] {"threads", "max_isa", "primitive_cache_capacity", "verbose"}) {
+        for (String key : new String[] {"threads", "max_isa", "primitive_cache_capacity", "verbose", "auto_choices"}) {
             String env = System.getenv("CONV4J_" + key.toUpperCase(Locale.ROOT));
             String prop = System.getProperty("conv4j." + key);
             String v = firstNonEmpty(prop, env);
@@ -137,7 +139,11 @@ final class NativeRuntime {
         if (!verbose.equals("default")) {
             verboseLevel(verbose);
         }
-        return new Settings(threads, isa, cache, verbose, source);
+        String autoChoices = p.getProperty("auto_choices").trim().toLowerCase(Locale.ROOT);
+        if (!autoChoices.equals("on") && !autoChoices.equals("off")) {
+            throw new IllegalArgumentException("native-config: auto_choices must be on or off, got '" + autoChoices + "'");
+        }
+        return new Settings(threads, isa, cache, verbose, autoChoices.equals("on"), source);
     }
 
     private static int parseInt(Properties p, String key, int min) {

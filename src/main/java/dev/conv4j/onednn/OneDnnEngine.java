@@ -74,7 +74,7 @@ public final class OneDnnEngine implements Engine {
      * @param configSource           where the native-config settings came from
      */
     public record Info(String version, String cpuIsa, int threads, int primitiveCacheCapacity,
-                       String cpuRuntime, String platform, String configSource) {
+                       String cpuRuntime, String platform, String configSource, String autoChoices) {
         /** The fields in print order, for the CLI's {@code info} command. */
         public Map<String, String> asMap() {
             Map<String, String> out = new LinkedHashMap<>();
@@ -85,6 +85,7 @@ public final class OneDnnEngine implements Engine {
             out.put("CPU runtime", cpuRuntime);
             out.put("platform", platform);
             out.put("native config", configSource);
+            out.put("AUTO decisions", autoChoices);
             return out;
         }
     }
@@ -101,7 +102,7 @@ public final class OneDnnEngine implements Engine {
     public Info info() {
         NativeRuntime rt = NativeRuntime.get();
         return new Info(rt.version(), rt.effectiveIsa(), NativeRuntime.threads(), rt.primitiveCacheCapacity(),
-                rt.cpuRuntime(), NativeRuntime.platform(), rt.settings().source());
+                rt.cpuRuntime(), NativeRuntime.platform(), rt.settings().source(), LayoutChoice.describeStore());
     }
 
     @Override public String toString() {

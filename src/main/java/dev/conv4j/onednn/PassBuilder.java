@@ -75,12 +75,42 @@ final class PassBuilder {
                 return p;
             }
         }
+        Pass kept = keptCandidate(dir, key);
+        if (kept != null) {
+            return kept;
+        }
         // oneDNN's own first choice is required; the others compete where they apply.
         CandidateRace.Winner best = CandidateRace.run(eng, stream, choices(dir), ONEDNN_FIRST,
                 (c, required) -> required ? candidate(dir, c, true) : optionalCandidate(dir, c), converted.snapshot(),
                 options.weightsUpdated());
-        LayoutChoice.remember(key, best.choice());
+        LayoutChoice.decided(key, best.choice(), best.pass().impl);
         return best.pass();
+    }
+
+    /**
+     * The pass of the decision an earlier process kept for {@code key} (and remembered for
+     * this one), or null: none kept, or it no longer builds the implementation it names.
+     */
+    private Pass keptCandidate(Direction dir, LayoutChoice.Key key) {
+        ChoiceStore.Kept kept = LayoutChoice.kept(key);
+        if (kept == null) {
+            return null;
+        }
+        Pass p;
+        try {
+            p = candidate(dir, kept.choice(), false);
+        } catch (RuntimeException e) {
+            return null;
+        }
+        if (p == null) {
+            return null;
+        }
+        if (!p.impl.equals(kept.impl())) {
+            p.close();   // oneDNN lists other implementations now: time them again
+            return null;
+        }
+        LayoutChoice.remember(key, kept.choice());
+        return p;
     }
 
     private static final Choice ONEDNN_FIRST = new Choice(Candidate.ANY, 0);

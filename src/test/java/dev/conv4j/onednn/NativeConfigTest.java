@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** native-config: the bundled defaults, a file given by property, and overrides by system property. */
 class NativeConfigTest {
     private static final String[] KEYS = {"conv4j.nativeConfig", "conv4j.threads", "conv4j.max_isa",
-        "conv4j.primitive_cache_capacity", "conv4j.verbose"};
+        "conv4j.primitive_cache_capacity", "conv4j.verbose", "conv4j.auto_choices"};
 
     @AfterEach void clear() {
         for (String k : KEYS) {
@@ -36,14 +36,16 @@ class NativeConfigTest {
 
     @Test void file_thenSystemPropertyOverride(@TempDir Path dir) throws IOException {
         Path f = dir.resolve("n.properties");
-        Files.writeString(f, "threads=3\nmax_isa=avx2\nprimitive_cache_capacity=64\nverbose=none\n");
+        Files.writeString(f, "threads=3\nmax_isa=avx2\nprimitive_cache_capacity=64\nverbose=none\nauto_choices=off\n");
         System.setProperty("conv4j.nativeConfig", f.toString());
         System.setProperty("conv4j.primitive_cache_capacity", "128");
+        System.setProperty("conv4j.auto_choices", "ON");
         NativeRuntime.Settings s = NativeRuntime.readSettings();
         assertEquals(3, s.threads());
         assertEquals("avx2", s.maxIsa());
         assertEquals(128, s.primitiveCacheCapacity());
         assertEquals("none", s.verbose());
+        assertTrue(s.autoChoices());
         assertEquals(f.toString(), s.source());
     }
 
@@ -60,6 +62,10 @@ class NativeConfigTest {
         e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
         assertFalse(e.getMessage().contains("\n"));
         assertTrue(e.getMessage().startsWith("native-config: verbose"), e.getMessage());
+        System.clearProperty("conv4j.verbose");
+        System.setProperty("conv4j.auto_choices", "sometimes");
+        e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
+        assertEquals("native-config: auto_choices must be on or off, got 'sometimes'", e.getMessage());
     }
 
     @Test void info_reportsVersionIsaThreadsCache() {
@@ -68,6 +74,6 @@ class NativeConfigTest {
         assertFalse(info.cpuIsa().isEmpty());
         assertTrue(info.threads() >= 1);
         assertTrue(info.primitiveCacheCapacity() >= 0);
-        assertEquals(7, info.asMap().size());
+        assertEquals(8, info.asMap().size());
     }
 }

@@ -1,0 +1,98 @@
+package dev.conv4j;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Properties;
+
+/**
+ * A small properties file of what conv4j measured on this machine and keeps between runs
+ * (the fp32 peak, {@code AUTO}'s layout decisions), in conv4j's cache directory:
+ * {@code -Dconv4j.cacheDir}, else {@code $XDG_CACHE_HOME/conv4j}, else {@code ~/.cache/conv4j}.
+ * A missing or unreadable file reads as empty; a write replaces the file at once (a sibling
+ * file moved into place), so a reader never sees half of one. Two processes writing at once
+ * may lose one's entry, which is then measured again.
+ */
+public final class CacheFile {
+    private final Path file;
+
+    public CacheFile(Path file) {
+        this.file = file;
+    }
+
+    /** {@code name} in conv4j's cache directory (see the class comment). */
+    public static CacheFile named(String name) {
+        String dir = System.getProperty("conv4j.cacheDir");
+        Path base;
+        if (dir != null && !dir.isBlank()) {
+            base = Paths.get(dir);
+        } else {
+            String xdg = System.getenv("XDG_CACHE_HOME");
+            base = (xdg != null && !xdg.isBlank())
+                    ? Paths.get(xdg, "conv4j")
+                    : Paths.get(System.getProperty("user.home"), ".cache", "conv4j");
+        }
+        return new CacheFile(base.resolve(name));
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** The entries; empty if the file is missing or unreadable (it is then measured afresh). */
+    public Properties load() {
+        Properties p = new Properties();
+        if (Files.isRegularFile(file)) {
+            try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+                p.load(r);
+            } catch (IOException | IllegalArgumentException e) {
+                return new Properties();
+            }
+        }
+        return p;
+    }
+
+    /**
+     * Replaces the file's entries with {@code entries}.
+     *
+     * @throws UncheckedIOException if it cannot be written, naming the file
+     */
+    public void store(Properties entries, String comment) {
+        try {
+            Path dir = file.toAbsolutePath().getParent();
+            Files.createDirectories(dir);
+            Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
+            try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+                entries.store(w, comment);
+            }
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cache: cannot write " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The CPU model name from {@code /proc/cpuinfo}, else {@code os.arch}: part of every key of a figure measured here. */
+    public static String cpuModel() {
+        try {
+            List<String> lines = Files.readAllLines(Paths.get("/proc/cpuinfo"), StandardCharsets.UTF_8);
+            for (String l : lines) {
+                if (l.startsWith("model name")) {
+                    int colon = l.indexOf(':');
+                    if (colon > 0) {
+                        return l.substring(colon + 1).trim().replaceAll("\\s+", " ");
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // Not Linux, or no access: fall through to the architecture name.
+        }
+        return System.getProperty("os.arch", "unknown");
+    }
+}
