@@ -74,7 +74,9 @@ public final class CacheFile {
             }
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            throw new UncheckedIOException("cache: cannot write " + file + ": " + e.getMessage(), e);
+            // A FileSystemException's message is often a bare path: its type says what went wrong.
+            throw new UncheckedIOException("cache: cannot write " + file + " (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
         }
     }
 
