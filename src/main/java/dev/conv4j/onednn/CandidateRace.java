@@ -19,8 +19,9 @@ import org.bytedeco.javacpp.PointerScope;
  * How {@link LayoutPolicy#AUTO} picks one direction's pass: every candidate is timed end to
  * end, reorders of the user's tensors included (but for an input an earlier pass of the plan
  * already converts into the same layout), on zero-filled buffers at prepare time. Each
- * is built and run once; one {@link #SCREEN} times slower than the best so far (and longer
- * than {@link #SCREEN_ABOVE_NANOS}) is dropped; the rest run in rounds, one run of each per
+ * is built and run once (after a cold run that may drop it at once: {@link #COLD_SCREEN});
+ * one {@link #SCREEN} times slower than the best so far (and longer than {@link
+ * #SCREEN_ABOVE_NANOS}) is dropped; the rest run in rounds, one run of each per
  * round (after an untimed one if its runs are short), so that the machine's speed drifting
  * over the rounds hits every candidate alike, for as many rounds as {@link #RUNS} says;
  * rounds of under a millisecond are spread over {@link #SHORT_WINDOW_NANOS}. The fastest run
@@ -88,6 +89,20 @@ final class CandidateRace {
     static final int MAX_SHORT_ROUNDS = 200;
     static final long PAUSE_MILLIS = 1;
 
+    /**
+     * Once some candidate has a time, the next one's first run goes without the warm-up before
+     * it (a cold run), and one {@link #COLD_SCREEN} times the fastest so far, and longer than
+     * {@link #COLD_SCREEN_ABOVE_NANOS}, is dropped after that run alone; any other then runs
+     * warm, and that run is screened by {@link #SCREEN}. Kernels 10-50 times slower than the
+     * best were timed twice before they were dropped: on {@code Dense(3136 → 1024)}'s 1×1
+     * layer at batch 100, six backward-weights kernels of 0.2-0.3 s cost 2.8 of the 6.4 s the
+     * plan took to prepare. What a cold run adds (first touches of a pass's own buffers, a few
+     * milliseconds even for tens of megabytes) cannot lift a kernel within {@link #SCREEN} of
+     * the best past both limits.
+     */
+    static final double COLD_SCREEN = 4;
+    static final long COLD_SCREEN_ABOVE_NANOS = 20_000_000L;
+
     /** Races run in this process (tests: a decision followed without timing runs none). */
     static final AtomicLong RACES = new AtomicLong();
 
@@ -136,8 +151,16 @@ final class CandidateRace {
                 long first;
                 try {
                     PassBuilder.shareScratchpad(eng, p);   // a buffer for the timing runs only, freed with the scope
-                    p.beginTiming(stream, zeros, true, earlier);
+                    boolean cold = fastest != Long.MAX_VALUE;
+                    p.beginTiming(stream, zeros, !cold, earlier);
                     first = p.timeOnce(stream, weightsUpdated);
+                    if (cold && droppedCold(first, fastest)) {
+                        p.close();
+                        continue;
+                    }
+                    if (cold) {
+                        first = p.timeOnce(stream, weightsUpdated);
+                    }
                 } catch (RuntimeException e) {
                     p.close();
                     if (mustRun || !(e instanceof NativeBackendException)) {
@@ -194,6 +217,11 @@ final class CandidateRace {
                 || rounds < RUNS && elapsedNanos < ROUNDS_BUDGET_NANOS
                 || rounds < MAX_RUNS && elapsedNanos < MIN_TIMING_NANOS
                 || shortRounds && rounds < MAX_SHORT_ROUNDS && elapsedNanos < SHORT_WINDOW_NANOS;
+    }
+
+    /** Whether a candidate whose cold first run took {@code cold} ns is dropped at once, the fastest first run so far taking {@code fastest}. */
+    static boolean droppedCold(long cold, long fastest) {
+        return cold > COLD_SCREEN * fastest && cold > COLD_SCREEN_ABOVE_NANOS;
     }
 
     /** Whether a candidate whose first run took {@code first} ns is dropped, the fastest first run so far taking {@code fastest}. */

@@ -5,6 +5,7 @@ import static dev.conv4j.onednn.CandidateRace.MAX_SHORT_ROUNDS;
 import static dev.conv4j.onednn.CandidateRace.MIN_RUNS;
 import static dev.conv4j.onednn.CandidateRace.MIN_TIMING_NANOS;
 import static dev.conv4j.onednn.CandidateRace.SHORT_WINDOW_NANOS;
+import static dev.conv4j.onednn.CandidateRace.droppedCold;
 import static dev.conv4j.onednn.CandidateRace.moreRounds;
 import static dev.conv4j.onednn.CandidateRace.screenedOut;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -37,5 +38,11 @@ class CandidateRaceRulesTest {
         assertFalse(screenedOut(12 * MS, 10 * MS));
         // 3x the fastest, but 15 µs: kept (one short run says little).
         assertFalse(screenedOut(15_000, 5_000));
+    }
+
+    @Test void aColdRun_dropsOnlyAKernelFarBehind_andLong() {
+        assertTrue(droppedCold(206 * MS, 6 * MS));      // a backward-weights kernel 35x the best
+        assertFalse(droppedCold(30 * MS, 10 * MS));     // 3x: it gets a warm run
+        assertFalse(droppedCold(15 * MS, 2 * MS));      // 7.5x, but a cold run that short may be page faults
     }
 }
