@@ -6,6 +6,7 @@ import dev.conv4j.onednn.LayoutChoice.Choice;
 import dev.conv4j.onednn.Pass.Role;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -24,8 +25,9 @@ import org.bytedeco.javacpp.PointerScope;
  * #SCREEN_ABOVE_NANOS}) is dropped; the rest run in rounds, one run of each per
  * round (after an untimed one if its runs are short), so that the machine's speed drifting
  * over the rounds hits every candidate alike, for as many rounds as {@link #RUNS} says;
- * rounds of under a millisecond are spread over {@link #SHORT_WINDOW_NANOS}. The fastest run
- * decides. Used by {@link PassBuilder} only.
+ * rounds of under a millisecond are spread over {@link #SHORT_WINDOW_NANOS}. Each candidate's
+ * median run decides, or in a race of such short rounds its fastest ({@link #RUNS}). Used by
+ * {@link PassBuilder} only.
  */
 final class CandidateRace {
     private CandidateRace() {}
@@ -33,13 +35,19 @@ final class CandidateRace {
     /**
      * Timed executions per candidate: at least {@link #MIN_RUNS}, {@link #RUNS} while the
      * rounds have taken less than {@link #ROUNDS_BUDGET_NANOS}, and more, up to {@link
-     * #MAX_RUNS}, while they have taken less than {@link #MIN_TIMING_NANOS}. The fastest run
-     * decides: other work on the machine only ever adds time, so the minimum compares the
-     * kernels, where a median of a few runs compared how busy the machine was while each
-     * candidate ran. A layer of a few hundred microseconds gets more runs (its fastest run is
-     * the likeliest to move with noise); one of tens of milliseconds at mb 32 gets 3. On the
+     * #MAX_RUNS}, while they have taken less than {@link #MIN_TIMING_NANOS}. A layer of a few
+     * hundred microseconds gets more runs; one of tens of milliseconds at mb 32 gets 3. On the
      * AVX2 machine of {@code docs/perf-notes.md}, a ResNet-50 bench at mb 32 with 0.1 s per
      * direction, almost all of it AUTO's decisions, went from 5 min 19 s to 2 min 12 s.
+     *
+     * <p>Each candidate's median run decides. The rounds interleave the candidates, so the
+     * machine's slow moments hit them alike, and a kernel whose runs fall into two modes is
+     * judged by what a caller gets: ResNet-50's {@code conv1} backward-weights on channels-last
+     * tensors has a {@code jit:avx2} kernel that ran 2.8 ms at best and 5.7 ms by the median,
+     * and deciding by the fastest run kept it in 2 of 4 runs (1.79 and 1.21 of the bare
+     * primitive), by the median in none (1.01-1.04). A race of rounds shorter than {@link
+     * #SHORT_ROUND_NANOS} decides by the fastest run: there, whatever holds a core for a while
+     * (the JIT, in a young JVM) slows many runs of kernels on two threads and not those on one.
      */
     static final int MIN_RUNS = 3;
     static final int RUNS = 7;
@@ -114,17 +122,41 @@ final class CandidateRace {
     /** The fastest candidate's pass (the caller's from now on) and its choice. */
     record Winner(Pass pass, Choice choice) {}
 
-    /** A candidate pass being timed: the fastest of its runs so far, in nanoseconds. */
+    /** A candidate pass being timed: its runs so far, in nanoseconds. */
     private static final class Trial {
         final Pass pass;
         final Choice choice;
         long best;
+        private final long[] runs = new long[MAX_SHORT_ROUNDS + 1];
+        private int count;
 
         Trial(Pass pass, Choice choice, long first) {
             this.pass = pass;
             this.choice = choice;
             this.best = first;
+            runs[count++] = first;
         }
+
+        void add(long nanos) {
+            best = Math.min(best, nanos);
+            if (count < runs.length) {
+                runs[count++] = nanos;
+            }
+        }
+
+        long score(boolean shortRace) {
+            return decidingTime(runs, count, shortRace);
+        }
+    }
+
+    /**
+     * What the race compares of a candidate's first {@code count} runs: the median (the lower
+     * one of an even count), or in a race of short rounds the fastest ({@link #RUNS}).
+     */
+    static long decidingTime(long[] runs, int count, boolean shortRace) {
+        long[] sorted = Arrays.copyOf(runs, count);
+        Arrays.sort(sorted);
+        return shortRace ? sorted[0] : sorted[(count - 1) / 2];
     }
 
     /**
@@ -139,6 +171,7 @@ final class CandidateRace {
         RACES.incrementAndGet();
         GatherStep.warmUp();
         List<Trial> alive = new ArrayList<>();
+        boolean shortRace;
         Map<Role, FloatBuffer> zeros = new EnumMap<>(Role.class);
         try (PointerScope timing = new PointerScope()) {
             long fastest = Long.MAX_VALUE;
@@ -184,10 +217,11 @@ final class CandidateRace {
                 long roundStart = System.nanoTime();
                 for (Trial t : alive) {
                     t.pass.beginTiming(stream, zeros, t.best < WARM_UP_BELOW_NANOS, earlier);
-                    t.best = Math.min(t.best, t.pass.timeOnce(stream, weightsUpdated));
+                    t.add(t.pass.timeOnce(stream, weightsUpdated));
                 }
                 shortestRound = Math.min(shortestRound, System.nanoTime() - roundStart);
             }
+            shortRace = shortestRound < SHORT_ROUND_NANOS;
         } catch (RuntimeException e) {
             for (Trial t : alive) {
                 t.pass.close();
@@ -196,7 +230,7 @@ final class CandidateRace {
         }
         Trial best = alive.get(0);
         for (Trial t : alive) {
-            if (t.best < best.best) {
+            if (t.score(shortRace) < best.score(shortRace)) {
                 best = t;
             }
         }
