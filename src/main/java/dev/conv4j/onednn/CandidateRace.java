@@ -119,7 +119,7 @@ final class CandidateRace {
         Pass build(Choice choice, boolean required);
     }
 
-    /** The fastest candidate's pass (the caller's from now on) and its choice. */
+    /** The winning candidate's pass (the caller's from now on) and its choice. */
     record Winner(Pass pass, Choice choice) {}
 
     /** A candidate pass being timed: its runs so far, in nanoseconds. */
@@ -160,7 +160,7 @@ final class CandidateRace {
     }
 
     /**
-     * Times {@code choices} (which hold {@code required}) and returns the fastest; the other
+     * Times {@code choices} (which hold {@code required}) and returns the winner ({@link #decidingTime}); the other
      * passes are closed. An optional candidate that oneDNN refuses to run is left out. A
      * reorder into one of {@code earlier}, the converted inputs of the plan's passes built
      * before this one, is not timed ({@link Pass#beginTiming}). The weights' reorder is timed
