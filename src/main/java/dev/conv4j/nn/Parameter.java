@@ -88,14 +88,15 @@ public final class Parameter {
 
     /**
      * Where a layer's backward writes this call's gradient: the gradient itself when it is
-     * cleared (overwritten, no copy), else {@code scratch}. Hand the result to {@link #gradFrom}.
+     * cleared (overwritten, no copy), else {@code scratch} (so null when a caller that makes
+     * its scratch lazily has none yet). Hand the result to {@link #gradFrom}.
      */
-    Tensor gradTarget(Tensor scratch) {
+    public Tensor gradTarget(Tensor scratch) {
         return gradCleared ? grad : scratch;
     }
 
     /** After a backward wrote {@code target} (from {@link #gradTarget}): records the overwrite, or adds it in. */
-    void gradFrom(Tensor target) {
+    public void gradFrom(Tensor target) {
         if (target == grad) {
             gradWritten();
         } else {

@@ -27,7 +27,6 @@ final class DenseOnEngine implements AutoCloseable {
     private final Parameter weight;
     private final Parameter bias;          // null without bias
     private final Tensor weightImage;      // weight.value() as [out, in, 1, 1]
-    private Tensor gradImage;              // weight.grad() as [out, in, 1, 1]
     private Tensor weightDelta;            // this backward's weight gradient, when it is added in
     private Tensor biasDelta;
     private Plan trainingPlan;
@@ -37,6 +36,7 @@ final class DenseOnEngine implements AutoCloseable {
     private final View y = new View();
     private final View dy = new View();
     private final View dx = new View();
+    private final View dwImage = new View();   // the weight gradient written, as [out, in, 1, 1]
 
     DenseOnEngine(Engine engine, Parameter weight, Parameter bias) {
         this.engine = engine;
@@ -63,31 +63,19 @@ final class DenseOnEngine implements AutoCloseable {
         Tensor x4 = x.of(input);
         Tensor dy4 = dy.of(gradOutput);
         Plan plan = plan(x4.shape(), true);
-        Tensor cleared = weight.clearedGrad();
-        if (gradImage == null) {
-            gradImage = (cleared != null ? cleared : weight.grad()).reshape(weightImage.shape());
+        // A cleared gradient is overwritten in place, else this call's goes to scratch first.
+        Tensor dw = weight.gradTarget(weightDelta);
+        if (dw == null) {
+            weightDelta = dw = Tensor.allocate(weight.shape());
         }
-        if (weightDelta == null && cleared == null) {
-            weightDelta = Tensor.allocate(weightImage.shape());
+        Tensor db = bias == null ? null : bias.gradTarget(biasDelta);
+        if (bias != null && db == null) {
+            biasDelta = db = Tensor.allocate(bias.shape());
         }
-        Tensor dw = cleared != null ? gradImage : weightDelta;
-        Tensor biasCleared = bias == null ? null : bias.clearedGrad();
-        if (bias != null && biasDelta == null && biasCleared == null) {
-            biasDelta = Tensor.allocate(bias.shape());
-        }
-        Tensor db = bias == null ? null : biasCleared != null ? biasCleared : biasDelta;
-        plan.backwardWeights(x4, dy4, dw, db);
-        if (dw == gradImage) {
-            weight.gradWritten();
-        } else {
-            FloatBufferRows.addInto(weight.grad(), dw);
-        }
+        plan.backwardWeights(x4, dy4, dwImage.of(dw), db);
+        weight.gradFrom(dw);
         if (bias != null) {
-            if (db == biasCleared) {
-                bias.gradWritten();
-            } else {
-                FloatBufferRows.addInto(bias.grad(), db);
-            }
+            bias.gradFrom(db);
         }
         if (gradInput != null) {
             plan.backwardData(dy4, weightImage, dx.of(gradInput));

@@ -38,18 +38,6 @@ final class FloatBufferRows {
         t.markModified();
     }
 
-    /** {@code t += delta}, element by element (same size, off-heap {@code delta}); records the write. */
-    static void addInto(Tensor t, Tensor delta) {
-        FloatBuffer b = t.buffer();
-        FloatBuffer d = delta.buffer();
-        Parallel.forRange(t.size(), 1 << 16, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                b.put(i, b.get(i) + d.get(i));
-            }
-        });
-        t.markModified();
-    }
-
     /** {@code t[j] += Σ_r m[r, j]} over {@code n} rows of width {@code width}; records the write. */
     static void addColumnSums(Tensor t, float[] m, int n, int width) {
         double[] sums = new double[width];
