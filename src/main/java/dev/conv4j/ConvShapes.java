@@ -79,8 +79,9 @@ public final class ConvShapes {
 
     /**
      * Right (bottom, back) padding per spatial dimension for input {@code src}, as the spec
-     * states it: never negative. For a transposed {@code same} with {@code dk < s} it is 0
-     * and the extra output comes from {@link #exactPadRight}.
+     * states it: never negative. For a transposed {@code same} with {@code dk < s} it is 0,
+     * {@link #outputSize} adds the extra output, and {@link #exactPadRight} is the (negative)
+     * padding that gives oneDNN that size.
      */
     public static int[] padRight(ConvSpec spec, Shape src) {
         return resolvePadding(spec, src, false);

@@ -41,7 +41,7 @@ public record ConvSpec(int rank, int inChannels, int outChannels, int[] kernelSi
                        Padding padding, int[] dilation, int groups, PaddingMode paddingMode,
                        boolean transposed, int[] outputPadding, boolean bias) {
 
-    /** Validates every parameter; see {@link #builder} for the rules. */
+    /** Validates every parameter (the rules are in {@code validate}, one message per rule). */
     public ConvSpec {
         Check.arg(rank >= 1 && rank <= 3, "rank: must be 1, 2 or 3, got %d", rank);
         Objects.requireNonNull(padding, "padding");

@@ -18,7 +18,10 @@ public sealed interface Padding permits Padding.Explicit, Padding.Same, Padding.
         return new Explicit(left.clone(), right.clone());
     }
 
-    /** {@code same}: output size {@code ceil(input / stride)}; see {@link ConvShapes#padLeft}. */
+    /**
+     * {@code same}: output size {@code ceil(input / stride)}, or {@code input · stride} for a
+     * transposed convolution; see {@link ConvShapes#padLeft}.
+     */
     static Padding same() {
         return Same.INSTANCE;
     }

@@ -8,7 +8,8 @@ import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Spec;
 
 /**
- * The {@code conv4j} command line: {@code demo}, {@code info}, {@code check}, {@code run}.
+ * The {@code conv4j} command line: {@code demo}, {@code info}, {@code check}, {@code run},
+ * {@code bench}, {@code train}.
  * Commands parse their options, call the library and print; they hold no logic of their own.
  *
  * <p>Exit status: {@value #OK} success, {@value #CHECK_FAILED} a check (or a run) failed,

@@ -15,11 +15,13 @@ public enum LayoutPolicy {
      */
     CHANNELS_FIRST,
     /**
-     * Time {@link #ANY}, {@link #CHANNELS_LAST} and {@link #CHANNELS_FIRST} once per (spec, shape,
-     * direction, tensor layout), reorders included, and keep the fastest. A 1×1, stride-1,
+     * Time {@link #ANY}, {@link #CHANNELS_LAST} and {@link #CHANNELS_FIRST}, each on every kernel
+     * family oneDNN lists for it, once per (spec, shape, direction, tensor layout, training,
+     * weights updated), reorders included, and keep the fastest. A 1×1, stride-1,
      * unpadded, ungrouped convolution is also timed as a oneDNN matmul on the user's own tensors
      * (no reorder), with the weights read in place or packed; with channels-last tensors its
-     * strided backward-weights too, after gathering the source positions the stride reads.
+     * strided backward-weights too, after gathering the source positions the stride reads; its
+     * backward-weights also as the transposed product and on oneDNN's {@code sgemm}.
      */
     AUTO
 }

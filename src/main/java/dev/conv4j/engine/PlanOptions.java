@@ -13,7 +13,8 @@ import java.util.Objects;
  * @param weightsUpdated whether the weights change between calls, as an optimizer step
  *                       changes them in a training loop: {@link LayoutPolicy#AUTO} then counts
  *                       the re-layout of the weights into the time of every forward and
- *                       backward-data call, where by default a candidate pays it once
+ *                       backward-data call; by default it leaves it out of its timings
+ *                       (with fixed weights the re-layout happens once, at the first call)
  */
 public record PlanOptions(boolean training, LayoutPolicy layout, Layout userLayout, boolean weightsUpdated) {
 

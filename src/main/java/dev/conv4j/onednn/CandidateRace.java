@@ -26,7 +26,7 @@ import org.bytedeco.javacpp.PointerScope;
  * round (after an untimed one if its runs are short), so that the machine's speed drifting
  * over the rounds hits every candidate alike, for as many rounds as {@link #RUNS} says;
  * rounds of under a millisecond are spread over {@link #SHORT_WINDOW_NANOS}. Each candidate's
- * median run decides, or in a race of such short rounds its fastest ({@link #RUNS}). Used by
+ * median run decides, or in a race of such short rounds its fastest ({@link #SHORT_ROUND_NANOS}). Used by
  * {@link PassBuilder} only.
  */
 final class CandidateRace {
@@ -101,7 +101,7 @@ final class CandidateRace {
      * Once some candidate has a time, the next one's first run goes without the warm-up before
      * it (a cold run), and one {@link #COLD_SCREEN} times the fastest so far, and longer than
      * {@link #COLD_SCREEN_ABOVE_NANOS}, is dropped after that run alone; any other then runs
-     * warm, and that run is screened by {@link #SCREEN}. Kernels 10-50 times slower than the
+     * warm, and that run is screened by {@link #SCREEN}. Kernels 35-50 times slower than the
      * best were timed twice before they were dropped: on {@code Dense(3136 → 1024)}'s 1×1
      * layer at batch 100, six backward-weights kernels of 0.2-0.3 s cost 2.8 of the 6.4 s the
      * plan took to prepare. What a cold run adds (first touches of a pass's own buffers, a few
@@ -151,7 +151,7 @@ final class CandidateRace {
 
     /**
      * What the race compares of a candidate's first {@code count} runs: the median (the lower
-     * one of an even count), or in a race of short rounds the fastest ({@link #RUNS}).
+     * one of an even count), or in a race of short rounds the fastest ({@link #SHORT_ROUND_NANOS}).
      */
     static long decidingTime(long[] runs, int count, boolean shortRace) {
         long[] sorted = Arrays.copyOf(runs, count);

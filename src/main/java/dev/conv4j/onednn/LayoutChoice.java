@@ -10,7 +10,8 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * The process-wide memory of {@link LayoutPolicy#AUTO}: which {@link Candidate} ({@code ANY},
  * {@code CHANNELS_LAST}, {@code CHANNELS_FIRST}, or a matmul for a 1×1 layer), on which of
- * oneDNN's implementations, ran fastest for a (spec, shape, direction, tensor layout), timed
+ * oneDNN's implementations, ran fastest for a {@link Key} (spec, shape, direction, tensor
+ * layout, and the plan options that change what a call costs), timed
  * once at the first prepare ({@link CandidateRace}) and reused by every later plan of the same
  * problem; with native-config {@code auto_choices=on}, also by later processes ({@link
  * ChoiceStore}).

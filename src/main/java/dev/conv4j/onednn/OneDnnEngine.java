@@ -13,7 +13,9 @@ import java.util.Objects;
 /**
  * The oneDNN engine: every {@link ConvSpec} (standard, grouped, depthwise, transposed; ranks
  * 1-3; any stride, dilation, padding, padding mode and output padding) mapped onto oneDNN
- * convolution and deconvolution primitives, forward, backward-data and backward-weights.
+ * convolution and deconvolution primitives, forward, backward-data and backward-weights; a
+ * 1×1 unpadded convolution also onto oneDNN's matmul or {@code sgemm}, where the
+ * {@link dev.conv4j.engine.LayoutPolicy#AUTO} policy finds them faster.
  *
  * <p>{@link #prepare} validates in Java, then builds the primitives once (layouts chosen by
  * oneDNN through {@code format_tag.any}, or by the plan's {@link dev.conv4j.engine.LayoutPolicy}),
@@ -24,8 +26,9 @@ import java.util.Objects;
  * weight tensor (its identity or {@link dev.conv4j.tensor.Tensor#version()}) changes.
  *
  * <p>Plans are not thread-safe (a concurrent call fails with {@link IllegalStateException});
- * closing is idempotent. Native settings (threads, ISA cap, primitive cache, verbose) come
- * from {@code native-config/onednn.properties}; see the README.
+ * closing is idempotent. Native settings (threads, ISA cap, primitive cache, verbose, whether
+ * AUTO's decisions are kept between processes) come from {@code native-config/onednn.properties};
+ * see the README.
  */
 public final class OneDnnEngine implements Engine {
     /** The engine's name. */
@@ -68,25 +71,42 @@ public final class OneDnnEngine implements Engine {
      * @param version                oneDNN version (and commit)
      * @param cpuIsa                 the instruction set oneDNN's kernels use
      * @param threads                threads of oneDNN's parallel runtime
+     * @param configuredThreads      native-config's {@code threads} (0: every processor), which
+     *                               takes effect only through {@code OMP_NUM_THREADS}
      * @param primitiveCacheCapacity primitives oneDNN's cache keeps
      * @param cpuRuntime             the parallel runtime (OpenMP for these builds)
      * @param platform               JavaCPP platform, e.g. {@code linux-x86_64}
      * @param configSource           where the native-config settings came from
+     * @param autoChoices            where AUTO's decisions are kept (native-config {@code auto_choices})
      */
-    public record Info(String version, String cpuIsa, int threads, int primitiveCacheCapacity,
+    public record Info(String version, String cpuIsa, int threads, int configuredThreads, int primitiveCacheCapacity,
                        String cpuRuntime, String platform, String configSource, String autoChoices) {
         /** The fields in print order, for the CLI's {@code info} command. */
         public Map<String, String> asMap() {
             Map<String, String> out = new LinkedHashMap<>();
             out.put("oneDNN version", version);
             out.put("CPU ISA", cpuIsa);
-            out.put("threads", Integer.toString(threads));
+            out.put("threads", threadsInEffect());
             out.put("primitive cache capacity", Integer.toString(primitiveCacheCapacity));
             out.put("CPU runtime", cpuRuntime);
             out.put("platform", platform);
             out.put("native config", configSource);
             out.put("AUTO decisions", autoChoices);
             return out;
+        }
+
+        /**
+         * The thread count, with a note when native-config asks for another one: OpenMP reads
+         * {@code OMP_NUM_THREADS} when oneDNN loads, so a {@code threads} set by a system
+         * property or a {@code CONV4J_NATIVE_CONFIG} file in a JVM started without it is not
+         * in effect, and saying nothing would hide that.
+         */
+        String threadsInEffect() {
+            if (configuredThreads == 0 || configuredThreads == threads) {
+                return Integer.toString(threads);
+            }
+            return threads + " (native-config threads=" + configuredThreads + " is not in effect: OpenMP takes "
+                    + "OMP_NUM_THREADS when oneDNN loads; scripts/conv4j sets it from the setting)";
         }
     }
 
@@ -101,7 +121,8 @@ public final class OneDnnEngine implements Engine {
     /** The native backend's version and settings in use (loads oneDNN). */
     public Info info() {
         NativeRuntime rt = NativeRuntime.get();
-        return new Info(rt.version(), rt.effectiveIsa(), NativeRuntime.threads(), rt.primitiveCacheCapacity(),
+        return new Info(rt.version(), rt.effectiveIsa(), NativeRuntime.threads(), rt.settings().threads(),
+                rt.primitiveCacheCapacity(),
                 rt.cpuRuntime(), NativeRuntime.platform(), rt.settings().source(), LayoutChoice.describeStore());
     }
 

@@ -7,6 +7,7 @@ import dev.conv4j.Direction;
 import dev.conv4j.PaddingMode;
 import dev.conv4j.engine.Engines;
 import dev.conv4j.engine.Plan;
+import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
 import java.util.Arrays;
@@ -115,7 +116,7 @@ public final class Parity {
             StringBuilder b = new StringBuilder(String.format(Locale.ROOT, "%s %s: %s, max error %.3g",
                     fill.label(), dir.label(), status, maxError));
             if (!exact) {
-                b.append(String.format(Locale.ROOT, " (%.3g of the bound %s·ε·Σ|w·x|)", maxRelative, factor(boundFactor)));
+                b.append(String.format(Locale.ROOT, " (%.3g of the bound %s·ε·Σ|w·x|)", maxRelative, formatFactor(boundFactor)));
             }
             if (status == Status.MISTRUSTED) {
                 b.append(reachable == 0 ? ", no term of the formula reaches any of its elements"
@@ -137,17 +138,26 @@ public final class Parity {
      * @throws IllegalArgumentException if the plan rejects channels-first tensors
      */
     public static Result check(Plan plan, Direction dir, Fill fill, long seed) {
-        return check(plan, dir, new Fill[] {fill}, seed)[0];
+        return check(plan, Layout.CHANNELS_FIRST, dir, new Fill[] {fill}, seed)[0];
+    }
+
+    /**
+     * As {@link #check(Plan, Direction, Fill, long)} for a plan that takes activations in
+     * {@code tensors}' layout: the same inputs, converted, and its output converted back
+     * before the comparison.
+     */
+    public static Result check(Plan plan, Layout tensors, Direction dir, Fill fill, long seed) {
+        return check(plan, tensors, dir, new Fill[] {fill}, seed)[0];
     }
 
     /** Runs {@link #check(Plan, Direction, Fill, long)} for both fills; the worse result first. */
     public static Result[] check(Plan plan, Direction dir, long seed) {
         // Normals first: their Σ|w·x| also tells the integers which elements are reachable.
-        Result[] r = check(plan, dir, new Fill[] {Fill.NORMALS, Fill.INTEGERS}, seed);
+        Result[] r = check(plan, Layout.CHANNELS_FIRST, dir, new Fill[] {Fill.NORMALS, Fill.INTEGERS}, seed);
         return r[1].status().compareTo(r[0].status()) >= 0 ? new Result[] {r[1], r[0]} : r;
     }
 
-    private static Result[] check(Plan plan, Direction dir, Fill[] fills, long seed) {
+    private static Result[] check(Plan plan, Layout tensors, Direction dir, Fill[] fills, long seed) {
         ConvSpec spec = plan.spec();
         Shape srcShape = plan.srcShape();
         long terms = maxTerms(spec, srcShape, dir);
@@ -159,13 +169,13 @@ public final class Parity {
                 Inputs in = Inputs.draw(ref, dir, fills[f], seed);
                 Outputs got = Outputs.allocate(ref, dir);
                 Outputs exp = Outputs.allocate(ref, dir);
-                in.run(plan, dir, got);
-                in.run(ref, dir, exp);
+                in.run(plan, tensors, dir, got);
+                in.run(ref, Layout.CHANNELS_FIRST, dir, exp);
                 boolean exact = fills[f] == Fill.INTEGERS && (double) terms * MAX_INT_PRODUCT < EXACT_LIMIT;
                 Outputs absSum = null;
                 if (!exact || reach == null) {
                     absSum = Outputs.allocate(ref, dir);
-                    in.abs().run(ref, dir, absSum);
+                    in.abs().run(ref, Layout.CHANNELS_FIRST, dir, absSum);
                     reach = reach == null ? absSum : reach;
                 }
                 out[f] = compare(dir, fills[f], got, exp, exact ? null : absSum, reach, c);
@@ -275,7 +285,8 @@ public final class Parity {
         };
     }
 
-    private static String factor(double c) {
+    /** A bound's factor as printed: {@code 15.5}, or {@code 16} when whole. */
+    public static String formatFactor(double c) {
         return c == Math.rint(c) ? Long.toString((long) c) : Double.toString(c);
     }
 
@@ -306,12 +317,37 @@ public final class Parity {
             return new Inputs(absOf(src), absOf(wei), absOf(bia), absOf(diffDst));
         }
 
-        void run(Plan plan, Direction dir, Outputs out) {
+        /** Runs {@code dir} on {@code plan} with activations in {@code tensors}' layout; {@code out} is channels-first. */
+        void run(Plan plan, Layout tensors, Direction dir, Outputs out) {
+            Tensor x = src == null ? null : in(src, tensors);
+            Tensor dy = diffDst == null ? null : in(diffDst, tensors);
             switch (dir) {
-                case FWD -> plan.forward(src, wei, bia, out.tensors[0]);
-                case BWD_D -> plan.backwardData(diffDst, wei, out.tensors[0]);
-                case BWD_W -> plan.backwardWeights(src, diffDst, out.tensors[0],
+                case FWD -> {
+                    Tensor y = out(out.tensors[0], tensors);
+                    plan.forward(x, wei, bia, y);
+                    back(y, out.tensors[0]);
+                }
+                case BWD_D -> {
+                    Tensor dx = out(out.tensors[0], tensors);
+                    plan.backwardData(dy, wei, dx);
+                    back(dx, out.tensors[0]);
+                }
+                case BWD_W -> plan.backwardWeights(x, dy, out.tensors[0],
                         out.tensors.length > 1 ? out.tensors[1] : null);
+            }
+        }
+
+        private static Tensor in(Tensor t, Layout tensors) {
+            return t.layout() == tensors ? t : t.toLayout(tensors);
+        }
+
+        private static Tensor out(Tensor t, Layout tensors) {
+            return t.layout() == tensors ? t : Tensor.allocate(t.shape(), tensors);
+        }
+
+        private static void back(Tensor computed, Tensor to) {
+            if (computed != to) {
+                to.copyFrom(computed);
             }
         }
 

@@ -76,4 +76,14 @@ class NativeConfigTest {
         assertTrue(info.primitiveCacheCapacity() >= 0);
         assertEquals(8, info.asMap().size());
     }
+
+    @Test void info_saysWhenTheConfiguredThreadsAreNotInEffect() {
+        OneDnnEngine.Info info = new OneDnnEngine.Info("3.11.0", "avx2", 2, 4, 1024, "OpenMP", "linux-x86_64", "file", "off");
+        assertTrue(info.asMap().get("threads").startsWith("2 (native-config threads=4 is not in effect"),
+                info.asMap().get("threads"));
+        assertEquals("2", new OneDnnEngine.Info("3.11.0", "avx2", 2, 0, 1024, "OpenMP", "linux-x86_64", "file", "off")
+                .asMap().get("threads"));
+        assertEquals("2", new OneDnnEngine.Info("3.11.0", "avx2", 2, 2, 1024, "OpenMP", "linux-x86_64", "file", "off")
+                .asMap().get("threads"));
+    }
 }
