@@ -1,6 +1,7 @@
 package dev.conv4j;
 
 import dev.conv4j.tensor.Shape;
+import dev.conv4j.tensor.Tensor;
 import java.util.Arrays;
 
 /**
@@ -270,14 +271,14 @@ public final class ConvShapes {
         if (spec.paddingMode() != PaddingMode.ZEROS) {
             // the engines materialise the padded input: it must fit a tensor
             long count = (long) src.dim(0) * src.dim(1);
-            for (int k = 0; k < rank && count <= Integer.MAX_VALUE; k++) {
+            for (int k = 0; k < rank && count <= Tensor.MAX_ELEMENTS; k++) {
                 // both factors capped at 2^31: the product cannot overflow a long
                 count *= Math.min((long) src.spatial(k) + pl[k] + pr[k], 1L << 31);
             }
-            Check.arg(count <= Integer.MAX_VALUE,
+            Check.arg(count <= Tensor.MAX_ELEMENTS,
                     "padding: %s padding %s/%s of input %s needs more than the %d elements a tensor can hold",
                     spec.paddingMode().name().toLowerCase(java.util.Locale.ROOT),
-                    Arrays.toString(pl), Arrays.toString(pr), src, Integer.MAX_VALUE);
+                    Arrays.toString(pl), Arrays.toString(pr), src, Tensor.MAX_ELEMENTS);
         }
         Shape dst = dstUnchecked(spec, src);
         checkElementCount("input", src);
@@ -299,7 +300,6 @@ public final class ConvShapes {
         for (int d : s.dims()) {
             Check.arg(d >= 1, "%s: every dimension must be >= 1, got %s", what, s);
         }
-        Check.arg(s.elementCount() <= Integer.MAX_VALUE,
-                "%s: %s has %d elements, more than the %d a tensor can hold", what, s, s.elementCount(), Integer.MAX_VALUE);
+        Tensor.checkElementCount(what, s.elementCount(), s);
     }
 }

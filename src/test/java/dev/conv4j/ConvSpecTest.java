@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.conv4j.tensor.Shape;
+import dev.conv4j.tensor.Tensor;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -252,7 +253,7 @@ class ConvSpecTest {
 
     @Test
     void output_sizeFitsAnInt() {
-        acceptsInput(ConvSpec.transposed(1, 1, 1, 1).stride(1 << 20).build(), Shape.of(1, 1, 1 << 10));
+        acceptsInput(ConvSpec.transposed(1, 1, 1, 1).stride(1 << 19).build(), Shape.of(1, 1, 1 << 10));
         // (2^20 − 1)·2^12 + 1 ≈ 2^32 would wrap to a small positive int without the check
         rejectsInput("output: width would be 4294963201 (input 1048576, stride 4096, kernel 1, padding 0 + 0), more than 2147483647",
                 ConvSpec.transposed(1, 1, 1, 1).stride(4096).build(), Shape.of(1, 1, 1 << 20));
@@ -261,14 +262,24 @@ class ConvSpecTest {
     }
 
     @Test
-    void tensors_elementCountFitsAnInt() {
-        acceptsInput(ConvSpec.conv2d(1, 1, 1).build(), Shape.of(1, 1, 1 << 15, 1 << 15));
-        rejectsInput("input: [2, 1, 32768, 32768] has 2147483648 elements, more than the 2147483647 a tensor can hold",
+    void tensors_elementCountFitsATensor() {
+        // Tensor.MAX_ELEMENTS = 536870848 = 64 · 8388607: the most a direct aligned buffer holds
+        acceptsInput(ConvSpec.conv2d(1, 1, 1).build(), Shape.of(1, 1, 64, 8388607));
+        rejectsInput("input: [1, 1, 24000, 24000] has 576000000 elements, more than the 536870848 a tensor can hold",
+                ConvSpec.conv2d(1, 1, 1).build(), Shape.of(1, 1, 24000, 24000));
+        rejectsInput("input: [1, 1, 536870849] has 536870849 elements, more than the 536870848 a tensor can hold",
+                ConvSpec.conv1d(1, 1, 1).build(), Shape.of(1, 1, Tensor.MAX_ELEMENTS + 1));
+        rejectsInput("input: [2, 1, 32768, 32768] has 2147483648 elements, more than the 536870848 a tensor can hold",
                 ConvSpec.conv2d(1, 1, 1).build(), Shape.of(2, 1, 1 << 15, 1 << 15));
-        rejectsInput("output: [1, 2, 32768, 32768] has 2147483648 elements, more than the 2147483647 a tensor can hold",
-                ConvSpec.conv2d(1, 2, 1).build(), Shape.of(1, 1, 1 << 15, 1 << 15));
-        rejectsInput("weight: [65536, 65536, 1] has 4294967296 elements, more than the 2147483647 a tensor can hold",
-                ConvSpec.conv1d(1 << 16, 1 << 16, 1).build(), Shape.of(1, 1 << 16, 1));
+        rejectsInput("output: [1, 2, 16384, 16384] has 536870912 elements, more than the 536870848 a tensor can hold",
+                ConvSpec.conv2d(1, 2, 1).build(), Shape.of(1, 1, 1 << 14, 1 << 14));
+        rejectsInput("weight: [32768, 32768, 1] has 1073741824 elements, more than the 536870848 a tensor can hold",
+                ConvSpec.conv1d(1 << 15, 1 << 15, 1).build(), Shape.of(1, 1 << 15, 1));
+        // the padded copy that reflect/replicate/circular padding materialises
+        rejectsInput("padding: replicate padding [1, 1]/[1, 1] of input [1, 1, 16384, 32766] needs more than the "
+                        + "536870848 elements a tensor can hold",
+                ConvSpec.conv2d(1, 1, 3).padding(1).paddingMode(PaddingMode.REPLICATE).build(), Shape.of(1, 1, 16384, 32766));
+        assertEquals(536870848, Tensor.MAX_ELEMENTS);
     }
 
     // ---- value semantics ---------------------------------------------------------------------

@@ -295,7 +295,7 @@ class ProblemDescTest {
         "ic1ih7oc1kh3n\"a\"b\" | name: expected n\"...\" ending the problem, got n\"a\"b\"",
         "ic1ih7oc1kh3na\"b  | name: expected n\"...\" ending the problem, got na\"b",
         "g3ic4ih7oc6kh3     | groups: 3 must divide in_channels 4 and out_channels 6",
-        "mb1ic1024ih2048oc1kh1 | input: [1, 1024, 2048, 2048] has 4294967296 elements, more than the 2147483647 a tensor can hold",
+        "mb1ic1024ih2048oc1kh1 | input: [1, 1024, 2048, 2048] has 4294967296 elements, more than the 536870848 a tensor can hold",
     })
     void parse_badInput_throwsOneLineMessageQuotingTheProblem(String in, String message) {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ProblemDesc.parse(in));

@@ -87,8 +87,8 @@ public final class Npy {
             long count = 1;
             for (int d : h.shape) {
                 count *= d;
-                require(count <= Integer.MAX_VALUE, file, "shape %s has more than %d elements",
-                        java.util.Arrays.toString(h.shape), Integer.MAX_VALUE);
+                require(count <= Tensor.MAX_ELEMENTS, file, "shape %s has more than the %d elements a tensor can hold",
+                        java.util.Arrays.toString(h.shape), Tensor.MAX_ELEMENTS);
             }
             long dataBytes = count * h.itemSize;
             require(size - dataStart >= dataBytes, file,

@@ -42,10 +42,21 @@ public final class Tensor {
     }
 
     private static int checkedSize(Shape shape) {
-        Check.arg(shape.elementCount() <= Integer.MAX_VALUE,
-                "shape: %s has %d elements, more than the %d a tensor can hold",
-                shape, shape.elementCount(), Integer.MAX_VALUE);
+        checkElementCount("shape", shape.elementCount(), shape);
         return (int) shape.elementCount();
+    }
+
+    /**
+     * Checks that a tensor of {@code shape} ({@code count} elements) fits {@link #MAX_ELEMENTS}.
+     *
+     * @param what the parameter named in the message
+     * @throws IllegalArgumentException {@code "what: shape has count elements, more than the
+     *         MAX_ELEMENTS a tensor can hold"}
+     */
+    public static void checkElementCount(String what, long count, Object shape) {
+        if (count > MAX_ELEMENTS) {
+            Check.arg(false, "%s: %s has %d elements, more than the %d a tensor can hold", what, shape, count, MAX_ELEMENTS);
+        }
     }
 
     /** A zero-filled off-heap tensor in {@link Layout#CHANNELS_FIRST}. */
@@ -64,12 +75,24 @@ public final class Tensor {
     public static final int ALIGNMENT = 64;
 
     /**
+     * The most elements a tensor holds: 536870848, the largest count whose bytes plus the
+     * {@link #ALIGNMENT} slack of {@link #alignedDirect} fit a direct buffer (whose capacity is
+     * an {@code int} of bytes), rounded down to a multiple of {@value #ALIGNMENT}. Shapes are
+     * checked against it before anything is allocated ({@link dev.conv4j.ConvShapes}, NPY files).
+     */
+    public static final int MAX_ELEMENTS = Integer.MAX_VALUE / Float.BYTES / ALIGNMENT * ALIGNMENT;
+
+    /**
      * A zero-filled off-heap float buffer of {@code floats} elements whose first element sits
      * on a {@value #ALIGNMENT}-byte boundary. Why: {@code allocateDirect} aligns to 8 or 16
      * bytes only, and oneDNN's kernels write large outputs with full-width (or non-temporal)
      * stores that are slower, or not used, when the destination is not cache-line aligned.
+     *
+     * @throws IllegalArgumentException if {@code floats} is negative or more than {@link #MAX_ELEMENTS}
      */
     public static FloatBuffer alignedDirect(int floats) {
+        Check.arg(floats >= 0 && floats <= MAX_ELEMENTS, "floats: %d must be in [0, %d], what a tensor can hold",
+                floats, MAX_ELEMENTS);
         int bytes = Math.multiplyExact(floats, Float.BYTES);
         ByteBuffer raw = ByteBuffer.allocateDirect(Math.addExact(bytes, ALIGNMENT - 1));
         int skip = (ALIGNMENT - raw.alignmentOffset(0, ALIGNMENT)) % ALIGNMENT;

@@ -241,4 +241,12 @@ class NpyTest {
         assertRejected(npy(1, "['descr']", ByteOrder.LITTLE_ENDIAN, new double[0], 4),
                 "header: expected '{' at \"['descr']\"");
     }
+
+    @Test
+    void read_shapeMoreThanATensorHolds_rejectedBeforeReadingData() throws IOException {
+        // only the header: the element count is checked before the data's length
+        assertRejected(npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 24000, 24000), }",
+                        ByteOrder.LITTLE_ENDIAN, new double[0], 4),
+                "shape [1, 1, 24000, 24000] has more than the 536870848 elements a tensor can hold");
+    }
 }

@@ -25,4 +25,16 @@ class AlignedTensorTest {
         assertEquals(105, t.buffer().capacity());
         assertEquals(8, checked);
     }
+
+    @Test void moreElementsThanADirectBufferHolds_isAnIllegalArgumentNotAnOverflow() {
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Tensor.allocate(Shape.of(1, 1, 24000, 24000)));
+        assertEquals("shape: [1, 1, 24000, 24000] has 576000000 elements, more than the 536870848 a tensor can hold",
+                e.getMessage());
+        e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Tensor.alignedDirect(Tensor.MAX_ELEMENTS + 1));
+        assertEquals("floats: 536870849 must be in [0, 536870848], what a tensor can hold", e.getMessage());
+        // the limit itself fits: its bytes plus the alignment slack are an int
+        assertEquals(true, (long) Tensor.MAX_ELEMENTS * Float.BYTES + Tensor.ALIGNMENT - 1 <= Integer.MAX_VALUE);
+    }
 }
