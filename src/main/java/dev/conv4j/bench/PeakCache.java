@@ -44,12 +44,7 @@ public final class PeakCache {
         Check.arg(threads >= 1, "threads: must be >= 1, got %d", threads);
         Check.arg(method != null && method.matches("[A-Za-z0-9._-]+"),
                 "method: must be letters, digits, '.', '_' or '-', got '%s'", method);
-        return cpuModel() + " threads=" + threads + " method=" + method;
-    }
-
-    /** The CPU model name ({@link CacheFile#cpuModel()}). */
-    public static String cpuModel() {
-        return CacheFile.cpuModel();
+        return CacheFile.cpuModel() + " threads=" + threads + " method=" + method;
     }
 
     /** The cached peak in GFLOP/s for {@code key}, if any. */

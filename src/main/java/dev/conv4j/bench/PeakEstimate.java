@@ -1,5 +1,6 @@
 package dev.conv4j.bench;
 
+import dev.conv4j.CacheFile;
 import dev.conv4j.onednn.MachinePeak;
 import dev.conv4j.onednn.OneDnnEngine;
 import java.io.PrintWriter;
@@ -104,7 +105,7 @@ public record PeakEstimate(double gflops, String source, double gemmGflops, Stri
         OptionalDouble gemmCached = cache.get(gemmKey);
         if (log != null && (fmaCached.isEmpty() || (gemm != null && gemmCached.isEmpty()))) {
             log.printf(Locale.ROOT, "measuring the fp32 peak of %s threads=%d (%s; cached in %s) ...%n",
-                    PeakCache.cpuModel(), threads, freshLoop ? "in this run" : "once", cache.file());
+                    CacheFile.cpuModel(), threads, freshLoop ? "in this run" : "once", cache.file());
             log.flush();
         }
 

@@ -1,5 +1,6 @@
 package dev.conv4j.cli;
 
+import dev.conv4j.CacheFile;
 import dev.conv4j.Check;
 import dev.conv4j.Direction;
 import dev.conv4j.ProblemDesc;
@@ -191,7 +192,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (chart != null) {
             System.setProperty("java.awt.headless", "true");
             String sub = String.format(Locale.ROOT, "%s, layout %s, %d threads, %s", eng.name(), label, current,
-                    PeakCache.cpuModel());
+                    CacheFile.cpuModel());
             BenchChart.write(rows, peakGflops, sub, chart);
             err.println("chart: " + chart);
         }

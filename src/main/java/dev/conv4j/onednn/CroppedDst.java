@@ -1,6 +1,5 @@
 package dev.conv4j.onednn;
 
-import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Tensor;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
@@ -49,11 +48,11 @@ final class CroppedDst {
     /** Writes the bias (or zero without one) into the elements the primitive left; {@code dst} in either layout. */
     void fillBias(Tensor dst, Tensor bia) {
         FloatBuffer d = dst.buffer();
-        int step = spatialStride(dst);
+        int step = dst.layout().spatialStride(channels);
         for (int n = 0; n < mb; n++) {
             for (int c = 0; c < channels; c++) {
                 float v = bia == null ? 0f : bia.get(c);
-                int start = planeStart(dst, n, c);
+                int start = dst.layout().planeStart(n, c, channels, plane);
                 for (int s : positions) {
                     d.put(start + s * step, v);
                 }
@@ -66,11 +65,11 @@ final class CroppedDst {
     void addBiasGradient(Tensor diffDst, Tensor diffBia) {
         FloatBuffer dd = diffDst.buffer();
         FloatBuffer db = diffBia.buffer();
-        int step = spatialStride(diffDst);
+        int step = diffDst.layout().spatialStride(channels);
         for (int n = 0; n < mb; n++) {
             for (int c = 0; c < channels; c++) {
                 float sum = db.get(c);
-                int start = planeStart(diffDst, n, c);
+                int start = diffDst.layout().planeStart(n, c, channels, plane);
                 for (int s : positions) {
                     sum += dd.get(start + s * step);
                 }
@@ -78,15 +77,5 @@ final class CroppedDst {
             }
         }
         diffBia.markModified();
-    }
-
-    /** Storage index of {@code t}'s element {@code (n, c, first spatial position)}. */
-    private int planeStart(Tensor t, int n, int c) {
-        return t.layout() == Layout.CHANNELS_LAST ? n * plane * channels + c : (n * channels + c) * plane;
-    }
-
-    /** Storage distance between neighbouring spatial positions of one channel of {@code t}. */
-    private int spatialStride(Tensor t) {
-        return t.layout() == Layout.CHANNELS_LAST ? channels : 1;
     }
 }

@@ -228,10 +228,6 @@ final class Pass implements AutoCloseable {
         return () -> view;
     }
 
-    boolean has(Role role) {
-        return user[role.ordinal()] != null;
-    }
-
     /**
      * Points {@code role} at {@code t}; {@code read} for inputs (copies heap tensors in, unless
      * the shared reordered copy already holds {@code t}, whose reorder is then skipped).

@@ -3,6 +3,7 @@ package dev.conv4j.reference;
 import dev.conv4j.ConvShapes;
 import dev.conv4j.ConvSpec;
 import dev.conv4j.tensor.Shape;
+import java.util.function.IntUnaryOperator;
 
 /**
  * A convolution's sizes seen as 3-D (missing leading spatial dimensions are 1), so that one
@@ -17,28 +18,29 @@ record ConvGeometry(int n, int c, int o, int g, int[] in, int[] out, int[] k, in
     static ConvGeometry of(ConvSpec spec, Shape src, int[] padLeft) {
         Shape dst = ConvShapes.dst(spec, src);
         int rank = spec.rank();
-        int[] in = ones();
-        int[] out = ones();
-        int[] k = ones();
-        int[] s = ones();
-        int[] d = ones();
-        int[] p = new int[3];
-        for (int j = 0; j < rank; j++) {
-            int at = 3 - rank + j;
-            in[at] = spec.transposed() ? dst.spatial(j) : src.spatial(j);
-            out[at] = spec.transposed() ? src.spatial(j) : dst.spatial(j);
-            k[at] = spec.kernel(j);
-            s[at] = spec.stride(j);
-            d[at] = spec.dilation(j);
-            p[at] = padLeft[j];
-        }
+        Shape x = spec.transposed() ? dst : src;
+        Shape y = spec.transposed() ? src : dst;
+        int[] in = view3(rank, x::spatial, 1);
+        int[] out = view3(rank, y::spatial, 1);
+        int[] k = view3(rank, spec::kernel, 1);
+        int[] s = view3(rank, spec::stride, 1);
+        int[] d = view3(rank, spec::dilation, 1);
+        int[] p = view3(rank, j -> padLeft[j], 0);
         int c = spec.transposed() ? spec.outChannels() : spec.inChannels();
         int o = spec.transposed() ? spec.inChannels() : spec.outChannels();
         return new ConvGeometry(src.dim(0), c, o, spec.groups(), in, out, k, s, d, p);
     }
 
-    private static int[] ones() {
-        return new int[] {1, 1, 1};
+    /**
+     * The 3-D view of per-dimension values of a spec of {@code rank}: {@code value(j)} for its
+     * spatial dimension {@code j}, {@code missing} for the leading dimensions it lacks.
+     */
+    static int[] view3(int rank, IntUnaryOperator value, int missing) {
+        int[] v = {missing, missing, missing};
+        for (int j = 0; j < rank; j++) {
+            v[3 - rank + j] = value.applyAsInt(j);
+        }
+        return v;
     }
 
     /** The same convolution reading an input of {@code padded} size with no padding. */

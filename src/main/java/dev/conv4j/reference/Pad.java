@@ -38,15 +38,9 @@ public final class Pad {
         this.channels = src.dim(1);
         int rank = spec.rank();
         int[] left = ConvShapes.padLeft(spec, src);
-        // 3-D views: missing leading spatial dimensions are 1.
-        int[] in = {1, 1, 1};
-        int[] out = {1, 1, 1};
-        int[] pl = new int[3];
-        for (int k = 0; k < rank; k++) {
-            in[3 - rank + k] = src.spatial(k);
-            out[3 - rank + k] = paddedShape.spatial(k);
-            pl[3 - rank + k] = left[k];
-        }
+        int[] in = ConvGeometry.view3(rank, src::spatial, 1);
+        int[] out = ConvGeometry.view3(rank, paddedShape::spatial, 1);
+        int[] pl = ConvGeometry.view3(rank, k -> left[k], 0);
         this.inPlane = in[0] * in[1] * in[2];
         this.outPlane = out[0] * out[1] * out[2];
         this.from = new int[outPlane];
@@ -74,7 +68,7 @@ public final class Pad {
      * The input coordinate that padded coordinate {@code j} (relative to the input's first
      * element, so {@code j < 0} is left padding) reads, or -1 for a zero.
      */
-    public static int source(PaddingMode mode, int j, int size) {
+    private static int source(PaddingMode mode, int j, int size) {
         if (j >= 0 && j < size) {
             return j;
         }
@@ -122,10 +116,10 @@ public final class Pad {
         check(src, padded);
         FloatBuffer s = src.buffer();
         FloatBuffer p = padded.buffer();
-        int step = spatialStride(src);
+        int step = src.layout().spatialStride(channels);
         for (int n = 0; n < mb; n++) {
             for (int c = 0; c < channels; c++) {
-                int in = planeStart(src, n, c);
+                int in = src.layout().planeStart(n, c, channels, inPlane);
                 int out = (n * channels + c) * outPlane;
                 for (int j = 0; j < outPlane; j++) {
                     int i = from[j];
@@ -147,7 +141,7 @@ public final class Pad {
         check(diffSrc, diffPadded);
         FloatBuffer p = diffPadded.buffer();
         FloatBuffer s = diffSrc.buffer();
-        int step = spatialStride(diffSrc);
+        int step = diffSrc.layout().spatialStride(channels);
         for (int n = 0; n < mb; n++) {
             for (int c = 0; c < channels; c++) {
                 Arrays.fill(planeSums, 0);
@@ -158,7 +152,7 @@ public final class Pad {
                         planeSums[i] += p.get(out + j);
                     }
                 }
-                int in = planeStart(diffSrc, n, c);
+                int in = diffSrc.layout().planeStart(n, c, channels, inPlane);
                 for (int i = 0; i < inPlane; i++) {
                     s.put(in + i * step, (float) planeSums[i]);
                 }
@@ -166,17 +160,6 @@ public final class Pad {
         }
         diffSrc.markModified();
     }
-
-    /** Storage index of {@code t}'s element {@code (n, c, first spatial position)}. */
-    private int planeStart(Tensor t, int n, int c) {
-        return t.layout() == Layout.CHANNELS_LAST ? n * inPlane * channels + c : (n * channels + c) * inPlane;
-    }
-
-    /** Storage distance between neighbouring spatial positions of one channel of {@code t}. */
-    private int spatialStride(Tensor t) {
-        return t.layout() == Layout.CHANNELS_LAST ? channels : 1;
-    }
-
     private void check(Tensor src, Tensor padded) {
         if (!src.shape().equals(srcShape) || !padded.shape().equals(paddedShape)
                 || padded.layout() != Layout.CHANNELS_FIRST) {   // no varargs array unless it fails

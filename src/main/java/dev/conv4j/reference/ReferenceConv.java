@@ -131,16 +131,26 @@ final class ReferenceConv {
                     }
                 }
             }
-            if (db != null) {
-                double acc = 0.0;
-                for (int n = 0; n < q.n(); n++) {
-                    for (int a = 0; a < q.outSize(); a++) {
-                        acc += dy.get((n * q.o() + o) * q.outSize() + a);
-                    }
-                }
-                db.put(o, (float) acc);
-            }
         });
+        if (db != null) {
+            biasGradient(dy, q.n(), q.o(), q.outSize(), db);
+        }
+    }
+
+    /**
+     * {@code db[o] = Σ_n Σ_a dy[n,o,a]} for a channels-first {@code dy} of {@code n} images of
+     * {@code channels} channels of {@code plane} positions, summed in double.
+     */
+    static void biasGradient(FloatBuffer dy, int n, int channels, int plane, FloatBuffer db) {
+        for (int o = 0; o < channels; o++) {
+            double acc = 0.0;
+            for (int b = 0; b < n; b++) {
+                for (int a = 0; a < plane; a++) {
+                    acc += dy.get((b * channels + o) * plane + a);
+                }
+            }
+            db.put(o, (float) acc);
+        }
     }
 
     /** Output position {@code a} with {@code a·s + u·d − p = i} in dimension {@code dim}, or -1 if none. */

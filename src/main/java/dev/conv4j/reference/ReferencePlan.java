@@ -45,11 +45,7 @@ final class ReferencePlan implements Plan {
         ConvGeometry q = ConvGeometry.of(spec, src, ConvShapes.padLeft(spec, src));
         if (padded) {
             paddedShape = Pad.paddedShape(spec, src);
-            int[] in3 = {1, 1, 1};
-            for (int k = 0; k < spec.rank(); k++) {
-                in3[3 - spec.rank() + k] = paddedShape.spatial(k);
-            }
-            q = q.withInput(in3);
+            q = q.withInput(ConvGeometry.view3(spec.rank(), paddedShape::spatial, 1));
         } else {
             paddedShape = null;
         }
@@ -120,7 +116,8 @@ final class ReferencePlan implements Plan {
             // "output gradient" is this layer's input.
             ReferenceConv.backwardWeights(geometry, dy.buffer(), x.buffer(), dw.buffer(), null);
             if (db != null) {
-                sumBias(dy, db);
+                ReferenceConv.biasGradient(dy.buffer(), dstShape.dim(0), dstShape.dim(1),
+                        (int) (dstShape.elementCount() / ((long) dstShape.dim(0) * dstShape.dim(1))), db);
             }
         } else {
             ReferenceConv.backwardWeights(geometry, padded(x).buffer(), dy.buffer(), dw.buffer(), db);
@@ -171,22 +168,6 @@ final class ReferencePlan implements Plan {
             out.copyFrom(result);
         } else {
             out.markModified();
-        }
-    }
-
-    private void sumBias(Tensor dy, FloatBuffer db) {
-        int n = dstShape.dim(0);
-        int oc = dstShape.dim(1);
-        int plane = (int) (dstShape.elementCount() / ((long) n * oc));
-        FloatBuffer d = dy.buffer();
-        for (int o = 0; o < oc; o++) {
-            double acc = 0.0;
-            for (int b = 0; b < n; b++) {
-                for (int j = 0; j < plane; j++) {
-                    acc += d.get((b * oc + o) * plane + j);
-                }
-            }
-            db.put(o, (float) acc);
         }
     }
 }

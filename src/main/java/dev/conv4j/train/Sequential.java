@@ -2,6 +2,7 @@ package dev.conv4j.train;
 
 import dev.conv4j.Check;
 import dev.conv4j.nn.ConvLayer;
+import dev.conv4j.nn.SeparableConv2d;
 import dev.conv4j.nn.Layer;
 import dev.conv4j.nn.Parameter;
 import dev.conv4j.tensor.Layout;
@@ -185,7 +186,7 @@ public final class Sequential implements AutoCloseable {
 
     private void account(int i, Layer l, long nanos) {
         layerNanos[i] += nanos;
-        if (l instanceof ConvLayer) {
+        if (l instanceof ConvLayer || l instanceof SeparableConv2d) {   // the layers that run convolutions
             convNanos += nanos;
         } else {
             otherNanos += nanos;

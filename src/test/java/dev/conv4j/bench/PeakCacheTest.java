@@ -1,5 +1,6 @@
 package dev.conv4j.bench;
 
+import dev.conv4j.CacheFile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -38,8 +39,8 @@ class PeakCacheTest {
     @Test
     void machineKeyNamesTheCpuThreadsAndMethod() {
         String k = PeakCache.machineKey(2, "fma-loop");
-        assertEquals(PeakCache.cpuModel() + " threads=2 method=fma-loop", k);
-        assertTrue(PeakCache.cpuModel().length() > 0, k);
+        assertEquals(CacheFile.cpuModel() + " threads=2 method=fma-loop", k);
+        assertTrue(CacheFile.cpuModel().length() > 0, k);
         assertFalse(k.equals(PeakCache.machineKey(2, "matmul-2048")), k);
         assertEquals("threads: must be >= 1, got 0",
                 assertThrows(IllegalArgumentException.class, () -> PeakCache.machineKey(0, "fma-loop")).getMessage());

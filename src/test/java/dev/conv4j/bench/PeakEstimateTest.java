@@ -1,5 +1,6 @@
 package dev.conv4j.bench;
 
+import dev.conv4j.CacheFile;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -61,7 +62,7 @@ class PeakEstimateTest {
         assertEquals(160.5, first.gflops(), 1e-9);
         assertEquals(132.6, first.gemmGflops(), 1e-9);
         assertTrue(first.source().startsWith("measured now: 256-bit FMA loop"), first.source());
-        assertTrue(log.toString().startsWith("measuring the fp32 peak of " + PeakCache.cpuModel() + " threads=2"), log.toString());
+        assertTrue(log.toString().startsWith("measuring the fp32 peak of " + CacheFile.cpuModel() + " threads=2"), log.toString());
         assertTrue(log.toString().contains("peak: 160.5 GFLOP/s (measured now"), log.toString());
         assertTrue(log.toString().contains("GEMM achievable: 132.6 GFLOP/s (measured now"), log.toString());
 
@@ -81,7 +82,7 @@ class PeakEstimateTest {
         Path f = dir.resolve("peak.properties");
         PeakCache cache = new PeakCache(f);
         // The entry an earlier conv4j wrote: the matmul figure under a key without a method.
-        cache.put(PeakCache.cpuModel() + " threads=2", 132.6);
+        cache.put(CacheFile.cpuModel() + " threads=2", 132.6);
         PeakEstimate e = PeakEstimate.estimate(2, cache, fma(161.0), gemm(130.0), null, null);
         assertEquals(161.0, e.gflops(), 1e-9);
         assertEquals(130.0, e.gemmGflops(), 1e-9);
@@ -94,7 +95,7 @@ class PeakEstimateTest {
         assertEquals(80.0, one.gflops(), 1e-9);
         assertEquals(2, fmaRuns.get());
         // The old entry is left alone, never read.
-        assertEquals(132.6, cache.get(PeakCache.cpuModel() + " threads=2").getAsDouble(), 1e-9);
+        assertEquals(132.6, cache.get(CacheFile.cpuModel() + " threads=2").getAsDouble(), 1e-9);
     }
 
     @Test

@@ -88,4 +88,18 @@ class SequentialTest {
             assertEquals(false, java.util.Arrays.equals(a, b), "training mode draws new masks");
         }
     }
+
+    /** The time of every layer that runs convolutions, a separable one included, counts as conv, the rest as other. */
+    @Test void convolutionTimeCountsEveryConvolutionLayer() {
+        Tensor x = Tensor.of(Shape.of(2, 2, 6, 6), GradCheck.uniform(144, new SplittableRandom(8), 0.5, 1));
+        try (Sequential model = new Sequential(
+                dev.conv4j.nn.SeparableConv2d.builder(2, 3, 3).padding("same").engine(Engines.reference()).build(),
+                new ReLU(), new Flatten(), new Dense(3 * 6 * 6, 4, 9))) {
+            Tensor y = model.forward(x);
+            model.backward(Tensor.of(y.shape(), GradCheck.uniform(y.size(), new SplittableRandom(9), 0.5, 1)));
+            long[] layers = model.layerNanos();
+            assertEquals(layers[0], model.convNanos());
+            assertEquals(layers[1] + layers[2] + layers[3], model.otherNanos());
+        }
+    }
 }
