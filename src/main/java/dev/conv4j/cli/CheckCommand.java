@@ -26,7 +26,8 @@ import picocli.CommandLine.Spec;
                 "Each problem and direction runs on two fills: small integers (float32 sums are exact,",
                 "so the results must be equal) and random normals (each element within c*eps*sum|w*x|",
                 "of the reference, c = (K + 3) / 2 for sums of K terms: the floating-point summation bound).",
-                "MISTRUSTED: the results agree but more than 30%% of the reachable reference elements are zero.",
+                "MISTRUSTED: the results agree but more than " + Parity.ZERO_TRUST_PERCENT
+                        + "%% of the reachable reference elements are zero.",
                 "Exit status: 0 all passed (or mistrusted), 1 a check failed, 2 bad input."})
 public final class CheckCommand implements Callable<Integer> {
     /** The fills are seeded: a failure repeats. */

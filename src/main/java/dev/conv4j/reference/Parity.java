@@ -54,7 +54,7 @@ public final class Parity {
     /** {@code ε_f32}: the distance from 1 to the next float, 2<sup>-23</sup>. */
     public static final double EPS_F32 = Math.ulp(1.0f);
     /** A result with more zero elements than this percentage (of the reference) is mistrusted. */
-    public static final double ZERO_TRUST_PERCENT = 30.0;
+    public static final int ZERO_TRUST_PERCENT = 30;
     /** Integer sums below this magnitude are exact in float32. */
     private static final double EXACT_LIMIT = 1 << 24;
     /** The largest |product| of the integer fill. */
@@ -249,7 +249,7 @@ public final class Parity {
             }
         }
         Status status = failed ? Status.FAILED
-                : reachable == 0 || zeros * 100.0 > ZERO_TRUST_PERCENT * reachable ? Status.MISTRUSTED
+                : reachable == 0 || zeros * 100.0 > (double) ZERO_TRUST_PERCENT * reachable ? Status.MISTRUSTED
                 : Status.PASSED;
         return new Result(dir, fill, status, absSum == null, c, checked, reachable, zeros, maxError, maxRelative, worst);
     }
