@@ -274,21 +274,7 @@ public record ConvSpec(int rank, int inChannels, int outChannels, int[] kernelSi
         public Builder padding(int[] left, int[] right) { padding = Padding.of(left, right); return this; }
         public Builder padding(Padding p) { padding = Objects.requireNonNull(p, "padding"); return this; }
         /** {@code "same"}, {@code "valid"}, or a number. */
-        public Builder padding(String p) {
-            String v = p.trim().toLowerCase(java.util.Locale.ROOT);
-            if (v.equals("same")) {
-                padding = Padding.same();
-            } else if (v.equals("valid")) {
-                padding = Padding.valid();
-            } else {
-                try {
-                    padding = Padding.of(Integer.parseInt(v));
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("padding: expected same, valid or a number, got '" + p + "'");
-                }
-            }
-            return this;
-        }
+        public Builder padding(String p) { padding = Padding.parse(p); return this; }
         public Builder dilation(int... perDim) { dilation = perDim.clone(); return this; }
         public Builder groups(int g) { groups = g; return this; }
         public Builder paddingMode(PaddingMode m) { paddingMode = Objects.requireNonNull(m, "padding_mode"); return this; }

@@ -32,6 +32,28 @@ public sealed interface Padding permits Padding.Explicit, Padding.Same, Padding.
     }
 
     /**
+     * PyTorch's string or number form: {@code "same"}, {@code "valid"} (any case) or one
+     * symmetric amount for every dimension.
+     *
+     * @throws IllegalArgumentException naming {@code padding} otherwise
+     */
+    static Padding parse(String p) {
+        java.util.Objects.requireNonNull(p, "padding");
+        String v = p.trim().toLowerCase(java.util.Locale.ROOT);
+        if (v.equals("same")) {
+            return same();
+        }
+        if (v.equals("valid")) {
+            return valid();
+        }
+        try {
+            return of(Integer.parseInt(v));
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("padding: expected same, valid or a number, got '" + p + "'");
+        }
+    }
+
+    /**
      * Explicit padding amounts. Arrays hold one value (for every dimension) or one per
      * dimension; {@link ConvSpec} expands them to the rank.
      */

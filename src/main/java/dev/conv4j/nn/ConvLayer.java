@@ -46,6 +46,9 @@ public abstract class ConvLayer implements Layer {
     /** Layer-level options, besides the {@link ConvSpec}. */
     record Options(Engine engine, Layout layout, LayoutPolicy layoutPolicy, Init.Scheme init,
                    long seed, int planCacheSize, String prefix) {
+        /** Plans a layer keeps, one per input shape, by default. */
+        static final int DEFAULT_PLAN_CACHE_SIZE = 8;
+
         Options withPrefix(String p) {
             return new Options(engine, layout, layoutPolicy, init, seed, planCacheSize, p);
         }
@@ -56,7 +59,7 @@ public abstract class ConvLayer implements Layer {
 
         static Options defaults() {
             return new Options(Layers.defaultEngine(), Layout.CHANNELS_FIRST, LayoutPolicy.ANY,
-                    Init.Scheme.PYTORCH_DEFAULT, ThreadLocalRandom.current().nextLong(), 8, "");
+                    Init.Scheme.PYTORCH_DEFAULT, ThreadLocalRandom.current().nextLong(), DEFAULT_PLAN_CACHE_SIZE, "");
         }
     }
 
@@ -148,7 +151,7 @@ public abstract class ConvLayer implements Layer {
         private LayoutPolicy layoutPolicy = LayoutPolicy.ANY;
         private Init.Scheme init = Init.Scheme.PYTORCH_DEFAULT;
         private Long seed;
-        private int planCacheSize = 8;
+        private int planCacheSize = Options.DEFAULT_PLAN_CACHE_SIZE;
 
         Builder(ConvSpec.Builder spec, BiFunction<ConvSpec, Options, L> factory) {
             this.spec = spec;

@@ -170,7 +170,7 @@ public final class SeparableConv2d implements Layer {
         private LayoutPolicy layoutPolicy = LayoutPolicy.ANY;
         private Init.Scheme init = Init.Scheme.PYTORCH_DEFAULT;
         private Long seed;
-        private int planCacheSize = 8;
+        private int planCacheSize = ConvLayer.Options.DEFAULT_PLAN_CACHE_SIZE;
 
         private Builder(int inChannels, int outChannels, int[] kernelSize) {
             this.inChannels = inChannels;
@@ -183,7 +183,7 @@ public final class SeparableConv2d implements Layer {
         /** Depthwise symmetric {@code padding}, default 0. */
         public Builder padding(int... perDim) { padding = Padding.of(perDim); return this; }
         /** Depthwise {@code padding}: {@code "same"}, {@code "valid"} or a number. */
-        public Builder padding(String p) { padding = ConvSpec.conv2d(1, 1, 1).padding(p).build().padding(); return this; }
+        public Builder padding(String p) { padding = Padding.parse(p); return this; }
         /** Depthwise padding of any kind. */
         public Builder padding(Padding p) { padding = Objects.requireNonNull(p, "padding"); return this; }
         /** Depthwise {@code dilation}, default 1. */
