@@ -61,6 +61,15 @@ public final class Main implements Runnable {
         cl.setParameterExceptionHandler(errors);
         cl.setExecutionExceptionHandler(errors);
         cl.setExitCodeExceptionMapper(errors);
+        // picocli hands only Exceptions to the handler above; an OutOfMemoryError is an Error
+        CommandLine.IExecutionStrategy runLast = new CommandLine.RunLast();
+        cl.setExecutionStrategy(parsed -> {
+            try {
+                return runLast.execute(parsed);
+            } catch (OutOfMemoryError e) {
+                return errors.handleOutOfMemory(e, parsed);
+            }
+        });
         return cl;
     }
 

@@ -11,7 +11,8 @@ import picocli.CommandLine.ParseResult;
  * picocli's error handlers for {@link Main}: every error is one line on stderr, with the
  * stack trace only under {@code --verbose}. Bad input ({@link IllegalArgumentException},
  * an unreadable file, a picocli parameter error) exits with {@link Main#BAD_INPUT}; any
- * other failure with {@link Main#CHECK_FAILED}.
+ * other failure with {@link Main#CHECK_FAILED}, as does running out of memory, whose line
+ * says which limit to raise.
  */
 final class OneLineErrors implements CommandLine.IParameterExceptionHandler,
         CommandLine.IExecutionExceptionHandler, CommandLine.IExitCodeExceptionMapper {
@@ -40,6 +41,31 @@ final class OneLineErrors implements CommandLine.IParameterExceptionHandler,
         }
         err.flush();
         return status;
+    }
+
+    /**
+     * One line for an {@link OutOfMemoryError} that says which limit to raise: the direct
+     * memory (off-heap tensors) or the heap; exits with {@link Main#CHECK_FAILED}.
+     */
+    int handleOutOfMemory(OutOfMemoryError ex, ParseResult parsed) {
+        CommandLine cl = parsed.commandSpec().commandLine();
+        PrintWriter err = cl.getErr();
+        err.println(outOfMemoryMessage(ex));
+        if (verbose(parsed)) {
+            ex.printStackTrace(err);
+        }
+        err.flush();
+        return Main.CHECK_FAILED;
+    }
+
+    static String outOfMemoryMessage(OutOfMemoryError ex) {
+        String what = ex.getMessage() == null ? "" : oneLine(ex.getMessage());
+        String limit = what.contains("direct buffer memory")
+                ? "raise the direct memory limit, e.g. CONV4J_JAVA_OPTS=-XX:MaxDirectMemorySize=8g (its default is the heap size, -Xmx)"
+                : what.contains("Java heap space") || what.contains("array size")
+                        ? "raise the heap, e.g. CONV4J_JAVA_OPTS=-Xmx8g"
+                        : "raise the heap (-Xmx) or the direct memory limit (-XX:MaxDirectMemorySize) through CONV4J_JAVA_OPTS";
+        return "error: out of memory" + (what.isEmpty() ? "" : " (" + what + ")") + ": " + limit;
     }
 
     @Override public int getExitCode(Throwable ex) {

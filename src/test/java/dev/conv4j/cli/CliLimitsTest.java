@@ -3,7 +3,19 @@ package dev.conv4j.cli;
 import static dev.conv4j.cli.CliTest.assertOneLineError;
 import static dev.conv4j.cli.CliTest.run;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.conv4j.ChildJvm;
+import dev.conv4j.engine.Engine;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 /**
  * Input past what the machine or the library can hold: one line naming the parameter, the
@@ -18,5 +30,46 @@ class CliLimitsTest {
                 "more than the 536870848 a tensor can hold");
         assertOneLineError(run("check", "--dir", "fwd", "--problem", tooLarge), Main.BAD_INPUT,
                 "576000000 elements", "536870848");
+    }
+
+    /** {@code check} with an engine that runs out of memory when asked for. */
+    private static CliTest.Run checkRunningOutOfMemory(String message, String... extra) {
+        Supplier<Engine> oom = () -> {
+            throw new OutOfMemoryError(message);
+        };
+        CommandLine.IFactory factory = new CommandLine.IFactory() {
+            @Override public <K> K create(Class<K> cls) throws Exception {
+                return cls == CheckCommand.class ? cls.cast(new CheckCommand(oom)) : CommandLine.defaultFactory().create(cls);
+            }
+        };
+        List<String> args = new java.util.ArrayList<>(List.of("check", "--dir", "fwd", "--problem", "mb1ic1ih8oc1kh3"));
+        args.addAll(List.of(extra));
+        return run(factory, args.toArray(String[]::new));
+    }
+
+    @Test void outOfMemory_isOneLineSayingWhichLimitToRaise() {
+        assertOneLineError(checkRunningOutOfMemory("Java heap space"), Main.CHECK_FAILED,
+                "error: out of memory (Java heap space): raise the heap, e.g. CONV4J_JAVA_OPTS=-Xmx8g");
+        assertOneLineError(checkRunningOutOfMemory(
+                        "Cannot reserve 36000063 bytes of direct buffer memory (allocated: 36000063, limit: 67108864)"),
+                Main.CHECK_FAILED, "error: out of memory (Cannot reserve 36000063 bytes", "-XX:MaxDirectMemorySize",
+                "CONV4J_JAVA_OPTS");
+        CliTest.Run verbose = checkRunningOutOfMemory("Java heap space", "--verbose");
+        assertEquals(Main.CHECK_FAILED, verbose.status());
+        assertTrue(verbose.errLines().get(0).startsWith("error: out of memory"), verbose.err());
+        assertTrue(verbose.err().contains("java.lang.OutOfMemoryError: Java heap space") && verbose.err().contains("\tat "),
+                "--verbose prints the trace: " + verbose.err());
+    }
+
+    /** The audited case in a real JVM: a direct-memory limit smaller than the tensors of the problem. */
+    @Test void outOfDirectMemory_inARealJvm_isOneLine(@TempDir Path dir) throws Exception {
+        ChildJvm.Result r = ChildJvm.run(dir, Map.of(), List.of("-XX:MaxDirectMemorySize=64m"), Main.class.getName(),
+                List.of("bench", "--engine", "reference", "--peak", "100", "--seconds", "0.05", "--dir", "fwd",
+                        "--problem", "mb1ic1ih3000oc1kh1"), 120);
+        assertEquals(Main.CHECK_FAILED, r.status(), r::toString);
+        assertEquals(1, r.errLines().size(), r::toString);
+        assertTrue(r.errLines().get(0).startsWith("error: out of memory") && r.err().contains("MaxDirectMemorySize"),
+                r::toString);
+        assertFalse(r.err().contains("\tat "), r::toString);
     }
 }
