@@ -21,6 +21,7 @@ public final class Engines {
      *
      * @throws NativeBackendException naming the platform and the missing artifact when the
      *         native library cannot load here
+     * @throws IllegalArgumentException naming the setting when a native-config setting is wrong
      */
     public static Engine onednn() {
         return OneDnnEngine.get();
@@ -29,6 +30,9 @@ public final class Engines {
     /**
      * oneDNN when its native library loads on this machine, else the reference engine, with
      * a one-line warning on stderr saying why.
+     *
+     * @throws IllegalArgumentException if a native-config setting is wrong: a mistake to fix,
+     *         not a reason to run without oneDNN
      */
     public static Engine best() {
         return best(Engines::onednn, System.err);
@@ -37,7 +41,7 @@ public final class Engines {
     static Engine best(Supplier<Engine> onednn, PrintStream warnings) {
         try {
             return onednn.get();
-        } catch (NativeBackendException e) {
+        } catch (NativeBackendException e) {   // only a load failure; a settings error (IllegalArgumentException) propagates
             warnings.println("warning: falling back to the reference engine: " + e.getMessage());
             return reference();
         }

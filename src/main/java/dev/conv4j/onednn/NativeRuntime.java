@@ -6,6 +6,7 @@ import java.io.InputStream;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Properties;
@@ -40,42 +41,72 @@ final class NativeRuntime {
 
     private static final class Holder {
         static final NativeRuntime INSTANCE;
-        static final Throwable ERROR;
+        static final Throwable ERROR;                          // the library did not load
+        static final IllegalArgumentException SETTINGS_ERROR;  // a native-config setting is wrong: the user's to fix
         static {
             NativeRuntime rt = null;
             Throwable err = null;
+            IllegalArgumentException bad = null;
+            Settings s = null;
             try {
-                rt = load();
-            } catch (Throwable t) {   // UnsatisfiedLinkError, NoClassDefFoundError, ...
-                err = t;
+                s = readSettings();
+            } catch (IllegalArgumentException e) {
+                bad = e;
+            }
+            if (s != null) {
+                try {
+                    rt = load(s);
+                } catch (Throwable t) {   // UnsatisfiedLinkError, NoClassDefFoundError, ...
+                    err = t;
+                }
             }
             INSTANCE = rt;
             ERROR = err;
+            SETTINGS_ERROR = bad;
         }
     }
 
-    /** The runtime, loading oneDNN on first use. */
+    /**
+     * The runtime, loading oneDNN on first use.
+     *
+     * @throws IllegalArgumentException if a native-config setting is wrong (the message names it)
+     * @throws NativeBackendException if the native library cannot load here
+     */
     static NativeRuntime get() {
+        if (Holder.SETTINGS_ERROR != null) {
+            throw settingsError();
+        }
         if (Holder.INSTANCE == null) {
             throw new NativeBackendException(loadFailureMessage(Holder.ERROR), Holder.ERROR);
         }
         return Holder.INSTANCE;
     }
 
-    /** {@code null} when oneDNN is usable, else the one-line reason it is not. */
+    /**
+     * {@code null} when oneDNN is usable, else the one-line reason it is not.
+     *
+     * @throws IllegalArgumentException if a native-config setting is wrong: that is not a
+     *         reason to do without oneDNN but a mistake to fix
+     */
     static String unavailableReason() {
+        if (Holder.SETTINGS_ERROR != null) {
+            throw settingsError();
+        }
         return Holder.INSTANCE == null ? loadFailureMessage(Holder.ERROR) : null;
+    }
+
+    private static IllegalArgumentException settingsError() {
+        return new IllegalArgumentException(Holder.SETTINGS_ERROR.getMessage(), Holder.SETTINGS_ERROR);
     }
 
     engine engine() { return eng; }
 
     Settings settings() { return settings; }
 
-    private static NativeRuntime load() {
+    private static NativeRuntime load(Settings s) {
         if (Boolean.getBoolean("conv4j.onednn.simulateLoadFailure")) {
             throw new UnsatisfiedLinkError("simulated by -Dconv4j.onednn.simulateLoadFailure=true");
         }
-        Settings s = readSettings();
         Loader.load(dnnl.class);
         // The ISA cap must be set before the first primitive is created.
         if (!s.maxIsa().equals("default")) {
@@ -104,22 +135,24 @@ final class NativeRuntime {
         p.setProperty("auto_choices", "off");
         String source = "built-in defaults";
         String file = firstNonEmpty(System.getProperty("conv4j.nativeConfig"), System.getenv("CONV4J_NATIVE_CONFIG"));
-        try {
-            if (file != null) {
-                try (Reader r = Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8)) {
-                    p.load(r);
-                }
-                source = file;
-            } else {
-                try (InputStream in = NativeRuntime.class.getResourceAsStream(CONFIG_RESOURCE)) {
-                    if (in != null) {
-                        p.load(in);
-                        source = "class path " + CONFIG_RESOURCE;
-                    }
-                }
+        if (file != null) {
+            try (Reader r = Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8)) {
+                p.load(r);
+            } catch (NoSuchFileException e) {
+                throw new IllegalArgumentException("native-config: no such file '" + file + "'", e);
+            } catch (IOException | IllegalArgumentException e) {   // Properties.load throws it for a malformed unicode escape
+                throw new IllegalArgumentException("native-config: cannot read '" + file + "': " + e.getMessage(), e);
             }
-        } catch (IOException e) {
-            throw new IllegalArgumentException("native-config: cannot read " + file + ": " + e.getMessage(), e);
+            source = file;
+        } else {
+            try (InputStream in = NativeRuntime.class.getResourceAsStream(CONFIG_RESOURCE)) {
+                if (in != null) {
+                    p.load(in);
+                    source = "class path " + CONFIG_RESOURCE;
+                }
+            } catch (IOException e) {
+                throw new IllegalStateException("cannot read the class path's " + CONFIG_RESOURCE, e);
+            }
         }
         for (String key : new String[] {"threads", "max_isa", "primitive_cache_capacity", "verbose", "auto_choices"}) {
             String env = System.getenv("CONV4J_" + key.toUpperCase(Locale.ROOT));

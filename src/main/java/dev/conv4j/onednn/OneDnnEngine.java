@@ -43,13 +43,18 @@ public final class OneDnnEngine implements Engine {
      *
      * @throws NativeBackendException naming the platform and the missing artifact when the
      *         native library cannot load
+     * @throws IllegalArgumentException naming the setting when a native-config setting is wrong
      */
     public static OneDnnEngine get() {
         NativeRuntime.get();
         return INSTANCE;
     }
 
-    /** {@code null} when oneDNN is usable on this machine, else the one-line reason it is not. */
+    /**
+     * {@code null} when oneDNN is usable on this machine, else the one-line reason it is not.
+     *
+     * @throws IllegalArgumentException naming the setting when a native-config setting is wrong
+     */
     public static String unavailableReason() {
         return NativeRuntime.unavailableReason();
     }

@@ -45,4 +45,26 @@ class EnginesFallbackTest {
         assertEquals("", r.err(), r::toString);
         assertEquals(List.of("best=onednn", "dst=12.5,23.5", "onednn=loaded"), r.out().lines().toList());
     }
+
+    /**
+     * A wrong native-config setting is bad input (exit 2, one line naming the setting), not a
+     * missing library: neither {@code info} nor {@code run --engine best} may call it that,
+     * and {@code best} must not fall back to the reference engine over it.
+     */
+    @Test
+    void aSettingsErrorIsBadInputNotALoadFailure(@TempDir Path dir) throws Exception {
+        String main = "dev.conv4j.cli.Main";
+        ChildJvm.Result info = ChildJvm.run(dir, Map.of("CONV4J_MAX_ISA", "avx9000"), List.of(), main, List.of("info"), 120);
+        assertEquals(2, info.status(), info::toString);
+        assertEquals(1, info.errLines().size(), info::toString);
+        assertTrue(info.errLines().get(0).startsWith("native-config: max_isa 'avx9000'"), info::toString);
+        java.nio.file.Files.writeString(dir.resolve("bad.properties"), "max_isa=\\u00zz\n");
+        ChildJvm.Result run = ChildJvm.run(dir, Map.of("CONV4J_NATIVE_CONFIG", "bad.properties"), List.of(), main,
+                List.of("run", "--engine", "best", "--problem", "mb1ic1ih4oc1kh1", "--src", "s.npy", "--wei", "w.npy",
+                        "--out", "o"), 120);
+        assertEquals(2, run.status(), run::toString);
+        assertEquals(1, run.errLines().size(), run::toString);
+        assertTrue(run.errLines().get(0).startsWith("native-config: cannot read 'bad.properties': "), run::toString);
+        assertTrue(!run.err().contains("falling back") && !run.err().contains("not available"), run::toString);
+    }
 }

@@ -39,6 +39,15 @@ class EnginesTest {
         assertTrue(warning.contains("test-x86_64") && warning.contains("org.bytedeco:dnnl"), warning);
     }
 
+    @Test void best_settingsError_doesNotFallBack() {
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Engines.best(() -> {
+            throw new IllegalArgumentException("native-config: threads must be an integer >= 0, got 'abc'");
+        }, new PrintStream(err, true, StandardCharsets.UTF_8)));
+        assertEquals("native-config: threads must be an integer >= 0, got 'abc'", e.getMessage());
+        assertEquals("", err.toString(StandardCharsets.UTF_8));
+    }
+
     @Test void best_nativeLibraryPresent_isOneDnn() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         Engine e = Engines.best(Engines::onednn, new PrintStream(err, true, StandardCharsets.UTF_8));

@@ -68,6 +68,18 @@ class NativeConfigTest {
         assertEquals("native-config: auto_choices must be on or off, got 'sometimes'", e.getMessage());
     }
 
+    @Test void unreadableFiles_oneLineMessagesNamingTheFile(@TempDir Path dir) throws IOException {
+        System.setProperty("conv4j.nativeConfig", dir.resolve("nonexistent").toString());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
+        assertEquals("native-config: no such file '" + dir.resolve("nonexistent") + "'", e.getMessage());
+        Path badEscape = dir.resolve("escape.properties");
+        Files.writeString(badEscape, "max_isa=\\u00zz\n");
+        System.setProperty("conv4j.nativeConfig", badEscape.toString());
+        e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
+        assertTrue(e.getMessage().startsWith("native-config: cannot read '" + badEscape + "': "), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
+    }
+
     @Test void info_reportsVersionIsaThreadsCache() {
         OneDnnEngine.Info info = OneDnnEngine.get().info();
         assertTrue(info.version().startsWith("3."), info.version());
