@@ -12,6 +12,8 @@ import dev.conv4j.io.Npy;
 import dev.conv4j.tensor.Tensor;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -120,12 +122,34 @@ public final class RunCommand implements Callable<Integer> {
         }
     }
 
-    private static Tensor read(String name, Path file) throws IOException {
-        try {
-            return Npy.read(file);
-        } catch (NoSuchFileException e) {
+    /** Reads the NPY file of option {@code name}; every failure names the option and the file. */
+    private static Tensor read(String name, Path file) {
+        // A FIFO or a device would block or never end: only regular files are read.
+        if (!Files.exists(file)) {
             throw new IllegalArgumentException(name + ": no such file '" + file + "'");
         }
+        if (!Files.isRegularFile(file)) {
+            throw new IllegalArgumentException(name + ": '" + file + "' is not a regular file");
+        }
+        try {
+            return Npy.read(file);
+        } catch (IOException e) {
+            throw new IllegalArgumentException(name + ": cannot read '" + file + "': " + describe(e), e);
+        }
+    }
+
+    /** An IOException's reason: its class where the message is only the file name. */
+    static String describe(IOException e) {
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof FileSystemException f && f.getReason() != null) {
+            return f.getReason();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     /** Writes {@code name.npy} for each result into {@code dir}; on failure removes what it wrote. */

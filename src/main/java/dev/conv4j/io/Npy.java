@@ -48,10 +48,15 @@ public final class Npy {
      * Reads an array into a new off-heap channels-first tensor of the file's shape.
      *
      * @param file an {@code .npy} file; read
-     * @throws IllegalArgumentException if the file is not a float32/float64 C-order NPY array
+     * @throws IllegalArgumentException if the file is not a regular file (a directory, a FIFO, a
+     *         device) or not a float32/float64 C-order NPY array
      * @throws IOException if the file cannot be read
      */
     public static Tensor read(Path file) throws IOException {
+        // A FIFO would block until a writer appears, and a device may never end: regular files only.
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            throw error(file, "not a regular file");
+        }
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = ch.size();
             ByteBuffer pre = readFully(ch, 0, (int) Math.min(size, 12), file);

@@ -136,7 +136,16 @@ final class NativeRuntime {
         String source = "built-in defaults";
         String file = firstNonEmpty(System.getProperty("conv4j.nativeConfig"), System.getenv("CONV4J_NATIVE_CONFIG"));
         if (file != null) {
-            try (Reader r = Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8)) {
+            Path path;
+            try {
+                path = Path.of(file);
+            } catch (java.nio.file.InvalidPathException e) {
+                throw new IllegalArgumentException("native-config: '" + file + "' is not a file name: " + e.getReason(), e);
+            }
+            if (Files.exists(path) && !Files.isRegularFile(path)) {   // a FIFO would block, a directory fails later
+                throw new IllegalArgumentException("native-config: '" + file + "' is not a regular file");
+            }
+            try (Reader r = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
                 p.load(r);
             } catch (NoSuchFileException e) {
                 throw new IllegalArgumentException("native-config: no such file '" + file + "'", e);

@@ -224,4 +224,24 @@ class CliBadInputTest {
         assertTrue(ChildJvm.crashLogs(dir).isEmpty(), "hs_err file in " + dir);
         assertNothingWritten();
     }
+
+    /** A FIFO would block the read until a writer appears, a directory fails with a bare "Is a directory". */
+    @Test void inputsThatAreNotRegularFiles() throws Exception {
+        Path fifo = dev.conv4j.TestFiles.fifo(dir, "f.npy");
+        org.junit.jupiter.api.Assumptions.assumeTrue(fifo != null, "mkfifo is not available");
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+                () -> assertBadInput(runArgs("--src", fifo), "src: '" + fifo + "' is not a regular file"));
+        Path subdir = Files.createDirectory(dir.resolve("a_dir.npy"));
+        assertBadInput(runArgs("--wei", subdir), "wei: '" + subdir + "' is not a regular file");
+        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> Npy.read(subdir));
+        assertEquals("npy file " + subdir + ": not a regular file", e.getMessage());
+    }
+
+    @Test void anUnreadableInputNamesTheOptionAndTheFile() throws IOException {
+        Path locked = write("locked.npy", Shape.of(3));
+        org.junit.jupiter.api.Assumptions.assumeTrue(locked.toFile().setReadable(false, false) && !Files.isReadable(locked),
+                "permissions are not enforced here (root?)");
+        assertBadInput(runArgs("--bia", locked), "bia: cannot read '" + locked + "': permission denied");
+    }
 }

@@ -80,6 +80,18 @@ class NativeConfigTest {
         assertFalse(e.getMessage().contains("\n"));
     }
 
+    @Test void onlyRegularFiles(@TempDir Path dir) throws Exception {
+        System.setProperty("conv4j.nativeConfig", dir.toString());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
+        assertEquals("native-config: '" + dir + "' is not a regular file", e.getMessage());
+        Path fifo = dev.conv4j.TestFiles.fifo(dir, "config.fifo");
+        org.junit.jupiter.api.Assumptions.assumeTrue(fifo != null, "mkfifo is not available");
+        System.setProperty("conv4j.nativeConfig", fifo.toString());
+        e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+                () -> assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings));
+        assertEquals("native-config: '" + fifo + "' is not a regular file", e.getMessage());
+    }
+
     @Test void info_reportsVersionIsaThreadsCache() {
         OneDnnEngine.Info info = OneDnnEngine.get().info();
         assertTrue(info.version().startsWith("3."), info.version());
