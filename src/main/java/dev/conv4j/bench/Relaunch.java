@@ -51,11 +51,12 @@ public final class Relaunch {
      * waits for it.
      *
      * @return the child's exit status
-     * @throws IllegalArgumentException if {@code threads < 1}, or this JVM is already a child
+     * @throws IllegalArgumentException if {@code threads} is not in [1, {@link OneDnnEngine#MAX_THREADS}], or this JVM is already a child
      *         (its thread count did not take effect: an environment that overrides it)
      */
     public static int run(String mainClass, List<String> args, int threads) throws IOException, InterruptedException {
-        Check.arg(threads >= 1, "threads: must be >= 1, got %d", threads);
+        Check.arg(threads >= 1 && threads <= OneDnnEngine.MAX_THREADS, "threads: must be in [1, %d], got %d",
+                OneDnnEngine.MAX_THREADS, threads);
         Check.arg(!isChild(), "threads: asked for %d but OpenMP runs %d in this process (is OMP_NUM_THREADS fixed elsewhere?)",
                 threads, OneDnnEngine.threads());
         ProcessBuilder pb = new ProcessBuilder(command(mainClass, args)).inheritIO();

@@ -124,6 +124,8 @@ public final class BenchCommand implements Callable<Integer> {
         Check.arg(baselineOutputs == null || baseline, "baseline-outputs: needs --baseline");
         Check.arg(peak == null || (peak > 0 && Double.isFinite(peak)), "peak: must be a positive number of GFLOP/s, got %s", peak);
         Check.arg(threads == null || threads >= 1, "threads: must be >= 1, got %s", threads);
+        Check.arg(threads == null || threads <= OneDnnEngine.MAX_THREADS,
+                "threads: must be at most %d (OneDnnEngine.MAX_THREADS), got %s", OneDnnEngine.MAX_THREADS, threads);
         Check.arg(chart == null || chart.toString().toLowerCase(Locale.ROOT).endsWith(".png"),
                 "chart: expected a .png file name, got '%s'", chart);
         Sampler sampler = new Sampler(Sampler.Policy.forSeconds(seconds));

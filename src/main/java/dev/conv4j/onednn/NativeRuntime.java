@@ -50,6 +50,7 @@ final class NativeRuntime {
             Settings s = null;
             try {
                 s = readSettings();
+                threads();   // OMP_NUM_THREADS in range before OpenMP starts that many threads
             } catch (IllegalArgumentException e) {
                 bad = e;
             }
@@ -171,12 +172,12 @@ final class NativeRuntime {
                 p.setProperty(key, v);
             }
         }
-        int threads = parseInt(p, "threads", 0);
+        int threads = parseInt(p, "threads", 0, OneDnnEngine.MAX_THREADS);
         String isa = p.getProperty("max_isa").trim().toLowerCase(Locale.ROOT);
         if (!isa.equals("default")) {
             parseIsa(isa);   // validate early, one-line message
         }
-        int cache = parseInt(p, "primitive_cache_capacity", -1);
+        int cache = parseInt(p, "primitive_cache_capacity", -1, Integer.MAX_VALUE);
         String verbose = p.getProperty("verbose").trim().toLowerCase(Locale.ROOT);
         if (!verbose.equals("default")) {
             verboseLevel(verbose);
@@ -188,17 +189,18 @@ final class NativeRuntime {
         return new Settings(threads, isa, cache, verbose, autoChoices.equals("on"), source);
     }
 
-    private static int parseInt(Properties p, String key, int min) {
+    private static int parseInt(Properties p, String key, int min, int max) {
         String v = p.getProperty(key).trim();
         try {
             int n = Integer.parseInt(v);
-            if (n >= min) {
+            if (n >= min && n <= max) {
                 return n;
             }
         } catch (NumberFormatException e) {
             // fall through to the message
         }
-        throw new IllegalArgumentException("native-config: " + key + " must be an integer >= " + min + ", got '" + v + "'");
+        throw new IllegalArgumentException("native-config: " + key + " must be an integer "
+                + (max == Integer.MAX_VALUE ? ">= " + min : "in [" + min + ", " + max + "]") + ", got '" + v + "'");
     }
 
     static dnnl.cpu_isa parseIsa(String name) {
@@ -290,18 +292,49 @@ final class NativeRuntime {
      * the process ({@code scripts/conv4j} exports it), not from inside a running JVM.
      */
     static int threads() {
-        String omp = System.getenv("OMP_NUM_THREADS");
-        if (omp != null) {
+        return ompThreads(System.getenv("OMP_NUM_THREADS"), System.getenv(OMP_SOURCE_MARKER));
+    }
+
+    /**
+     * Set by {@code scripts/conv4j} when it exports {@code OMP_NUM_THREADS}: the name of what it
+     * took the count from ({@code CONV4J_THREADS} or the native-config file), for messages.
+     */
+    static final String OMP_SOURCE_MARKER = "CONV4J_OMP_NUM_THREADS_FROM";
+
+    /**
+     * The thread count of an {@code OMP_NUM_THREADS} value (its first entry; OpenMP ignores an
+     * invalid one, and so all processors), else every available processor.
+     *
+     * @param omp    the value, or {@code null} when unset
+     * @param source what set it ({@link #OMP_SOURCE_MARKER}), or {@code null} for the user
+     * @throws IllegalArgumentException if an entry is above {@link OneDnnEngine#MAX_THREADS}:
+     *         OpenMP would try to start that many threads when oneDNN loads, and a count in
+     *         the tens of thousands crashes the JVM
+     */
+    static int ompThreads(String omp, String source) {
+        if (omp == null) {
+            return java.lang.Runtime.getRuntime().availableProcessors();
+        }
+        int first = 0;
+        String[] entries = omp.split(",");
+        for (int i = 0; i < entries.length; i++) {
+            long n;
             try {
-                int n = Integer.parseInt(omp.split(",")[0].trim());
-                if (n > 0) {
-                    return n;
-                }
+                n = Long.parseLong(entries[i].trim());
             } catch (NumberFormatException e) {
-                // OpenMP ignores an invalid value too
+                continue;   // OpenMP ignores an invalid value too
+            }
+            if (n > OneDnnEngine.MAX_THREADS) {
+                String name = source == null || source.isBlank() ? "OMP_NUM_THREADS" : source.trim();
+                throw new IllegalArgumentException(String.format(Locale.ROOT,
+                        "%s: %s threads is more than the %d oneDNN may start (OMP_NUM_THREADS=%s)",
+                        name, entries[i].trim(), OneDnnEngine.MAX_THREADS, omp));
+            }
+            if (i == 0 && n > 0) {
+                first = (int) n;
             }
         }
-        return java.lang.Runtime.getRuntime().availableProcessors();
+        return first > 0 ? first : java.lang.Runtime.getRuntime().availableProcessors();
     }
 
     static String platform() {

@@ -34,6 +34,13 @@ public final class OneDnnEngine implements Engine {
     /** The engine's name. */
     public static final String NAME = "onednn";
 
+    /**
+     * The most native threads conv4j asks oneDNN's OpenMP runtime for (native-config
+     * {@code threads}, {@code OMP_NUM_THREADS}, {@code bench --threads}): far above any CPU it
+     * runs on, far below the counts (tens of thousands) at which starting them crashes the JVM.
+     */
+    public static final int MAX_THREADS = 1024;
+
     private static final OneDnnEngine INSTANCE = new OneDnnEngine();
 
     private OneDnnEngine() {}
@@ -118,6 +125,8 @@ public final class OneDnnEngine implements Engine {
     /**
      * Threads oneDNN's OpenMP runtime uses in this process: {@code OMP_NUM_THREADS} as the JVM
      * was started with, else every processor available to it. Does not load oneDNN.
+     *
+     * @throws IllegalArgumentException if {@code OMP_NUM_THREADS} is above {@link #MAX_THREADS}
      */
     public static int threads() {
         return NativeRuntime.threads();

@@ -72,4 +72,45 @@ class CliLimitsTest {
                 r::toString);
         assertFalse(r.err().contains("\tat "), r::toString);
     }
+
+    @Test void benchThreads_bounded() {
+        assertOneLineError(run("bench", "--engine", "reference", "--peak", "100", "--seconds", "0.01", "--dir", "fwd",
+                "--threads", "100000", "--problem", "mb1ic1ih8oc1kh3"), Main.BAD_INPUT,
+                "threads: must be at most 1024 (OneDnnEngine.MAX_THREADS), got 100000");
+    }
+
+    /** OpenMP starts as many threads as OMP_NUM_THREADS asks when oneDNN loads; 100000 crashed the JVM. */
+    @Test void ompNumThreads_tooMany_isBadInputBeforeOneDnnLoads(@TempDir Path dir) throws Exception {
+        List<String> check = List.of("check", "--dir", "fwd", "--problem", "mb1ic16ih32oc16kh3");
+        ChildJvm.Result r = ChildJvm.run(dir, Map.of("OMP_NUM_THREADS", "100000"), List.of(), Main.class.getName(), check, 120);
+        assertEquals(Main.BAD_INPUT, r.status(), r::toString);
+        assertEquals(List.of("OMP_NUM_THREADS: 100000 threads is more than the 1024 oneDNN may start (OMP_NUM_THREADS=100000)"),
+                r.errLines(), r::toString);
+        // as scripts/conv4j starts it from CONV4J_THREADS: the message names what the user set
+        r = ChildJvm.run(dir, Map.of("OMP_NUM_THREADS", "5000", "CONV4J_OMP_NUM_THREADS_FROM", "CONV4J_THREADS"),
+                List.of(), Main.class.getName(), check, 120);
+        assertEquals(Main.BAD_INPUT, r.status(), r::toString);
+        assertEquals(1, r.errLines().size(), r::toString);
+        assertTrue(r.errLines().get(0).startsWith("CONV4J_THREADS: 5000 threads is more than the 1024"), r::toString);
+        assertTrue(ChildJvm.crashLogs(dir).isEmpty(), "hs_err file in " + dir);
+    }
+
+    /** scripts/conv4j checks CONV4J_THREADS itself, before it builds or starts anything. */
+    @Test void scriptRejectsABadConv4jThreads() throws Exception {
+        Path script = Path.of("scripts", "conv4j").toAbsolutePath();
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isRegularFile(script), "no " + script);
+        int checked = 0;
+        for (String bad : new String[] {"abc", "100000", "-1", "1025", "4x"}) {
+            ProcessBuilder pb = new ProcessBuilder("bash", script.toString(), "info").redirectErrorStream(true);
+            pb.environment().put("CONV4J_THREADS", bad);
+            pb.environment().remove("OMP_NUM_THREADS");
+            Process p = pb.start();
+            String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+            assertEquals(Main.BAD_INPUT, p.exitValue(), output);
+            assertEquals("CONV4J_THREADS: must be an integer in [0, 1024], got '" + bad + "'\n", output);
+            checked++;
+        }
+        assertEquals(5, checked);
+    }
 }

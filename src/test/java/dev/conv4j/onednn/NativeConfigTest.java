@@ -56,7 +56,15 @@ class NativeConfigTest {
         System.clearProperty("conv4j.max_isa");
         System.setProperty("conv4j.threads", "many");
         e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
-        assertEquals("native-config: threads must be an integer >= 0, got 'many'", e.getMessage());
+        assertEquals("native-config: threads must be an integer in [0, 1024], got 'many'", e.getMessage());
+        System.setProperty("conv4j.threads", "100000");
+        e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
+        assertEquals("native-config: threads must be an integer in [0, 1024], got '100000'", e.getMessage());
+        System.setProperty("conv4j.primitive_cache_capacity", "-7");
+        System.setProperty("conv4j.threads", "1024");
+        e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
+        assertEquals("native-config: primitive_cache_capacity must be an integer >= -1, got '-7'", e.getMessage());
+        System.clearProperty("conv4j.primitive_cache_capacity");
         System.clearProperty("conv4j.threads");
         System.setProperty("conv4j.verbose", "loud");
         e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
@@ -90,6 +98,24 @@ class NativeConfigTest {
         e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
                 () -> assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings));
         assertEquals("native-config: '" + fifo + "' is not a regular file", e.getMessage());
+    }
+
+    @Test void ompNumThreads_boundedBeforeOpenMpStartsThem() {
+        int all = Runtime.getRuntime().availableProcessors();
+        assertEquals(4, NativeRuntime.ompThreads("4", null));
+        assertEquals(1024, NativeRuntime.ompThreads(" 1024 ", null));
+        assertEquals(3, NativeRuntime.ompThreads("3,2", null));
+        assertEquals(all, NativeRuntime.ompThreads(null, null));
+        assertEquals(all, NativeRuntime.ompThreads("abc", null));   // OpenMP ignores it too
+        assertEquals(all, NativeRuntime.ompThreads("0", null));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> NativeRuntime.ompThreads("100000", null));
+        assertEquals("OMP_NUM_THREADS: 100000 threads is more than the 1024 oneDNN may start (OMP_NUM_THREADS=100000)",
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> NativeRuntime.ompThreads("4,99999999999", null));
+        assertTrue(e.getMessage().startsWith("OMP_NUM_THREADS: 99999999999 threads"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> NativeRuntime.ompThreads("1025", "CONV4J_THREADS"));
+        assertTrue(e.getMessage().startsWith("CONV4J_THREADS: 1025 threads is more than the 1024"), e.getMessage());
     }
 
     @Test void info_reportsVersionIsaThreadsCache() {
