@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
 import java.util.function.Supplier;
@@ -51,8 +52,14 @@ final class NativeRuntime {
             try {
                 s = readSettings();
                 threads();   // OMP_NUM_THREADS in range before OpenMP starts that many threads
+                checkThreadsTakeEffect(s, System.getenv("OMP_NUM_THREADS"),
+                        java.lang.Runtime.getRuntime().availableProcessors());
             } catch (IllegalArgumentException e) {
                 bad = e;
+                s = null;
+            } catch (Throwable t) {   // the bundled file unreadable: the jar is broken, like a missing library
+                err = t;
+                s = null;
             }
             if (s != null) {
                 try {
@@ -127,6 +134,9 @@ final class NativeRuntime {
 
     // ---- settings ----------------------------------------------------------------------------
 
+    /** The keys of native-config, in the order of the file. */
+    static final List<String> KEYS = List.of("threads", "max_isa", "primitive_cache_capacity", "verbose", "auto_choices");
+
     static Settings readSettings() {
         Properties p = new Properties();
         p.setProperty("threads", "0");
@@ -146,25 +156,31 @@ final class NativeRuntime {
             if (Files.exists(path) && !Files.isRegularFile(path)) {   // a FIFO would block, a directory fails later
                 throw new IllegalArgumentException("native-config: '" + file + "' is not a regular file");
             }
+            Properties fromFile = new Properties();
             try (Reader r = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
-                p.load(r);
+                fromFile.load(r);
             } catch (NoSuchFileException e) {
                 throw new IllegalArgumentException("native-config: no such file '" + file + "'", e);
             } catch (IOException | IllegalArgumentException e) {   // Properties.load throws it for a malformed unicode escape
                 throw new IllegalArgumentException("native-config: cannot read '" + file + "': " + e.getMessage(), e);
             }
             source = file;
+            checkKeys(fromFile, source);
+            p.putAll(fromFile);
         } else {
             try (InputStream in = NativeRuntime.class.getResourceAsStream(CONFIG_RESOURCE)) {
                 if (in != null) {
-                    p.load(in);
+                    Properties bundled = new Properties();
+                    bundled.load(in);
                     source = "class path " + CONFIG_RESOURCE;
+                    checkKeys(bundled, source);
+                    p.putAll(bundled);
                 }
             } catch (IOException e) {
                 throw new IllegalStateException("cannot read the class path's " + CONFIG_RESOURCE, e);
             }
         }
-        for (String key : new String[] {"threads", "max_isa", "primitive_cache_capacity", "verbose", "auto_choices"}) {
+        for (String key : KEYS) {
             String env = System.getenv("CONV4J_" + key.toUpperCase(Locale.ROOT));
             String prop = System.getProperty("conv4j." + key);
             String v = firstNonEmpty(prop, env);
@@ -187,6 +203,34 @@ final class NativeRuntime {
             throw new IllegalArgumentException("native-config: auto_choices must be on or off, got '" + autoChoices + "'");
         }
         return new Settings(threads, isa, cache, verbose, autoChoices.equals("on"), source);
+    }
+
+    /** A misspelt key would silently leave its setting at the default. */
+    private static void checkKeys(Properties p, String source) {
+        for (String key : new java.util.TreeSet<>(p.stringPropertyNames())) {
+            if (!KEYS.contains(key)) {
+                throw new IllegalArgumentException("native-config: unknown key '" + key + "' in " + source
+                        + " (known: " + String.join(", ", KEYS) + ")");
+            }
+        }
+    }
+
+    /**
+     * Checks that native-config's {@code threads} can take effect: OpenMP reads
+     * {@code OMP_NUM_THREADS} once, when oneDNN loads, and offers no way to change the count
+     * afterwards, so a count set by a system property or a {@code CONV4J_NATIVE_CONFIG} file
+     * in a JVM started without that variable would be silently ignored.
+     *
+     * @param omp        {@code OMP_NUM_THREADS} as the JVM was started with, or {@code null}
+     * @param processors the processors available to the JVM (OpenMP's count without the variable)
+     * @throws IllegalArgumentException if the setting asks for another count than OpenMP will run
+     */
+    static void checkThreadsTakeEffect(Settings s, String omp, int processors) {
+        if (s.threads() > 0 && (omp == null || omp.isBlank()) && s.threads() != processors) {
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
+                    "native-config: threads=%d cannot take effect in a running JVM: start it with OMP_NUM_THREADS=%d "
+                            + "(scripts/conv4j does so from CONV4J_THREADS)", s.threads(), s.threads()));
+        }
     }
 
     private static int parseInt(Properties p, String key, int min, int max) {

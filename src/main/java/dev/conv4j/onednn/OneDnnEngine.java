@@ -83,42 +83,26 @@ public final class OneDnnEngine implements Engine {
      * @param version                oneDNN version (and commit)
      * @param cpuIsa                 the instruction set oneDNN's kernels use
      * @param threads                threads of oneDNN's parallel runtime
-     * @param configuredThreads      native-config's {@code threads} (0: every processor), which
-     *                               takes effect only through {@code OMP_NUM_THREADS}
      * @param primitiveCacheCapacity primitives oneDNN's cache keeps
      * @param cpuRuntime             the parallel runtime (OpenMP for these builds)
      * @param platform               JavaCPP platform, e.g. {@code linux-x86_64}
      * @param configSource           where the native-config settings came from
      * @param autoChoices            where AUTO's decisions are kept (native-config {@code auto_choices})
      */
-    public record Info(String version, String cpuIsa, int threads, int configuredThreads, int primitiveCacheCapacity,
+    public record Info(String version, String cpuIsa, int threads, int primitiveCacheCapacity,
                        String cpuRuntime, String platform, String configSource, String autoChoices) {
         /** The fields in print order, for the CLI's {@code info} command. */
         public Map<String, String> asMap() {
             Map<String, String> out = new LinkedHashMap<>();
             out.put("oneDNN version", version);
             out.put("CPU ISA", cpuIsa);
-            out.put("threads", threadsInEffect());
+            out.put("threads", Integer.toString(threads));
             out.put("primitive cache capacity", Integer.toString(primitiveCacheCapacity));
             out.put("CPU runtime", cpuRuntime);
             out.put("platform", platform);
             out.put("native config", configSource);
             out.put("AUTO decisions", autoChoices);
             return out;
-        }
-
-        /**
-         * The thread count, with a note when native-config asks for another one: OpenMP reads
-         * {@code OMP_NUM_THREADS} when oneDNN loads, so a {@code threads} set by a system
-         * property or a {@code CONV4J_NATIVE_CONFIG} file in a JVM started without it is not
-         * in effect, and saying nothing would hide that.
-         */
-        String threadsInEffect() {
-            if (configuredThreads == 0 || configuredThreads == threads) {
-                return Integer.toString(threads);
-            }
-            return threads + " (native-config threads=" + configuredThreads + " is not in effect: OpenMP takes "
-                    + "OMP_NUM_THREADS when oneDNN loads; scripts/conv4j sets it from the setting)";
         }
     }
 
@@ -135,7 +119,7 @@ public final class OneDnnEngine implements Engine {
     /** The native backend's version and settings in use (loads oneDNN). */
     public Info info() {
         NativeRuntime rt = NativeRuntime.get();
-        return new Info(rt.version(), rt.effectiveIsa(), NativeRuntime.threads(), rt.settings().threads(),
+        return new Info(rt.version(), rt.effectiveIsa(), NativeRuntime.threads(),
                 rt.primitiveCacheCapacity(),
                 rt.cpuRuntime(), NativeRuntime.platform(), rt.settings().source(), LayoutChoice.describeStore());
     }

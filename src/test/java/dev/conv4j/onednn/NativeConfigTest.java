@@ -127,13 +127,40 @@ class NativeConfigTest {
         assertEquals(8, info.asMap().size());
     }
 
-    @Test void info_saysWhenTheConfiguredThreadsAreNotInEffect() {
-        OneDnnEngine.Info info = new OneDnnEngine.Info("3.11.0", "avx2", 2, 4, 1024, "OpenMP", "linux-x86_64", "file", "off");
-        assertTrue(info.asMap().get("threads").startsWith("2 (native-config threads=4 is not in effect"),
-                info.asMap().get("threads"));
-        assertEquals("2", new OneDnnEngine.Info("3.11.0", "avx2", 2, 0, 1024, "OpenMP", "linux-x86_64", "file", "off")
-                .asMap().get("threads"));
-        assertEquals("2", new OneDnnEngine.Info("3.11.0", "avx2", 2, 2, 1024, "OpenMP", "linux-x86_64", "file", "off")
-                .asMap().get("threads"));
+    @Test void unknownKeys_rejectedNamingTheFile(@TempDir Path dir) throws IOException {
+        Path f = dir.resolve("typo.properties");
+        Files.writeString(f, "# a comment\nthreads=0\nmaxisa=sse41\n");
+        System.setProperty("conv4j.nativeConfig", f.toString());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
+        assertEquals("native-config: unknown key 'maxisa' in " + f
+                + " (known: threads, max_isa, primitive_cache_capacity, verbose, auto_choices)", e.getMessage());
+    }
+
+    @Test void threadsThatCannotTakeEffect_rejected() {
+        NativeRuntime.Settings one = new NativeRuntime.Settings(1, "default", -1, "default", false, "file");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> NativeRuntime.checkThreadsTakeEffect(one, null, 2));
+        assertEquals("native-config: threads=1 cannot take effect in a running JVM: start it with OMP_NUM_THREADS=1 "
+                + "(scripts/conv4j does so from CONV4J_THREADS)", e.getMessage());
+        int accepted = 0;
+        // OMP_NUM_THREADS given (it decides), the count OpenMP runs anyway, or 0 (all processors)
+        NativeRuntime.checkThreadsTakeEffect(one, "1", 2);
+        accepted++;
+        NativeRuntime.checkThreadsTakeEffect(one, null, 1);
+        accepted++;
+        NativeRuntime.checkThreadsTakeEffect(new NativeRuntime.Settings(0, "default", -1, "default", false, "file"), null, 2);
+        accepted++;
+        assertEquals(3, accepted);
+    }
+
+    /** The check runs when oneDNN loads: in a child JVM started without OMP_NUM_THREADS. */
+    @Test void threadsThatCannotTakeEffect_failTheLoad(@TempDir Path dir) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(System.getenv("OMP_NUM_THREADS") == null, "OMP_NUM_THREADS is set");
+        int other = Runtime.getRuntime().availableProcessors() + 1;
+        dev.conv4j.ChildJvm.Result r = dev.conv4j.ChildJvm.run(dir, java.util.Map.of(), java.util.List.of("-Dconv4j.threads=" + other),
+                "dev.conv4j.cli.Main", java.util.List.of("info"), 120);
+        assertEquals(2, r.status(), r::toString);
+        assertEquals(java.util.List.of("native-config: threads=" + other + " cannot take effect in a running JVM: start it "
+                + "with OMP_NUM_THREADS=" + other + " (scripts/conv4j does so from CONV4J_THREADS)"), r.errLines(), r::toString);
     }
 }
