@@ -77,7 +77,29 @@ public final class RunCommand implements Callable<Integer> {
         ProblemDesc p = ProblemDesc.parse(problem, deconv);
         ConvSpec conv = p.spec().toBuilder().paddingMode(PaddingMode.parse(paddingMode)).bias(bia != null).build();
         Engine e = Engines.byName(engine);
-        checkOutputDirectory(out);
+        // The output directory is made (and shown writable) before any input is read or computed;
+        // if anything fails later, what was created here is removed again.
+        List<Path> created = prepareOutputDirectory(out);
+        boolean ok = false;
+        try {
+            Map<String, Tensor> results = compute(p, conv, e);
+            writeAll(out, results);
+            ok = true;
+            PrintWriter o = spec.commandLine().getOut();
+            o.printf("%s on %s%n", conv, e.name());
+            for (Map.Entry<String, Tensor> r : results.entrySet()) {
+                o.printf("wrote %s %s%n", out.resolve(r.getKey() + ".npy"), r.getValue().shape());
+            }
+            o.flush();
+            return Main.OK;
+        } finally {
+            if (!ok) {
+                removeEmpty(created);
+            }
+        }
+    }
+
+    private Map<String, Tensor> compute(ProblemDesc p, ConvSpec conv, Engine e) {
         // Read and check every input before any computation.
         Tensor x = read("src", src);
         Tensor w = read("wei", wei);
@@ -106,19 +128,49 @@ public final class RunCommand implements Callable<Integer> {
                 }
             }
         }
-        writeAll(out, results);
-        PrintWriter o = spec.commandLine().getOut();
-        o.printf("%s on %s%n", conv, e.name());
-        for (Map.Entry<String, Tensor> r : results.entrySet()) {
-            o.printf("wrote %s %s%n", out.resolve(r.getKey() + ".npy"), r.getValue().shape());
-        }
-        o.flush();
-        return Main.OK;
+        return results;
     }
 
-    private static void checkOutputDirectory(Path dir) {
+    /**
+     * Makes {@code dir} (and its missing parents) and writes a probe file in it, so that an
+     * unusable {@code --out} fails before the inputs are read and the results computed.
+     *
+     * @return the directories created, outermost first
+     * @throws IllegalArgumentException {@code out: ...} naming the directory and the reason
+     */
+    static List<Path> prepareOutputDirectory(Path dir) {
+        if (dir.toString().isEmpty()) {
+            throw new IllegalArgumentException("out: must not be empty: give a directory for the results");
+        }
         if (Files.exists(dir) && !Files.isDirectory(dir)) {
             throw new IllegalArgumentException("out: '" + dir + "' exists and is not a directory");
+        }
+        List<Path> created = new ArrayList<>();
+        for (Path d = dir.toAbsolutePath(); d != null && !Files.exists(d); d = d.getParent()) {
+            created.add(0, d);
+        }
+        Path existing = created.isEmpty() ? dir.toAbsolutePath() : created.get(0).getParent();
+        if (existing != null && !Files.isDirectory(existing)) {
+            throw new IllegalArgumentException("out: cannot create '" + dir + "': '" + existing + "' is not a directory");
+        }
+        try {
+            Files.createDirectories(dir);
+            Files.delete(Files.createTempFile(dir, ".conv4j-", ".probe"));
+        } catch (IOException e) {
+            removeEmpty(created);
+            throw new IllegalArgumentException("out: cannot write to '" + dir + "': " + describe(e), e);
+        }
+        return created;
+    }
+
+    /** Removes the directories in {@code created} (outermost first) that are empty, innermost first. */
+    private static void removeEmpty(List<Path> created) {
+        for (int i = created.size() - 1; i >= 0; i--) {
+            try {
+                Files.deleteIfExists(created.get(i));
+            } catch (IOException e) {
+                return;   // not empty, or not ours to remove: leave it and its parents
+            }
         }
     }
 
@@ -154,13 +206,8 @@ public final class RunCommand implements Callable<Integer> {
 
     /** Writes {@code name.npy} for each result into {@code dir}; on failure removes what it wrote. */
     private static void writeAll(Path dir, Map<String, Tensor> results) throws IOException {
-        List<Path> created = new ArrayList<>();
-        for (Path d = dir.toAbsolutePath(); d != null && !Files.exists(d); d = d.getParent()) {
-            created.add(0, d);
-        }
         List<Path> written = new ArrayList<>();
         try {
-            Files.createDirectories(dir);
             for (Map.Entry<String, Tensor> r : results.entrySet()) {
                 Path f = dir.resolve(r.getKey() + ".npy");
                 Npy.write(f, r.getValue());
@@ -170,8 +217,8 @@ public final class RunCommand implements Callable<Integer> {
             for (Path f : written) {
                 Files.deleteIfExists(f);
             }
-            for (int i = created.size() - 1; i >= 0; i--) {
-                Files.deleteIfExists(created.get(i));
+            if (e instanceof IOException io) {
+                throw new IllegalArgumentException("out: cannot write to '" + dir + "': " + describe(io), io);
             }
             throw e;
         }

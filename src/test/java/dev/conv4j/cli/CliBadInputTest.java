@@ -244,4 +244,22 @@ class CliBadInputTest {
                 "permissions are not enforced here (root?)");
         assertBadInput(runArgs("--bia", locked), "bia: cannot read '" + locked + "': permission denied");
     }
+
+    /** --out is checked before any input is read or anything computed (a missing --src would be reported first otherwise). */
+    @Test void unusableOutDirectoriesFailUpFront() throws IOException {
+        Path missingSrc = dir.resolve("missing.npy");
+        assertBadInput(runArgs("--src", missingSrc, "--out", ""), "out: must not be empty");
+        Path file = write("x.npy", Shape.of(3));
+        assertBadInput(runArgs("--src", missingSrc, "--out", file.resolve("sub")),
+                "out: cannot create '" + file.resolve("sub") + "': '" + file + "' is not a directory");
+        Path proc = Path.of("/proc/conv4j_out");
+        if (Files.isDirectory(proc.getParent())) {
+            assertBadInput(runArgs("--src", missingSrc, "--out", proc), "out: cannot write to '/proc/conv4j_out': ");
+            assertFalse(Files.exists(proc));
+        }
+        // a run that fails after the directory was made removes it again
+        Path fresh = dir.resolve("fresh").resolve("out");
+        assertBadInput(runArgs("--src", missingSrc, "--out", fresh), "src: no such file");
+        assertFalse(Files.exists(dir.resolve("fresh")), "created directories are removed");
+    }
 }
