@@ -70,13 +70,17 @@ public record ProblemDesc(String name, ConvSpec spec, Shape src, boolean deconv)
      * from the output size), which describes the same convolution.
      *
      * @throws IllegalArgumentException if {@code src} is not a valid input of {@code spec},
-     *         {@code deconv != spec.transposed()}, or the name holds a {@code "}
+     *         {@code deconv != spec.transposed()}, or the name holds a {@code "} or a control
+     *         character (a line break would split the output lines that print it)
      */
     public ProblemDesc {
         Objects.requireNonNull(name, "name");
         Objects.requireNonNull(spec, "spec");
         Objects.requireNonNull(src, "src");
         Check.arg(name.indexOf('"') < 0, "name: must not contain '\"', got %s", name);
+        if (name.codePoints().anyMatch(ProblemDesc::isControl)) {   // it is printed in output lines and CSV rows
+            Check.arg(false, "name: must not contain control characters, got \"%s\"", escapeControls(name));
+        }
         Check.arg(deconv == spec.transposed(), "deconv: %b but the spec is %s", deconv, spec);
         ConvShapes.validateInput(spec, src);
         spec = canonical(spec, src);
@@ -449,8 +453,35 @@ public record ProblemDesc(String name, ConvSpec spec, Shape src, boolean deconv)
 
         private IllegalArgumentException fail(String fmt, Object... args) {
             return new IllegalArgumentException(
-                    "problem \"" + problem + "\": " + String.format(Locale.ROOT, fmt, args));
+                    "problem \"" + escapeControls(problem) + "\": " + String.format(Locale.ROOT, fmt, args));
         }
     }
 
+    private static boolean isControl(int cp) {
+        int type = Character.getType(cp);
+        return type == Character.CONTROL || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR;
+    }
+
+    /** {@code s} with control characters written as Java escapes (such as {@code \n}), for one-line messages. */
+    static String escapeControls(String s) {
+        if (s.codePoints().noneMatch(ProblemDesc::isControl)) {
+            return s;
+        }
+        StringBuilder b = new StringBuilder();
+        s.codePoints().forEach(cp -> {
+            switch (cp) {
+                case '\n' -> b.append("\\n");
+                case '\r' -> b.append("\\r");
+                case '\t' -> b.append("\\t");
+                default -> {
+                    if (isControl(cp)) {
+                        b.append(String.format(Locale.ROOT, "\\u%04x", cp));
+                    } else {
+                        b.appendCodePoint(cp);
+                    }
+                }
+            }
+        });
+        return b.toString();
+    }
 }

@@ -259,6 +259,23 @@ class ProblemDescTest {
     }
 
     @Test
+    void name_controlCharacters_rejectedOnOneLine() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ProblemDesc.parse("mb1ic3ih8oc4kh3n\"a\nb\""));
+        assertEquals("problem \"mb1ic3ih8oc4kh3n\"a\\nb\"\": name: must not contain control characters, got \"a\\nb\"",
+                e.getMessage());
+        int rejected = 0;
+        for (String name : new String[] {"a\rb", "tab\there", "esc\u001b[31m", "nul\u0000", "ls\u2028"}) {
+            e = assertThrows(IllegalArgumentException.class, () -> ProblemDesc.parse("mb1ic3ih8oc4kh3n\"" + name + "\""));
+            assertTrue(e.getMessage().contains("name: must not contain control characters"), e.getMessage());
+            assertTrue(e.getMessage().codePoints().noneMatch(Character::isISOControl), e.getMessage());
+            rejected++;
+        }
+        assertEquals(5, rejected);
+        assertEquals("caf\u00e9 \u2192 ok", ProblemDesc.parse("mb1ic3ih8oc4kh3n\"caf\u00e9 \u2192 ok\"").name());
+    }
+
+    @Test
     void constructor_badParts_throw() {
         ConvSpec conv = ConvSpec.conv2d(1, 1, 3).build();
         assertEquals("deconv: true but the spec is " + conv, assertThrows(IllegalArgumentException.class,

@@ -113,4 +113,9 @@ class CliLimitsTest {
         }
         assertEquals(5, checked);
     }
+
+    @Test void aProblemNameWithALineBreak_isBadInputOnOneLine() {
+        assertOneLineError(run("check", "--dir", "fwd", "--problem", "mb1ic3ih8oc4kh3n\"a\nb\""), Main.BAD_INPUT,
+                "name: must not contain control characters, got \"a\\nb\"");
+    }
 }
