@@ -118,4 +118,19 @@ class CliLimitsTest {
         assertOneLineError(run("check", "--dir", "fwd", "--problem", "mb1ic3ih8oc4kh3n\"a\nb\""), Main.BAD_INPUT,
                 "name: must not contain control characters, got \"a\\nb\"");
     }
+
+    /** A JVM option java does not know: one line from scripts/conv4j, before it builds or starts anything. */
+    @Test void scriptSaysWhenTheJvmDidNotStartWithItsOptions() throws Exception {
+        Path script = Path.of("scripts", "conv4j").toAbsolutePath();
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isRegularFile(script), "no " + script);
+        ProcessBuilder pb = new ProcessBuilder("bash", script.toString(), "info").redirectErrorStream(true);
+        pb.environment().put("CONV4J_JAVA_OPTS", "-Xfoo");
+        pb.environment().remove("CONV4J_THREADS");
+        Process p = pb.start();
+        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(Main.BAD_INPUT, p.exitValue(), output);
+        assertEquals(1, output.lines().count(), output);
+        assertTrue(output.startsWith("conv4j: the JVM did not start with CONV4J_JAVA_OPTS='-Xfoo': "), output);
+    }
 }
