@@ -30,13 +30,13 @@ public final class TrainCommand implements Callable<Integer> {
     String dataset;
 
     @Option(names = "--epochs", paramLabel = "N", description = "Passes over the training set (default: digits 20, fashion-mnist 10).")
-    int epochs;
+    Integer epochs;
 
     @Option(names = "--batch", paramLabel = "B", description = "Images per step (default: digits 32, fashion-mnist 100).")
-    int batch;
+    Integer batch;
 
     @Option(names = "--lr", paramLabel = "RATE", description = "Learning rate (default: Adam digits 0.002, fashion-mnist 0.001).")
-    double lr;
+    Double lr;
 
     @Option(names = "--optimizer", paramLabel = "adam|sgd", defaultValue = "adam",
             description = "Adam or SGD with momentum (default: ${DEFAULT-VALUE}).")

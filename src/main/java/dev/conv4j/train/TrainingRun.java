@@ -29,12 +29,12 @@ public final class TrainingRun {
     public static final long DIGITS_SPLIT_SEED = 1797;
 
     /**
-     * A run's settings; {@code null} or 0 values take the data set's default.
+     * A run's settings; {@code null} values take the data set's default.
      *
      * @param dataset   {@code digits} or {@code fashion-mnist}
-     * @param epochs    passes over the training set (0: default)
-     * @param batch     images per step (0: default)
-     * @param lr        learning rate (0: default)
+     * @param epochs    passes over the training set, {@code >= 1} (null: default)
+     * @param batch     images per step, {@code >= 1} (null: default)
+     * @param lr        learning rate, {@code > 0} (null: default)
      * @param optimizer {@code adam} or {@code sgd} (null: adam)
      * @param momentum  SGD momentum
      * @param seed      seed of initial weights, dropout masks and shuffling
@@ -45,7 +45,7 @@ public final class TrainingRun {
      * @param progress  whether to draw a progress bar on {@code err}
      * @param profile   whether to print the time per layer after the last epoch
      */
-    public record Config(String dataset, int epochs, int batch, double lr, String optimizer, double momentum,
+    public record Config(String dataset, Integer epochs, Integer batch, Double lr, String optimizer, double momentum,
                          long seed, boolean cosine, Engine engine, Path data, Path curve, boolean progress,
                          boolean profile) {}
 
@@ -63,12 +63,13 @@ public final class TrainingRun {
         boolean digits = name.equals("digits");
         Check.arg(digits || name.equals("fashion-mnist"),
                 "dataset: unknown data set '%s', expected digits or fashion-mnist", c.dataset());
-        Check.arg(c.epochs() >= 0, "epochs: must be >= 1, got %d", c.epochs());
-        Check.arg(c.batch() >= 0, "batch: must be >= 1, got %d", c.batch());
-        Check.arg(c.lr() >= 0 && Double.isFinite(c.lr()), "lr: must be > 0, got %s", c.lr());
-        int epochs = c.epochs() > 0 ? c.epochs() : digits ? 20 : 10;
-        int batch = c.batch() > 0 ? c.batch() : digits ? 32 : 100;
-        double lr = c.lr() > 0 ? c.lr() : digits ? 0.002 : 0.001;
+        // A given value is checked as given: 0 is not "the default" (null is).
+        Check.arg(c.epochs() == null || c.epochs() >= 1, "epochs: must be >= 1, got %s", c.epochs());
+        Check.arg(c.batch() == null || c.batch() >= 1, "batch: must be >= 1, got %s", c.batch());
+        Check.arg(c.lr() == null || (c.lr() > 0 && Double.isFinite(c.lr())), "lr: must be > 0 and finite, got %s", c.lr());
+        int epochs = c.epochs() != null ? c.epochs() : digits ? 20 : 10;
+        int batch = c.batch() != null ? c.batch() : digits ? 32 : 100;
+        double lr = c.lr() != null ? c.lr() : digits ? 0.002 : 0.001;
         String opt = c.optimizer() == null ? "adam" : c.optimizer().trim().toLowerCase(Locale.ROOT);
         Check.arg(opt.equals("adam") || opt.equals("sgd"), "optimizer: unknown optimizer '%s', expected adam or sgd",
                 c.optimizer());

@@ -56,6 +56,16 @@ class TrainCommandTest {
         assertOneLineError(run("train"), "--dataset");
     }
 
+    /** 0 is a value like any other, not "the default": it is rejected as -1 is, before any training. */
+    @Test void zeroEpochsBatchOrRateIsRejectedNotTheDefault() {
+        assertOneLineError(run("train", "--dataset", "digits", "--epochs", "0"), "epochs: must be >= 1, got 0");
+        assertOneLineError(run("train", "--dataset", "digits", "--batch", "0"), "batch: must be >= 1, got 0");
+        assertOneLineError(run("train", "--dataset", "digits", "--batch", "-3"), "batch: must be >= 1, got -3");
+        assertOneLineError(run("train", "--dataset", "digits", "--lr", "0"), "lr: must be > 0 and finite, got 0.0");
+        assertOneLineError(run("train", "--dataset", "digits", "--lr", "-0.5"), "lr: must be > 0 and finite, got -0.5");
+        assertOneLineError(run("train", "--dataset", "digits", "--lr", "NaN"), "lr: must be > 0 and finite, got NaN");
+    }
+
     @Test void missingFashionMnistSaysHowToInstallIt() {
         Run r = run("train", "--dataset", "fashion-mnist", "--data", dir.resolve("nowhere").toString());
         assertOneLineError(r, "apt-get install dataset-fashion-mnist");
