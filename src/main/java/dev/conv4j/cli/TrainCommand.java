@@ -42,9 +42,9 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Adam or SGD with momentum (default: ${DEFAULT-VALUE}).")
     String optimizer;
 
-    @Option(names = "--momentum", paramLabel = "M", defaultValue = "0.9",
-            description = "SGD momentum (default: ${DEFAULT-VALUE}).")
-    double momentum;
+    @Option(names = "--momentum", paramLabel = "M",
+            description = "SGD momentum, with --optimizer sgd only (default: 0.9).")
+    Double momentum;
 
     @Option(names = "--schedule", paramLabel = "cosine|constant", defaultValue = "cosine",
             description = "Learning rate over the epochs: cosine decay towards 0 or constant (default: ${DEFAULT-VALUE}).")
@@ -59,7 +59,8 @@ public final class TrainCommand implements Callable<Integer> {
     String engine;
 
     @Option(names = "--data", paramLabel = "DIR",
-            description = "Directory of the Fashion-MNIST IDX files (default: /usr/share/datasets/fashion-mnist).")
+            description = "Directory of the Fashion-MNIST IDX files, with --dataset fashion-mnist only "
+                    + "(default: /usr/share/datasets/fashion-mnist).")
     Path data;
 
     @Option(names = "--curve", paramLabel = "FILE.png", description = "Write a PNG of loss and accuracy per epoch.")

@@ -26,7 +26,7 @@ public final class Sgd implements Optimizer {
      */
     public Sgd(List<Parameter> params, double lr, double momentum, double weightDecay) {
         Check.arg(lr > 0, "lr: must be > 0, got %s", lr);
-        Check.arg(momentum >= 0 && momentum < 1, "momentum: must be in [0, 1), got %s", momentum);
+        checkMomentum(momentum);
         Check.arg(weightDecay >= 0, "weight_decay: must be >= 0, got %s", weightDecay);
         this.params = List.copyOf(params);
         this.lr = lr;
@@ -35,6 +35,11 @@ public final class Sgd implements Optimizer {
         for (Parameter p : this.params) {
             velocity.add(new float[p.value().size()]);
         }
+    }
+
+    /** The rule on {@code momentum}: in {@code [0, 1)}. */
+    public static void checkMomentum(double momentum) {
+        Check.arg(momentum >= 0 && momentum < 1, "momentum: must be in [0, 1), got %s", momentum);
     }
 
     @Override public void step() {

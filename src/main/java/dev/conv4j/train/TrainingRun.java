@@ -36,16 +36,17 @@ public final class TrainingRun {
      * @param batch     images per step, {@code >= 1} (null: default)
      * @param lr        learning rate, {@code > 0} (null: default)
      * @param optimizer {@code adam} or {@code sgd} (null: adam)
-     * @param momentum  SGD momentum
+     * @param momentum  SGD momentum, only with optimizer {@code sgd} (null: 0.9)
      * @param seed      seed of initial weights, dropout masks and shuffling
      * @param cosine    cosine learning-rate decay over the epochs (else constant)
      * @param engine    the engine the convolutions run on
-     * @param data      directory of the Fashion-MNIST IDX files (null: the Debian package's)
+     * @param data      directory of the Fashion-MNIST IDX files, only with {@code fashion-mnist}
+     *                  (null: the Debian package's)
      * @param curve     PNG file for the loss/accuracy chart, or null
      * @param progress  whether to draw a progress bar on {@code err}
      * @param profile   whether to print the time per layer after the last epoch
      */
-    public record Config(String dataset, Integer epochs, Integer batch, Double lr, String optimizer, double momentum,
+    public record Config(String dataset, Integer epochs, Integer batch, Double lr, String optimizer, Double momentum,
                          long seed, boolean cosine, Engine engine, Path data, Path curve, boolean progress,
                          boolean profile) {}
 
@@ -73,12 +74,19 @@ public final class TrainingRun {
         String opt = c.optimizer() == null ? "adam" : c.optimizer().trim().toLowerCase(Locale.ROOT);
         Check.arg(opt.equals("adam") || opt.equals("sgd"), "optimizer: unknown optimizer '%s', expected adam or sgd",
                 c.optimizer());
+        // An option that does not apply is an error, not silently ignored.
+        Check.arg(c.momentum() == null || opt.equals("sgd"),
+                "momentum: only --optimizer sgd takes a momentum, got %s with --optimizer %s", c.momentum(), opt);
+        double momentum = c.momentum() != null ? c.momentum() : 0.9;
+        Sgd.checkMomentum(momentum);
+        Check.arg(c.data() == null || !digits,
+                "data: only --dataset fashion-mnist reads a data directory, got '%s' with --dataset digits", c.data());
 
         Dataset.Split split = digits ? Datasets.digits().split(0.2, DIGITS_SPLIT_SEED) : Datasets.fashionMnist(c.data());
         long start = System.nanoTime();
         try (Sequential model = digits ? Models.digits(c.engine(), c.seed()) : Models.fashionMnist(c.engine(), c.seed())) {
             Optimizer optimizer = opt.equals("adam") ? new Adam(model.parameters(), lr)
-                    : new Sgd(model.parameters(), lr, c.momentum(), 0);
+                    : new Sgd(model.parameters(), lr, momentum, 0);
             out.printf(Locale.ROOT, "data: %s, %d training and %d test images of [%d, %d, %d], %d classes%n",
                     name, split.train().size(), split.test().size(), split.train().channels(),
                     split.train().height(), split.train().width(), split.train().classes());

@@ -66,6 +66,20 @@ class TrainCommandTest {
         assertOneLineError(run("train", "--dataset", "digits", "--lr", "NaN"), "lr: must be > 0 and finite, got NaN");
     }
 
+    /** An option the run would not use is rejected, not ignored; a bad momentum fails before any data is read. */
+    @Test void optionsThatDoNotApplyAreRejected() {
+        assertOneLineError(run("train", "--dataset", "digits", "--momentum", "NaN"),
+                "momentum: only --optimizer sgd takes a momentum, got NaN with --optimizer adam");
+        assertOneLineError(run("train", "--dataset", "digits", "--optimizer", "adam", "--momentum", "0.5"),
+                "momentum: only --optimizer sgd takes a momentum, got 0.5 with --optimizer adam");
+        assertOneLineError(run("train", "--dataset", "digits", "--optimizer", "sgd", "--momentum", "NaN"),
+                "momentum: must be in [0, 1), got NaN");
+        assertOneLineError(run("train", "--dataset", "fashion-mnist", "--data", dir.toString(), "--optimizer", "sgd",
+                "--momentum", "1"), "momentum: must be in [0, 1), got 1.0");
+        assertOneLineError(run("train", "--dataset", "digits", "--data", "/nonexistent"),
+                "data: only --dataset fashion-mnist reads a data directory, got '/nonexistent' with --dataset digits");
+    }
+
     @Test void missingFashionMnistSaysHowToInstallIt() {
         Run r = run("train", "--dataset", "fashion-mnist", "--data", dir.resolve("nowhere").toString());
         assertOneLineError(r, "apt-get install dataset-fashion-mnist");
