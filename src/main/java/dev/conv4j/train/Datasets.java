@@ -1,5 +1,6 @@
 package dev.conv4j.train;
 
+import dev.conv4j.Check;
 import dev.conv4j.io.Idx;
 import dev.conv4j.io.LabeledCsv;
 import java.io.IOException;
@@ -7,6 +8,7 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 
 /**
  * The data sets {@code conv4j train} knows.
@@ -28,6 +30,12 @@ public final class Datasets {
 
     /** Where Debian's {@code dataset-fashion-mnist} package puts the IDX files. */
     public static final Path FASHION_MNIST_DEFAULT_DIR = Path.of("/usr/share/datasets/fashion-mnist");
+
+    /** Fashion-MNIST's image size: 28×28 pixels, one channel. */
+    static final int FASHION_MNIST_SIZE = 28;
+
+    /** Fashion-MNIST's classes: labels 0 to 9. */
+    static final int FASHION_MNIST_CLASSES = 10;
 
     /** The four Fashion-MNIST files (the {@code .gz} or the uncompressed name is accepted). */
     static final String[] FASHION_MNIST_FILES = {
@@ -56,8 +64,9 @@ public final class Datasets {
      *
      * @param dir the directory of the IDX files, or {@code null} for
      *            {@link #FASHION_MNIST_DEFAULT_DIR}
-     * @throws IllegalArgumentException (one line, saying how to install the files) if a file
-     *         is missing, or if the files do not hold matching images and labels
+     * @throws IllegalArgumentException (one line, naming the file) if a file is missing (saying
+     *         how to install the files), if a set is empty, if the images are not 28×28, if a
+     *         label is outside 0..9, or if the files do not hold matching images and labels
      */
     public static Dataset.Split fashionMnist(Path dir) {
         Path d = dir == null ? FASHION_MNIST_DEFAULT_DIR : dir;
@@ -83,19 +92,24 @@ public final class Datasets {
                 + "; install the data set with `apt-get install dataset-fashion-mnist` or pass --data DIR");
     }
 
-    /** A data set from an IDX image file {@code [n, h, w]} and an IDX label file {@code [n]}. */
+    /**
+     * A data set from an IDX image file {@code [n, 28, 28]} and an IDX label file {@code [n]}
+     * of labels 0..9, {@code n >= 1}: the model's shapes are fixed, so anything else is
+     * rejected here, naming the file, and not at the first forward pass.
+     */
     static Dataset fromIdx(String name, Path imageFile, Path labelFile) {
         Idx.UbyteArray images = Idx.readUbyte(imageFile);
-        Idx.UbyteArray labels = Idx.readUbyte(labelFile);
         int[] dims = images.dims();
-        if (dims.length != 3) {
-            throw new IllegalArgumentException("fashion-mnist: " + imageFile + " has dimensions "
-                    + java.util.Arrays.toString(dims) + ", expected [count, rows, columns]");
-        }
-        if (labels.dims().length != 1 || labels.dims()[0] != dims[0]) {
-            throw new IllegalArgumentException("fashion-mnist: " + labelFile + " has dimensions "
-                    + java.util.Arrays.toString(labels.dims()) + ", expected [" + dims[0] + "] to match " + imageFile);
-        }
+        Check.arg(dims.length == 3, "fashion-mnist: %s has dimensions %s, expected [count, rows, columns]",
+                imageFile, Arrays.toString(dims));
+        Check.arg(dims[0] >= 1, "fashion-mnist: %s holds 0 images, expected at least 1", imageFile);
+        Check.arg(dims[1] == FASHION_MNIST_SIZE && dims[2] == FASHION_MNIST_SIZE,
+                "fashion-mnist: %s holds %dx%d images, expected %dx%d", imageFile, dims[1], dims[2],
+                FASHION_MNIST_SIZE, FASHION_MNIST_SIZE);
+        Idx.UbyteArray labels = Idx.readUbyte(labelFile);
+        Check.arg(labels.dims().length == 1 && labels.dims()[0] == dims[0],
+                "fashion-mnist: %s has dimensions %s, expected [%d] to match %s",
+                labelFile, Arrays.toString(labels.dims()), dims[0], imageFile);
         float[] x = new float[images.size()];
         for (int i = 0; i < x.length; i++) {
             x[i] = images.get(i) / 255f;
@@ -103,7 +117,9 @@ public final class Datasets {
         int[] y = new int[labels.size()];
         for (int i = 0; i < y.length; i++) {
             y[i] = labels.get(i);
+            Check.arg(y[i] < FASHION_MNIST_CLASSES, "fashion-mnist: %s holds label %d at index %d, expected 0 to %d",
+                    labelFile, y[i], i, FASHION_MNIST_CLASSES - 1);
         }
-        return new Dataset(name, 1, dims[1], dims[2], 10, x, y);
+        return new Dataset(name, 1, dims[1], dims[2], FASHION_MNIST_CLASSES, x, y);
     }
 }

@@ -81,23 +81,68 @@ class DatasetsTest {
         return h;
     }
 
+    private static final int PIXELS = 28 * 28;
+
     @Test void fashionMnistReadsIdxFiles() throws IOException {
-        byte[] trainImages = new byte[3 * 2 * 2];
+        byte[] trainImages = new byte[3 * PIXELS];
         for (int i = 0; i < trainImages.length; i++) {
             trainImages[i] = (byte) (i * 20);
         }
-        Files.write(dir.resolve("train-images-idx3-ubyte.gz"), IdxTestFiles.gzipIdx(new int[] {3, 2, 2}, trainImages));
+        byte[] testImages = new byte[PIXELS];
+        testImages[3] = (byte) 255;
+        Files.write(dir.resolve("train-images-idx3-ubyte.gz"), IdxTestFiles.gzipIdx(new int[] {3, 28, 28}, trainImages));
         Files.write(dir.resolve("train-labels-idx1-ubyte"), IdxTestFiles.idx(new int[] {3}, new byte[] {9, 0, 4}));
-        Files.write(dir.resolve("t10k-images-idx3-ubyte.gz"), IdxTestFiles.gzipIdx(new int[] {1, 2, 2}, new byte[] {0, 0, 0, (byte) 255}));
+        Files.write(dir.resolve("t10k-images-idx3-ubyte.gz"), IdxTestFiles.gzipIdx(new int[] {1, 28, 28}, testImages));
         Files.write(dir.resolve("t10k-labels-idx1-ubyte.gz"), IdxTestFiles.gzipIdx(new int[] {1}, new byte[] {7}));
         Dataset.Split s = Datasets.fashionMnist(dir);
         assertEquals(3, s.train().size());
-        assertEquals(4, s.train().imageSize());
+        assertEquals(PIXELS, s.train().imageSize());
         assertEquals(4, s.train().label(2));
-        assertEquals(220f / 255f, s.train().images()[11]);
+        assertEquals((11 * 20 & 0xff) / 255f, s.train().images()[11]);
         assertEquals(1, s.test().size());
         assertEquals(1f, s.test().images()[3]);
         assertEquals(7, s.test().label(0));
+    }
+
+    /** Writes the four files: {@code n} training and {@code m} test images of {@code h x w}, labels {@code label}. */
+    private void writeFashion(int n, int m, int h, int w, byte label) throws IOException {
+        byte[] trainLabels = new byte[n];
+        java.util.Arrays.fill(trainLabels, label);
+        Files.write(dir.resolve("train-images-idx3-ubyte"), IdxTestFiles.idx(new int[] {n, h, w}, new byte[n * h * w]));
+        Files.write(dir.resolve("train-labels-idx1-ubyte"), IdxTestFiles.idx(new int[] {n}, trainLabels));
+        Files.write(dir.resolve("t10k-images-idx3-ubyte"), IdxTestFiles.idx(new int[] {m, h, w}, new byte[m * h * w]));
+        Files.write(dir.resolve("t10k-labels-idx1-ubyte"), IdxTestFiles.idx(new int[] {m}, new byte[m]));
+    }
+
+    private String fashionError() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Datasets.fashionMnist(dir));
+        assertTrue(!e.getMessage().contains("\n"), e.getMessage());
+        return e.getMessage();
+    }
+
+    /** An empty set would "train" and report accuracy 0 over no images: it is an error naming the file. */
+    @Test void fashionMnistRejectsAnEmptySet() throws IOException {
+        writeFashion(2, 0, 28, 28, (byte) 1);
+        assertEquals("fashion-mnist: " + dir.resolve("t10k-images-idx3-ubyte") + " holds 0 images, expected at least 1",
+                fashionError());
+        writeFashion(0, 2, 28, 28, (byte) 1);
+        assertEquals("fashion-mnist: " + dir.resolve("train-images-idx3-ubyte") + " holds 0 images, expected at least 1",
+                fashionError());
+    }
+
+    /** The model is built for 28x28 images and 10 classes: other files fail when read, not in the first forward pass. */
+    @Test void fashionMnistRejectsOtherImageSizesAndLabels() throws IOException {
+        writeFashion(2, 1, 8, 8, (byte) 1);
+        assertEquals("fashion-mnist: " + dir.resolve("train-images-idx3-ubyte") + " holds 8x8 images, expected 28x28",
+                fashionError());
+        writeFashion(2, 1, 28, 27, (byte) 1);
+        assertEquals("fashion-mnist: " + dir.resolve("train-images-idx3-ubyte") + " holds 28x27 images, expected 28x28",
+                fashionError());
+        writeFashion(2, 1, 28, 28, (byte) 10);
+        assertEquals("fashion-mnist: " + dir.resolve("train-labels-idx1-ubyte") + " holds label 10 at index 0, expected 0 to 9",
+                fashionError());
+        writeFashion(2, 1, 28, 28, (byte) 255);
+        assertTrue(fashionError().contains("holds label 255 at index 0, expected 0 to 9"));
     }
 
     @Test void fashionMnistMissingSaysHowToInstall() throws IOException {
@@ -108,11 +153,8 @@ class DatasetsTest {
     }
 
     @Test void fashionMnistRejectsMismatchedLabels() throws IOException {
-        Files.write(dir.resolve("train-images-idx3-ubyte"), IdxTestFiles.idx(new int[] {2, 1, 1}, new byte[2]));
+        writeFashion(2, 1, 28, 28, (byte) 1);
         Files.write(dir.resolve("train-labels-idx1-ubyte"), IdxTestFiles.idx(new int[] {3}, new byte[3]));
-        Files.write(dir.resolve("t10k-images-idx3-ubyte"), IdxTestFiles.idx(new int[] {1, 1, 1}, new byte[1]));
-        Files.write(dir.resolve("t10k-labels-idx1-ubyte"), IdxTestFiles.idx(new int[] {1}, new byte[1]));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Datasets.fashionMnist(dir));
-        assertTrue(e.getMessage().contains("expected [2]"), e.getMessage());
+        assertTrue(fashionError().contains("expected [2]"));
     }
 }
