@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,7 +33,8 @@ public final class BatchFile {
      * The problem lines of {@code fileOrName}: a file if one exists at that path, else the
      * bundled list of that name.
      *
-     * @throws IllegalArgumentException if neither exists, or the list holds no problem
+     * @throws IllegalArgumentException if neither exists, the file is not UTF-8 text, or the list
+     *         holds no problem
      * @throws UncheckedIOException     if the file cannot be read
      */
     public static List<String> read(String fileOrName) {
@@ -42,6 +44,8 @@ public final class BatchFile {
         if (Files.isRegularFile(file)) {
             try {
                 lines = parse(Files.readAllLines(file, StandardCharsets.UTF_8));
+            } catch (CharacterCodingException e) {
+                throw new IllegalArgumentException("batch: '" + fileOrName + "' is not UTF-8 text", e);
             } catch (IOException e) {
                 throw new UncheckedIOException("batch: cannot read '" + fileOrName + "': " + e.getMessage(), e);
             }

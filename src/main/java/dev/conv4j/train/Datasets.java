@@ -98,7 +98,7 @@ public final class Datasets {
      * rejected here, naming the file, and not at the first forward pass.
      */
     static Dataset fromIdx(String name, Path imageFile, Path labelFile) {
-        Idx.UbyteArray images = Idx.readUbyte(imageFile);
+        Idx.UbyteArray images = Idx.readUbyte(imageFile, "fashion-mnist");
         int[] dims = images.dims();
         Check.arg(dims.length == 3, "fashion-mnist: %s has dimensions %s, expected [count, rows, columns]",
                 imageFile, Arrays.toString(dims));
@@ -106,7 +106,7 @@ public final class Datasets {
         Check.arg(dims[1] == FASHION_MNIST_SIZE && dims[2] == FASHION_MNIST_SIZE,
                 "fashion-mnist: %s holds %dx%d images, expected %dx%d", imageFile, dims[1], dims[2],
                 FASHION_MNIST_SIZE, FASHION_MNIST_SIZE);
-        Idx.UbyteArray labels = Idx.readUbyte(labelFile);
+        Idx.UbyteArray labels = Idx.readUbyte(labelFile, "fashion-mnist");
         Check.arg(labels.dims().length == 1 && labels.dims()[0] == dims[0],
                 "fashion-mnist: %s has dimensions %s, expected [%d] to match %s",
                 labelFile, Arrays.toString(labels.dims()), dims[0], imageFile);

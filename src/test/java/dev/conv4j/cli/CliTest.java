@@ -116,6 +116,14 @@ class CliTest {
         assertTrue(e.getMessage().startsWith("batch: 'no_such_list' is neither a file nor a bundled list"), e.getMessage());
     }
 
+    /** A binary file given as a batch is bad input that says what is wrong, not a decoder's exception. */
+    @Test void aBatchFileThatIsNotUtf8IsBadInput(@TempDir Path tmp) throws IOException {
+        Path bin = tmp.resolve("b_bin");
+        Files.write(bin, new byte[] {'m', 'b', '1', (byte) 0xff, (byte) 0xfe, 0, 1, '\n'});
+        assertOneLineError(run("check", "--batch", bin.toString()), 2, "batch: '" + bin + "' is not UTF-8 text");
+        assertTrue(!run("check", "--batch", bin.toString()).err().contains("Exception"));
+    }
+
     // ---- check -------------------------------------------------------------------------------
 
     static final String SMALL = "mb1ic3ih6oc4oh6kh3ph1n\"small\"";

@@ -80,6 +80,18 @@ class TrainCommandTest {
                 "data: only --dataset fashion-mnist reads a data directory, got '/nonexistent' with --dataset digits");
     }
 
+    /** A corrupt .gz is bad input named by the data set and the file, without a JDK exception name. */
+    @Test void aCorruptGzipFileIsOneLineNamingTheFile() throws Exception {
+        Path images = dir.resolve("train-images-idx3-ubyte.gz");
+        Files.write(images, new byte[] {0x1f, (byte) 0x8b, 7, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3});
+        for (String f : new String[] {"train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
+            Files.write(dir.resolve(f), new byte[] {0, 0, 8, 1, 0, 0, 0, 0});
+        }
+        Run r = run("train", "--dataset", "fashion-mnist", "--data", dir.toString());
+        assertOneLineError(r, "fashion-mnist: '" + images + "' is not a gzip file");
+        assertTrue(!r.err().contains("Exception"), r.err());
+    }
+
     @Test void missingFashionMnistSaysHowToInstallIt() {
         Run r = run("train", "--dataset", "fashion-mnist", "--data", dir.resolve("nowhere").toString());
         assertOneLineError(r, "apt-get install dataset-fashion-mnist");

@@ -80,6 +80,41 @@ class IdxTest {
         assertTrue(e.getMessage().contains("ends inside its header"), e.getMessage());
     }
 
+    /** A file that starts as gzip but is broken is bad input: one line naming the file and the rule, no JDK class name. */
+    @Test void rejectsABrokenGzipFile() throws IOException {
+        byte[] good = gzip(idx(0x08, new int[] {2, 2, 3}, IMAGES));
+        Path method = dir.resolve("method.gz");
+        byte[] badMethod = good.clone();
+        badMethod[2] = 7;   // compression method: only 8 (deflate) exists
+        Files.write(method, badMethod);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Idx.readUbyte(method, "fashion-mnist"));
+        assertEquals("fashion-mnist: '" + method + "' is not a gzip file (invalid gzip header or data: Unsupported compression method)",
+                e.getMessage());
+
+        Path cut = dir.resolve("cut.gz");
+        Files.write(cut, java.util.Arrays.copyOf(good, good.length / 2));
+        e = assertThrows(IllegalArgumentException.class, () -> Idx.readUbyte(cut));
+        assertEquals("idx: '" + cut + "' is not a gzip file (its compressed data ends too early)", e.getMessage());
+
+        Path garbage = dir.resolve("garbage.gz");
+        byte[] bad = good.clone();
+        for (int i = 10; i < bad.length; i++) {
+            bad[i] = (byte) 0xff;
+        }
+        Files.write(garbage, bad);
+        e = assertThrows(IllegalArgumentException.class, () -> Idx.readUbyte(garbage));
+        assertTrue(e.getMessage().startsWith("idx: '" + garbage + "' is not a gzip file (invalid gzip header or data: "),
+                e.getMessage());
+    }
+
+    /** A valid gzip file whose IDX content is cut inside the header is an IDX error, not a gzip one. */
+    @Test void aGzipOfATruncatedHeaderIsAnIdxError() throws IOException {
+        Path f = dir.resolve("header.gz");
+        Files.write(f, gzip(new byte[] {0, 0, 8, 3, 0, 0}));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Idx.readUbyte(f));
+        assertEquals("idx: " + f + " ends inside its header", e.getMessage());
+    }
+
     @Test void rejectsOtherTypesAndBadMagic() throws IOException {
         Path floats = dir.resolve("floats");
         Files.write(floats, idx(0x0D, new int[] {1}, new byte[4]));
