@@ -16,6 +16,7 @@ import dev.conv4j.engine.Engine;
 import dev.conv4j.engine.Engines;
 import dev.conv4j.engine.LayoutPolicy;
 import dev.conv4j.engine.PlanOptions;
+import dev.conv4j.io.PngFile;
 import dev.conv4j.onednn.OneDnnBaseline;
 import dev.conv4j.onednn.OneDnnEngine;
 import dev.conv4j.tensor.Layout;
@@ -126,8 +127,9 @@ public final class BenchCommand implements Callable<Integer> {
         Check.arg(threads == null || threads >= 1, "threads: must be >= 1, got %s", threads);
         Check.arg(threads == null || threads <= OneDnnEngine.MAX_THREADS,
                 "threads: must be at most %d (OneDnnEngine.MAX_THREADS), got %s", OneDnnEngine.MAX_THREADS, threads);
-        Check.arg(chart == null || chart.toString().toLowerCase(Locale.ROOT).endsWith(".png"),
-                "chart: expected a .png file name, got '%s'", chart);
+        if (chart != null) {
+            PngFile.checkWritable("chart", chart);   // now, not after the whole benchmark
+        }
         Sampler sampler = new Sampler(Sampler.Policy.forSeconds(seconds));
         List<ProblemDesc> problems = problemOptions.problems();
         List<Direction> dirs = directionOption.directions();

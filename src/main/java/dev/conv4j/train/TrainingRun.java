@@ -2,6 +2,7 @@ package dev.conv4j.train;
 
 import dev.conv4j.Check;
 import dev.conv4j.engine.Engine;
+import dev.conv4j.io.PngFile;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -42,7 +43,7 @@ public final class TrainingRun {
      * @param engine    the engine the convolutions run on
      * @param data      directory of the Fashion-MNIST IDX files, only with {@code fashion-mnist}
      *                  (null: the Debian package's)
-     * @param curve     PNG file for the loss/accuracy chart, or null
+     * @param curve     PNG file for the loss/accuracy chart ({@code .png}, writable), or null
      * @param progress  whether to draw a progress bar on {@code err}
      * @param profile   whether to print the time per layer after the last epoch
      */
@@ -56,8 +57,9 @@ public final class TrainingRun {
     /**
      * Runs {@code c}, printing to {@code out} (results) and {@code err} (progress bar).
      *
-     * @throws IllegalArgumentException for an unknown data set or optimizer, a bad value, or
-     *         missing data files (one line, saying how to get them)
+     * @throws IllegalArgumentException for an unknown data set or optimizer, a bad value, an
+     *         option that does not apply, a curve file that cannot be written (all checked
+     *         before any data is read), or missing data files (one line, saying how to get them)
      */
     public static Result run(Config c, PrintWriter out, PrintWriter err) {
         String name = c.dataset() == null ? "" : c.dataset().trim().toLowerCase(Locale.ROOT);
@@ -81,6 +83,9 @@ public final class TrainingRun {
         Sgd.checkMomentum(momentum);
         Check.arg(c.data() == null || !digits,
                 "data: only --dataset fashion-mnist reads a data directory, got '%s' with --dataset digits", c.data());
+        if (c.curve() != null) {
+            PngFile.checkWritable("curve", c.curve());   // now, not after the whole training
+        }
 
         Dataset.Split split = digits ? Datasets.digits().split(0.2, DIGITS_SPLIT_SEED) : Datasets.fashionMnist(c.data());
         long start = System.nanoTime();

@@ -113,6 +113,25 @@ class BenchCommandTest {
         assertTrue(Files.size(png) > 1000);
     }
 
+    /** An unwritable chart fails before anything is timed, not with a FileNotFoundException after the run. */
+    @Test
+    void aChartThatCannotBeWrittenFailsBeforeTheRun(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("file"), "x");
+        List<Path> bad = new java.util.ArrayList<>(List.of(file.resolve("bench.png"), file.resolve("sub/bench.png")));
+        if (Files.isDirectory(Path.of("/proc/self"))) {
+            bad.add(Path.of("/proc/x.png"));   // root may write anywhere but there
+        }
+        for (Path png : bad) {
+            Run r = run("bench", "--problem", TINY, "--engine", "reference", "--peak", "100", "--seconds", "0.01",
+                    "--dir", "fwd", "--chart", png.toString());
+            assertEquals(2, r.status(), r.toString());
+            assertEquals(1, r.err().lines().count(), r.err());
+            assertTrue(r.err().startsWith("chart: cannot write '" + png + "': "), r.err());
+            assertEquals("", r.out());
+        }
+        assertTrue(bad.size() >= 2);
+    }
+
     @Test
     void badInputExitsWithTwoAndOneLine() {
         String[][] cases = {

@@ -92,6 +92,24 @@ class TrainCommandTest {
         assertTrue(!r.err().contains("Exception"), r.err());
     }
 
+    /** The curve's file is checked before training: a bad one is not found after the last epoch. */
+    @Test void aCurveThatCannotBeWrittenFailsBeforeTraining() throws Exception {
+        Path file = Files.writeString(dir.resolve("file"), "x");
+        Run r = run("train", "--dataset", "digits", "--epochs", "1", "--curve", file.resolve("curve.png").toString());
+        assertOneLineError(r, "curve: cannot write '" + file.resolve("curve.png") + "': '" + file.toAbsolutePath()
+                + "' is not a directory");
+        assertEquals("", r.out());
+        if (Files.isDirectory(Path.of("/proc/self"))) {
+            r = run("train", "--dataset", "digits", "--epochs", "1", "--curve", "/proc/x.png");
+            assertOneLineError(r, "curve: cannot write '/proc/x.png': directory '/proc' does not take new files");
+            assertEquals("", r.out());
+        }
+        r = run("train", "--dataset", "digits", "--epochs", "1", "--curve", dir.resolve("curve.jpg").toString());
+        assertOneLineError(r, "curve: expected a .png file name, got '" + dir.resolve("curve.jpg") + "'");
+        assertEquals("", r.out());
+        assertTrue(!Files.exists(dir.resolve("curve.jpg")));
+    }
+
     @Test void missingFashionMnistSaysHowToInstallIt() {
         Run r = run("train", "--dataset", "fashion-mnist", "--data", dir.resolve("nowhere").toString());
         assertOneLineError(r, "apt-get install dataset-fashion-mnist");
