@@ -64,6 +64,30 @@ public final class BatchFile {
         return lines;
     }
 
+    /**
+     * {@link #read(String)}, for problems to be read as transposed convolutions or not
+     * ({@code --deconv}). A bundled list holds one kind, which its name says: the lists whose
+     * name ends in {@value #DECONV_SUFFIX} hold transposed convolutions, the others ordinary
+     * ones. Read as the other kind, their lines would describe other problems than the ones
+     * they name (or fail on an output size), so that is rejected; a file is read as asked.
+     *
+     * @throws IllegalArgumentException as {@link #read(String)} does, or if a bundled list's
+     *         kind is not {@code deconv}'s
+     */
+    public static List<String> read(String fileOrName, boolean deconv) {
+        List<String> lines = read(fileOrName);
+        if (!Files.isRegularFile(Path.of(fileOrName))) {
+            boolean transposed = fileOrName.endsWith(DECONV_SUFFIX);
+            Check.arg(deconv || !transposed, "batch: %s holds transposed problems: add --deconv", fileOrName);
+            Check.arg(!deconv || transposed, "batch: %s holds ordinary convolutions, not transposed ones: drop --deconv "
+                    + "(the bundled transposed problems are in the *%s lists)", fileOrName, DECONV_SUFFIX);
+        }
+        return lines;
+    }
+
+    /** The end of the name of the bundled lists of transposed convolutions. */
+    public static final String DECONV_SUFFIX = "_deconv";
+
     /** The problem lines of {@code lines}: comments, blank lines and {@code --} option lines dropped. */
     public static List<String> parse(List<String> lines) {
         List<String> out = new ArrayList<>();

@@ -21,7 +21,7 @@ public final class ProblemOptions {
         @Option(names = "--batch", paramLabel = "FILE", required = true,
                 description = "A file of descriptors, one per line (# and -- lines skipped), or a bundled list: "
                         + "shapes_resnet_50, shapes_mobilenet, shapes_mobilenet_dw, shapes_conv4j_edge, "
-                        + "shapes_conv4j_edge_deconv (with --deconv).")
+                        + "shapes_conv4j_edge_deconv (only with --deconv, which the others do not take).")
         String batch;
     }
 
@@ -38,10 +38,11 @@ public final class ProblemOptions {
      * Every selected problem, parsed (with {@code --deconv}) and with {@code --mb} applied,
      * before anything runs: a bad line fails at once.
      *
-     * @throws IllegalArgumentException naming the line and the rule of the first bad descriptor
+     * @throws IllegalArgumentException naming the line and the rule of the first bad descriptor,
+     *         or if a bundled list is of the other kind than {@code --deconv} says
      */
     public List<ProblemDesc> problems() {
-        List<String> lines = source.problems != null ? source.problems : BatchFile.read(source.batch);
+        List<String> lines = source.problems != null ? source.problems : BatchFile.read(source.batch, deconv);
         List<ProblemDesc> out = new ArrayList<>(lines.size());
         for (String line : lines) {
             ProblemDesc p = ProblemDesc.parse(line, deconv);

@@ -116,6 +116,29 @@ class CliTest {
         assertTrue(e.getMessage().startsWith("batch: 'no_such_list' is neither a file nor a bundled list"), e.getMessage());
     }
 
+    /**
+     * A bundled list is read as the kind of problem it holds: without --deconv the transposed
+     * list's lines would run as other (ordinary) convolutions and pass, and an ordinary list
+     * with --deconv would run problems unlike the layers it names. A file is read as asked.
+     */
+    @Test void aBundledListMustBeReadAsTheKindItHolds(@TempDir Path tmp) throws IOException {
+        assertOneLineError(run("check", "--dir", "fwd", "--batch", "shapes_conv4j_edge_deconv"), 2,
+                "batch: shapes_conv4j_edge_deconv holds transposed problems: add --deconv");
+        for (String list : List.of("shapes_conv4j_edge", "shapes_resnet_50", "shapes_mobilenet", "shapes_mobilenet_dw")) {
+            Run r = run("bench", "--deconv", "--dir", "fwd", "--batch", list, "--peak", "100");
+            assertOneLineError(r, 2, "batch: " + list + " holds ordinary convolutions, not transposed ones: drop --deconv");
+            assertEquals("", r.out());
+        }
+        // Same sizes either way: a user's file, whatever its name, is read as --deconv says.
+        Path file = Files.writeString(tmp.resolve("mine_deconv"), "mb1ic2ih5oc2oh5kh3ph1\n");
+        for (boolean deconv : new boolean[] {true, false}) {
+            Run r = deconv ? run("check", "--dir", "fwd", "--batch", file.toString(), "--deconv")
+                    : run("check", "--dir", "fwd", "--batch", file.toString());
+            assertEquals(0, r.status(), r.toString());
+            assertEquals(2, r.out().lines().count(), r.out());
+        }
+    }
+
     /** A binary file given as a batch is bad input that says what is wrong, not a decoder's exception. */
     @Test void aBatchFileThatIsNotUtf8IsBadInput(@TempDir Path tmp) throws IOException {
         Path bin = tmp.resolve("b_bin");
