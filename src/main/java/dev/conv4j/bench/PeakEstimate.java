@@ -1,6 +1,7 @@
 package dev.conv4j.bench;
 
 import dev.conv4j.CacheFile;
+import dev.conv4j.Check;
 import dev.conv4j.onednn.MachinePeak;
 import dev.conv4j.onednn.OneDnnEngine;
 import java.io.PrintWriter;
@@ -35,6 +36,25 @@ public record PeakEstimate(double gflops, String source, double gemmGflops, Stri
 
     /** Cache method name of the matmul figure. */
     public static final String GEMM_METHOD = "matmul-" + MachinePeak.DEFAULT_SIZE;
+
+    /**
+     * The range of a peak given by hand ({@code --peak} of {@code bench} and {@code demo}), in
+     * GFLOP/s: a CPU's fp32 peak is far inside it (a core gives a few to a few hundred), while
+     * a value outside (1e-300, say) is a typo that would print absurd percentages of peak.
+     */
+    public static final double GIVEN_MIN = 0.1;
+    public static final double GIVEN_MAX = 1e6;
+
+    /**
+     * The rule on a peak given by hand: {@code null} (measure it) or within
+     * [{@link #GIVEN_MIN}, {@link #GIVEN_MAX}] GFLOP/s.
+     *
+     * @throws IllegalArgumentException (one line) if not
+     */
+    public static void checkGiven(Double gflops) {
+        Check.arg(gflops == null || (gflops >= GIVEN_MIN && gflops <= GIVEN_MAX),
+                "peak: must be a CPU's fp32 peak in [0.1, 1e6] GFLOP/s, got %s", gflops);
+    }
 
     /** Time budget of the loop's timed runs in the child JVM. */
     static final long FMA_BUDGET_MILLIS = 1000;

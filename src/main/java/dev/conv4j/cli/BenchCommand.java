@@ -123,7 +123,7 @@ public final class BenchCommand implements Callable<Integer> {
         Check.arg(outputs.equals("native") || outputs.equals("user"),
                 "baseline-outputs: unknown value '%s', expected native or user", baselineOutputs);
         Check.arg(baselineOutputs == null || baseline, "baseline-outputs: needs --baseline");
-        Check.arg(peak == null || (peak > 0 && Double.isFinite(peak)), "peak: must be a positive number of GFLOP/s, got %s", peak);
+        PeakEstimate.checkGiven(peak);
         Check.arg(threads == null || threads >= 1, "threads: must be >= 1, got %s", threads);
         Check.arg(threads == null || threads <= OneDnnEngine.MAX_THREADS,
                 "threads: must be at most %d (OneDnnEngine.MAX_THREADS), got %s", OneDnnEngine.MAX_THREADS, threads);

@@ -1,6 +1,5 @@
 package dev.conv4j.cli;
 
-import dev.conv4j.Check;
 import dev.conv4j.ConvShapes;
 import dev.conv4j.ConvSpec;
 import dev.conv4j.Direction;
@@ -53,7 +52,7 @@ public final class DemoCommand implements Callable<Integer> {
     Double peak;
 
     @Override public Integer call() {
-        Check.arg(peak == null || (peak > 0 && Double.isFinite(peak)), "peak: must be a positive number of GFLOP/s, got %s", peak);
+        PeakEstimate.checkGiven(peak);
         PrintWriter out = spec.commandLine().getOut();
         // First, while this JVM is idle: the loop runs in a child JVM on the same cores, and
         // this JVM's JIT compiling the reference check would take one of them.

@@ -132,6 +132,25 @@ class BenchCommandTest {
         assertTrue(bad.size() >= 2);
     }
 
+    /** bench and demo take a given peak under one rule: a plausible fp32 peak, not any positive number. */
+    @Test
+    void aGivenPeakMustBePlausibleInBenchAndDemo() {
+        String[] bad = {"1e-300", "0.09", "0", "-3", "1.1e6", "Infinity", "NaN"};
+        for (String peak : bad) {
+            Run bench = run("bench", "--problem", TINY, "--engine", "reference", "--peak", peak, "--seconds", "0.01");
+            Run demo = run("demo", "--peak", peak);
+            for (Run r : new Run[] {bench, demo}) {
+                assertEquals(2, r.status(), peak + ": " + r);
+                assertEquals("peak: must be a CPU's fp32 peak in [0.1, 1e6] GFLOP/s, got " + Double.parseDouble(peak)
+                        + System.lineSeparator(), r.err());
+                assertEquals("", r.out());
+            }
+        }
+        assertEquals(7, bad.length);
+        Run r = run("bench", "--problem", TINY, "--engine", "reference", "--peak", "0.1", "--seconds", "0.01", "--dir", "fwd");
+        assertEquals(0, r.status(), r.err());
+    }
+
     @Test
     void badInputExitsWithTwoAndOneLine() {
         String[][] cases = {
@@ -156,7 +175,7 @@ class BenchCommandTest {
             "baseline-layout: auto is not one primitive; use any, channels-last or channels-first",
             "engine: unknown engine 'cuda', expected onednn or reference",
             "baseline: --baseline compares conv4j's oneDNN engine with raw oneDNN, but --engine is reference",
-            "peak: must be a positive number of GFLOP/s, got -3.0",
+            "peak: must be a CPU's fp32 peak in [0.1, 1e6] GFLOP/s, got -3.0",
             "threads: must be >= 1, got 0",
             "seconds: must be in (0, 3600], got 0.0",
             "chart: expected a .png file name, got 'out.jpg'",
