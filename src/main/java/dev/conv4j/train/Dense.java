@@ -4,6 +4,7 @@ import dev.conv4j.Check;
 import dev.conv4j.engine.Engine;
 import dev.conv4j.nn.Init;
 import dev.conv4j.nn.Parameter;
+import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
 import java.util.Collections;
@@ -175,7 +176,7 @@ public final class Dense extends JavaLayer {
     /** Checks that {@code t} is a channels-first {@code [rows, cols]} tensor, allocating nothing when it is. */
     private static void checkMatrix(String name, Tensor t, int rows, int cols) {
         if (t == null || t.shape().rank() != 2 || t.shape().dim(0) != rows || t.shape().dim(1) != cols) {
-            checkShape(name, t, Shape.of(rows, cols));   // throws, naming what is wrong
+            checkShape(name, t, Shape.of(rows, cols), Layout.CHANNELS_FIRST);   // throws, naming what is wrong
         }
     }
 
@@ -217,6 +218,10 @@ public final class Dense extends JavaLayer {
 
     @Override protected Shape lastInputShape() {
         return input == null ? null : input.shape();
+    }
+
+    @Override protected Layout lastInputLayout() {
+        return Layout.CHANNELS_FIRST;
     }
 
     @Override public String toString() {

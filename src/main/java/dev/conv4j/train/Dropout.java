@@ -1,6 +1,7 @@
 package dev.conv4j.train;
 
 import dev.conv4j.Check;
+import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
 import java.util.SplittableRandom;
@@ -21,6 +22,7 @@ public final class Dropout extends JavaLayer {
     private final Scratch dys = new Scratch();
     private boolean[] keep = new boolean[0];
     private Shape input;
+    private Layout inputLayout = Layout.CHANNELS_FIRST;
 
     /**
      * @param p    probability of zeroing an element, in {@code [0, 1)}
@@ -42,8 +44,9 @@ public final class Dropout extends JavaLayer {
     }
 
     @Override public void forward(Tensor x, Tensor y) {
-        checkShape("input", x, x.shape());
-        checkShape("output", y, x.shape());
+        Check.arg(x != null, "input: expected a tensor, got null");
+        checkShape("output", y, x.shape(), x.layout());
+        inputLayout = x.layout();
         float[] in = read(x, xs);
         float[] out = target(y, ys);
         int n = x.size();
@@ -82,11 +85,11 @@ public final class Dropout extends JavaLayer {
 
     @Override public void backward(Tensor dy, Tensor dx) {
         Check.state(input != null, "%s: backward needs a forward pass in training mode first", this);
-        checkShape("diff_dst", dy, input);
+        checkShape("diff_dst", dy, input, inputLayout);
         if (dx == null) {
             return;
         }
-        checkShape("diff_src", dx, input);
+        checkShape("diff_src", dx, input, inputLayout);
         float[] g = read(dy, dys);
         float[] out = target(dx, ys);
         boolean[] mask = keep;
@@ -104,6 +107,10 @@ public final class Dropout extends JavaLayer {
 
     @Override protected Shape lastInputShape() {
         return input;
+    }
+
+    @Override protected Layout lastInputLayout() {
+        return inputLayout;
     }
 
     @Override public String toString() {

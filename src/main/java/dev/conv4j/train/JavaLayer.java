@@ -9,7 +9,7 @@ import dev.conv4j.tensor.Tensor;
 import java.util.Map;
 
 /**
- * A {@link Layer} computed in plain Java on channels-first float tensors, that can also write
+ * A {@link Layer} computed in plain Java on float tensors, that can also write
  * into tensors its caller provides ({@link #forward(Tensor, Tensor)},
  * {@link #backward(Tensor, Tensor)}), so a training loop allocates nothing per batch.
  *
@@ -18,6 +18,11 @@ import java.util.Map;
  * (one bulk copy). Like every {@link Layer}, a layer keeps what backward needs from the last
  * training forward and is confined to one thread at a time; its loops run in parallel on the
  * common fork-join pool where the work pays for it.
+ *
+ * <p>Activations may be channels-first or channels-last (as the convolutions around the layer
+ * keep them: a layout change between a convolution and a Java layer would cost a copy per
+ * call); an output keeps its input's layout ({@link #outputLayout}), and gradients are in the
+ * layout of the activations they belong to.
  */
 public abstract class JavaLayer implements Layer {
     private boolean training = true;
@@ -26,11 +31,18 @@ public abstract class JavaLayer implements Layer {
     public abstract Shape outputShape(Shape input);
 
     /**
+     * The layout of the output for an input in layout {@code input}: the same (a layer whose
+     * output has no spatial dimensions says channels-first, the only layout of a matrix).
+     */
+    public Layout outputLayout(Layout input) {
+        return input;
+    }
+
+    /**
      * Computes the output into {@code y}.
      *
-     * @param x input, channels-first; read (in training mode kept for backward: do not modify
-     *          it before then)
-     * @param y output of shape {@link #outputShape}; overwritten
+     * @param x input; read (in training mode kept for backward: do not modify it before then)
+     * @param y output of shape {@link #outputShape} in layout {@link #outputLayout}; overwritten
      * @throws IllegalArgumentException if a shape does not fit
      */
     public abstract void forward(Tensor x, Tensor y);
@@ -48,8 +60,8 @@ public abstract class JavaLayer implements Layer {
 
     @Override public Tensor forward(Tensor x) {
         Check.arg(x != null, "input: expected a tensor, got null");
-        Tensor y = Tensor.wrap(new float[(int) outputShape(x.shape()).elementCount()],
-                outputShape(x.shape()), Layout.CHANNELS_FIRST);
+        Shape out = outputShape(x.shape());
+        Tensor y = Tensor.wrap(new float[(int) out.elementCount()], out, outputLayout(x.layout()));
         forward(x, y);
         return y;
     }
@@ -57,13 +69,16 @@ public abstract class JavaLayer implements Layer {
     @Override public Tensor backward(Tensor dy) {
         Shape in = lastInputShape();
         Check.state(in != null, "%s: backward needs a forward pass in training mode first", this);
-        Tensor dx = Tensor.wrap(new float[(int) in.elementCount()], in, Layout.CHANNELS_FIRST);
+        Tensor dx = Tensor.wrap(new float[(int) in.elementCount()], in, lastInputLayout());
         backward(dy, dx);
         return dx;
     }
 
     /** The shape of the last training forward's input, or {@code null}. */
     protected abstract Shape lastInputShape();
+
+    /** The layout of the last training forward's input. */
+    protected abstract Layout lastInputLayout();
 
     @Override public Map<String, Parameter> namedParameters() {
         return Map.of();
@@ -86,12 +101,14 @@ public abstract class JavaLayer implements Layer {
 
     // ---- helpers for subclasses --------------------------------------------------------------
 
-    /** Checks that {@code t} is a channels-first tensor of shape {@code expected}. */
-    protected static void checkShape(String name, Tensor t, Shape expected) {
+    /**
+     * Checks that {@code t} is a tensor of shape {@code expected} in {@code layout} (any
+     * layout, if it has no spatial dimensions: a matrix is stored the same either way).
+     */
+    protected static void checkShape(String name, Tensor t, Shape expected, Layout layout) {
         Check.arg(t != null, "%s: expected a tensor of shape %s, got null", name, expected);
         Check.arg(t.shape().equals(expected), "%s: expected shape %s, got %s", name, expected, t.shape());
-        Check.arg(t.layout() == Layout.CHANNELS_FIRST || t.shape().rank() < 3,
-                "%s: expected layout CHANNELS_FIRST, got %s", name, t.layout());
+        Check.arg(t.layout() == layout || t.shape().rank() < 3, "%s: expected layout %s, got %s", name, layout, t.layout());
     }
 
     /** A growable array a layer owns (never a tensor's own array). */

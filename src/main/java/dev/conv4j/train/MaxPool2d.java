@@ -1,6 +1,7 @@
 package dev.conv4j.train;
 
 import dev.conv4j.Check;
+import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
 
@@ -9,7 +10,8 @@ import dev.conv4j.tensor.Tensor;
  * {@code y[n,c,i,j] = max_{u,v < k} x[n, c, i·s + u, j·s + v]} on {@code [N, C, H, W]}, output
  * {@code [N, C, floor((H − k)/s) + 1, floor((W − k)/s) + 1]}. Backward routes each
  * {@code dy} to the input element that was the maximum (the first one in row-major order on
- * a tie, as PyTorch does) and adds where windows overlap.
+ * a tie, as PyTorch does) and adds where windows overlap. Channels-first or channels-last
+ * tensors: the same result in either layout.
  */
 public final class MaxPool2d extends JavaLayer {
     /** Input elements per parallel chunk: below this a fork costs more than it saves. */
@@ -20,8 +22,11 @@ public final class MaxPool2d extends JavaLayer {
     private final Scratch ys = new Scratch();
     private final Scratch dys = new Scratch();
     private final Scratch dxs = new Scratch();
-    private int[] argmax = new int[0];   // per output element: index of the maximum within its input plane
+    // Per output element: where its maximum is, within its input plane (channels-first) or
+    // within its input image's storage (channels-last).
+    private int[] argmax = new int[0];
     private Shape input;
+    private Layout inputLayout = Layout.CHANNELS_FIRST;
 
     /** {@code nn.MaxPool2d(kernel)}: stride = kernel. */
     public MaxPool2d(int kernel) {
@@ -47,10 +52,11 @@ public final class MaxPool2d extends JavaLayer {
     }
 
     @Override public void forward(Tensor x, Tensor y) {
+        Check.arg(x != null, "input: expected a tensor, got null");
         Shape outShape = outputShape(x.shape());
-        checkShape("input", x, x.shape());
-        checkShape("output", y, outShape);
+        checkShape("output", y, outShape, x.layout());
         int planes = outShape.dim(0) * outShape.dim(1);
+        int c = x.shape().dim(1);
         int h = x.shape().dim(2);
         int w = x.shape().dim(3);
         if (argmax.length < y.size()) {
@@ -61,11 +67,87 @@ public final class MaxPool2d extends JavaLayer {
         float[] out = target(y, ys);
         int k = kernel;
         int s = stride;
-        Parallel.forRange(planes, Math.max(1, GRAIN / (h * w)), k == 2 && s == 2
-                ? (from, to) -> pool2x2(in, out, arg, from, to, h, w)
-                : (from, to) -> pool(in, out, arg, from, to, h, w, k, s));
+        if (x.layout() == Layout.CHANNELS_LAST) {
+            // Chunks of whole images: their windows, and so backward's writes, never overlap.
+            Parallel.forRange(outShape.dim(0), Math.max(1, GRAIN / (c * h * w)), k == 2 && s == 2
+                    ? (from, to) -> pool2x2ChannelsLast(in, out, arg, from, to, c, h, w)
+                    : (from, to) -> poolChannelsLast(in, out, arg, from, to, c, h, w, k, s));
+        } else {
+            Parallel.forRange(planes, Math.max(1, GRAIN / (h * w)), k == 2 && s == 2
+                    ? (from, to) -> pool2x2(in, out, arg, from, to, h, w)
+                    : (from, to) -> pool(in, out, arg, from, to, h, w, k, s));
+        }
         commit(y, out);
         input = isTraining() ? x.shape() : null;
+        inputLayout = x.layout();
+    }
+
+    /** The forward on channels-last images {@code [from, to)}, any kernel and stride: {@link #pool}'s order and ties. */
+    private static void poolChannelsLast(float[] in, float[] out, int[] arg, int from, int to, int c, int h, int w,
+                                         int k, int s) {
+        int oh = (h - k) / s + 1;
+        int ow = (w - k) / s + 1;
+        for (int n = from; n < to; n++) {
+            int inBase = n * h * w * c;
+            int outBase = n * oh * ow * c;
+            for (int i = 0; i < oh; i++) {
+                for (int j = 0; j < ow; j++) {
+                    int o = outBase + (i * ow + j) * c;
+                    for (int ch = 0; ch < c; ch++) {
+                        int best = ((i * s) * w + j * s) * c + ch;
+                        float max = in[inBase + best];
+                        for (int u = 0; u < k; u++) {
+                            for (int v = 0; v < k; v++) {
+                                int at = ((i * s + u) * w + j * s + v) * c + ch;
+                                float val = in[inBase + at];
+                                // '>' keeps the first maximum; NaN wins, as in PyTorch.
+                                if (val > max || Float.isNaN(val) && !Float.isNaN(max)) {
+                                    max = val;
+                                    best = at;
+                                }
+                            }
+                        }
+                        out[o + ch] = max;
+                        arg[o + ch] = best;
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@link #pool2x2}'s select on channels-last images {@code [from, to)}: the channels of a window side by side. */
+    private static void pool2x2ChannelsLast(float[] in, float[] out, int[] arg, int from, int to, int c, int h, int w) {
+        int oh = (h - 2) / 2 + 1;
+        int ow = (w - 2) / 2 + 1;
+        int right = c;          // storage distance to the window's right column
+        int down = w * c;       // ... and to its lower row
+        for (int n = from; n < to; n++) {
+            int inBase = n * h * w * c;
+            int outBase = n * oh * ow * c;
+            for (int i = 0; i < oh; i++) {
+                for (int j = 0; j < ow; j++) {
+                    int corner = (2 * i * w + 2 * j) * c;
+                    int o = outBase + (i * ow + j) * c;
+                    for (int ch = 0; ch < c; ch++) {
+                        int at = corner + ch;
+                        float a = in[inBase + at];
+                        float b = in[inBase + at + right];
+                        float cc = in[inBase + at + down];
+                        float d = in[inBase + at + down + right];
+                        float upper = Math.max(a, b);
+                        float lower = Math.max(cc, d);
+                        int upperAt = b > a ? at + right : at;
+                        int lowerAt = d > cc ? at + down + right : at + down;
+                        int best = lower > upper ? lowerAt : upperAt;
+                        if (Float.isNaN(Math.max(upper, lower))) {
+                            best = a != a ? at : b != b ? at + right : cc != cc ? at + down : at + down + right;
+                        }
+                        out[o + ch] = in[inBase + best];
+                        arg[o + ch] = best;
+                    }
+                }
+            }
+        }
     }
 
     /** The forward on planes {@code [from, to)}, any kernel and stride. */
@@ -139,14 +221,16 @@ public final class MaxPool2d extends JavaLayer {
     @Override public void backward(Tensor dy, Tensor dx) {
         Check.state(input != null, "%s: backward needs a forward pass in training mode first", this);
         Shape outShape = outputShape(input);
-        checkShape("diff_dst", dy, outShape);
+        checkShape("diff_dst", dy, outShape, inputLayout);
         if (dx == null) {
             return;
         }
-        checkShape("diff_src", dx, input);
-        int planes = outShape.dim(0) * outShape.dim(1);
-        int planeIn = input.dim(2) * input.dim(3);
-        int planeOut = outShape.dim(2) * outShape.dim(3);
+        checkShape("diff_src", dx, input, inputLayout);
+        boolean channelsLast = inputLayout == Layout.CHANNELS_LAST;
+        // Channels-first: a plane per channel and image; channels-last: an image (argmax's units).
+        int planes = channelsLast ? outShape.dim(0) : outShape.dim(0) * outShape.dim(1);
+        int planeIn = channelsLast ? input.dim(1) * input.dim(2) * input.dim(3) : input.dim(2) * input.dim(3);
+        int planeOut = channelsLast ? outShape.dim(1) * outShape.dim(2) * outShape.dim(3) : outShape.dim(2) * outShape.dim(3);
         int[] arg = argmax;
         float[] g = read(dy, dys);
         float[] out = target(dx, dxs);
@@ -165,6 +249,10 @@ public final class MaxPool2d extends JavaLayer {
 
     @Override protected Shape lastInputShape() {
         return input;
+    }
+
+    @Override protected Layout lastInputLayout() {
+        return inputLayout;
     }
 
     public int kernel() { return kernel; }

@@ -1,6 +1,7 @@
 package dev.conv4j.train;
 
 import dev.conv4j.Check;
+import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
 
@@ -21,8 +22,8 @@ public final class ReLU extends JavaLayer {
     }
 
     @Override public void forward(Tensor x, Tensor y) {
-        checkShape("input", x, x.shape());
-        checkShape("output", y, x.shape());
+        Check.arg(x != null, "input: expected a tensor, got null");
+        checkShape("output", y, x.shape(), x.layout());
         // Off-heap tensors are read and written chunk by chunk on the threads that use them: in
         // parallel, and each chunk still in cache.
         float[] own = x.array();
@@ -44,11 +45,11 @@ public final class ReLU extends JavaLayer {
 
     @Override public void backward(Tensor dy, Tensor dx) {
         Check.state(input != null, "%s: backward needs a forward pass in training mode first", this);
-        checkShape("diff_dst", dy, input.shape());
+        checkShape("diff_dst", dy, input.shape(), input.layout());
         if (dx == null) {
             return;
         }
-        checkShape("diff_src", dx, input.shape());
+        checkShape("diff_src", dx, input.shape(), input.layout());
         float[] in = inputValues;
         float[] g = read(dy, dys);
         float[] out = target(dx, ys);
@@ -76,6 +77,10 @@ public final class ReLU extends JavaLayer {
 
     @Override protected Shape lastInputShape() {
         return input == null ? null : input.shape();
+    }
+
+    @Override protected Layout lastInputLayout() {
+        return input == null ? Layout.CHANNELS_FIRST : input.layout();
     }
 
     @Override public String toString() {

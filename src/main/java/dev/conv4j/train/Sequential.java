@@ -22,7 +22,9 @@ import java.util.Map;
  *
  * <p>Tensors written by a convolution are off-heap (the engine writes them without a copy);
  * those written by a {@link JavaLayer} are heap arrays (read and written in place by Java
- * loops). The time spent in each layer is added up ({@link #convNanos()},
+ * loops). Each tensor is in the layout of the layer that writes it: a convolution's own (see
+ * {@link ConvLayer#layout()}), a Java layer's input's; so a model of channels-last convolutions
+ * keeps its activations channels-last throughout. The time spent in each layer is added up ({@link #convNanos()},
  * {@link #otherNanos()}) so a training loop can report where an epoch goes.
  *
  * <p>The model owns its layers: {@link #close()} closes them. Not thread-safe (see
@@ -32,18 +34,22 @@ public final class Sequential implements AutoCloseable {
     private static final int MAX_SHAPES = 4;
 
     private final List<Layer> layers;
-    private final Map<Shape, Buffers> buffers = new LinkedHashMap<>(8, 0.75f, true);
+    private final Map<Input, Buffers> buffers = new LinkedHashMap<>(8, 0.75f, true);
     private Buffers last;        // buffers of the last forward
     private boolean training = true;
     private long convNanos;
     private long otherNanos;
     private long[] layerNanos;
 
-    /** Tensors between the layers for one input shape: act[i] is layer i's output, grad[i] its gradient. */
+    /** What the buffers between the layers depend on: the input's shape, and the layout the first layer reads it in. */
+    private record Input(Shape shape, Layout layout) {}
+
+    /** Tensors between the layers for one input: act[i] is layer i's output, grad[i] its gradient. */
     private static final class Buffers {
         final Tensor[] act;
         final Tensor[] grad;
         Tensor input;
+        Tensor converted;   // the input in the first layer's layout, when that differs
 
         Buffers(int n) {
             act = new Tensor[n];
@@ -130,14 +136,23 @@ public final class Sequential implements AutoCloseable {
     /**
      * Runs every layer.
      *
-     * @param x input {@code [N, ...]}, channels-first; read (kept until the next forward, for backward)
+     * @param x input {@code [N, ...]} in either layout (copied into the first layer's, if that is
+     *          a convolution of the other one); read (kept until the next forward, for backward)
      * @return the last layer's output: owned by the model and overwritten by the next forward
      *         with the same input shape
      */
     public Tensor forward(Tensor x) {
-        Buffers b = buffersFor(x.shape());
+        Layout first = inputLayout(x);
+        Buffers b = buffersFor(new Input(x.shape(), first));
         b.input = x;
         Tensor cur = x;
+        if (first != x.layout()) {
+            if (b.converted == null || b.converted.layout() != first) {
+                b.converted = Tensor.allocate(x.shape(), first);
+            }
+            b.converted.copyFrom(x);
+            cur = b.converted;
+        }
         for (int i = 0; i < layers.size(); i++) {
             Layer l = layers.get(i);
             long t0 = System.nanoTime();
@@ -214,13 +229,14 @@ public final class Sequential implements AutoCloseable {
         java.util.Arrays.fill(layerNanos, 0);
     }
 
-    private Buffers buffersFor(Shape x) {
+    private Buffers buffersFor(Input x) {
         Buffers b = buffers.get(x);
         if (b != null) {
             return b;
         }
         b = new Buffers(layers.size());
-        Shape s = x;
+        Shape s = x.shape();
+        Layout layout = x.layout();
         for (int i = 0; i < layers.size() && s != null; i++) {
             Layer l = layers.get(i);
             s = shapeAfter(l, s);
@@ -228,12 +244,13 @@ public final class Sequential implements AutoCloseable {
                 break;   // a layer of unknown output shape: it and those after it allocate
             }
             boolean conv = l instanceof ConvLayer;
-            b.act[i] = conv ? Tensor.allocate(s) : heap(s);
+            layout = l instanceof ConvLayer c ? c.layout() : ((JavaLayer) l).outputLayout(layout);
+            b.act[i] = conv ? Tensor.allocate(s, layout) : heap(s, layout);
             if (i + 1 < layers.size()) {
                 // The gradient of this output is written by the next layer's backward.
                 Layer next = layers.get(i + 1);
-                b.grad[i] = next instanceof ConvLayer ? Tensor.allocate(s)
-                        : next instanceof JavaLayer ? heap(s) : null;
+                b.grad[i] = next instanceof ConvLayer ? Tensor.allocate(s, layout)
+                        : next instanceof JavaLayer ? heap(s, layout) : null;
             }
         }
         if (buffers.size() >= MAX_SHAPES) {
@@ -245,8 +262,20 @@ public final class Sequential implements AutoCloseable {
         return b;
     }
 
-    private static Tensor heap(Shape s) {
-        return Tensor.wrap(new float[Math.toIntExact(s.elementCount())], s, Layout.CHANNELS_FIRST);
+    private static Tensor heap(Shape s, Layout layout) {
+        return Tensor.wrap(new float[Math.toIntExact(s.elementCount())], s, layout);
+    }
+
+    /**
+     * The layout the first layer takes an input of rank {@code rank} in: a convolution's own
+     * (a channels-last one converts a channels-first batch once, here), else {@code given}.
+     */
+    private Layout firstLayout(int rank, Layout given) {
+        return rank >= 3 && layers.get(0) instanceof ConvLayer c ? c.layout() : given;
+    }
+
+    private Layout inputLayout(Tensor x) {
+        return firstLayout(x.shape().rank(), x.layout());
     }
 
     /** Closes every layer. */

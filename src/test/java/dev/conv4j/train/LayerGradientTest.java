@@ -362,4 +362,73 @@ class LayerGradientTest {
             assertEquals(java.util.Arrays.toString(dxHeap), java.util.Arrays.toString(dxOff.toArray()), layer.toString());
         }
     }
+
+    /** A heap tensor with {@code t}'s storage and layout. */
+    private static Tensor heapCopy(Tensor t) {
+        return Tensor.wrap(t.toArray(), t.shape(), t.layout());
+    }
+
+    /** Bits of {@code t}'s values in channels-first order. */
+    private static int[] channelsFirstBits(Tensor t) {
+        Tensor cf = t.layout() == dev.conv4j.tensor.Layout.CHANNELS_FIRST ? t : t.toLayout(dev.conv4j.tensor.Layout.CHANNELS_FIRST);
+        int[] bits = new int[cf.size()];
+        for (int i = 0; i < bits.length; i++) {
+            bits[i] = Float.floatToRawIntBits(cf.get(i));
+        }
+        return bits;
+    }
+
+    /**
+     * Channels-last tensors, on the heap and off it, give channels-first's results bit for bit,
+     * both directions, for the 2×2 path and the generic one with overlapping windows (whose
+     * gradients add up in the same order), on post-ReLU-like data with ties, -0 and NaNs.
+     */
+    @Test void maxPool_channelsLastGivesChannelsFirstsResultsBitForBit() {
+        float[] values = {0f, -0f, 1f, -1f, 2f, Float.NaN, Float.intBitsToFloat(0xFFC00001),
+                Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY};
+        SplittableRandom random = new SplittableRandom(12);
+        Shape s = Shape.of(3, 5, 7, 9);
+        float[] x = new float[(int) s.elementCount()];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = random.nextInt(8) == 0 ? values[random.nextInt(values.length)] : values[random.nextInt(3)];
+        }
+        int compared = 0;
+        for (int[] ks : new int[][] {{2, 2}, {3, 2}, {3, 3}, {2, 1}}) {
+            MaxPool2d first = new MaxPool2d(ks[0], ks[1]);
+            Tensor xf = Tensor.wrap(x.clone(), s, dev.conv4j.tensor.Layout.CHANNELS_FIRST);
+            Tensor yf = first.forward(xf);
+            Tensor dyf = Tensor.wrap(uniform(yf.size(), new SplittableRandom(13), -1, 1), yf.shape(),
+                    dev.conv4j.tensor.Layout.CHANNELS_FIRST);
+            Tensor dxf = first.backward(dyf);
+            for (boolean offHeap : new boolean[] {false, true}) {
+                MaxPool2d last = new MaxPool2d(ks[0], ks[1]);
+                Tensor xl = offHeap ? xf.toLayout(dev.conv4j.tensor.Layout.CHANNELS_LAST)
+                        : heapCopy(xf.toLayout(dev.conv4j.tensor.Layout.CHANNELS_LAST));
+                Tensor yl = last.forward(xl);
+                assertEquals(dev.conv4j.tensor.Layout.CHANNELS_LAST, yl.layout());
+                assertArrayEquals(channelsFirstBits(yf), channelsFirstBits(yl), "forward " + ks[0] + "/" + ks[1]);
+                Tensor dyl = dyf.toLayout(dev.conv4j.tensor.Layout.CHANNELS_LAST);
+                Tensor dxl = last.backward(offHeap ? dyl : heapCopy(dyl));
+                assertEquals(dev.conv4j.tensor.Layout.CHANNELS_LAST, dxl.layout());
+                assertArrayEquals(channelsFirstBits(dxf), channelsFirstBits(dxl), "backward " + ks[0] + "/" + ks[1]);
+                compared++;
+            }
+        }
+        assertEquals(8, compared);
+    }
+
+    /** A channels-last input is flattened in channels-first order, and its gradient goes back channels-last. */
+    @Test void flatten_channelsLastInputInChannelsFirstOrder() {
+        Shape s = Shape.of(2, 3, 4, 5);
+        Tensor xf = Tensor.wrap(uniform(120, new SplittableRandom(14), -1, 1), s, dev.conv4j.tensor.Layout.CHANNELS_FIRST);
+        Flatten f = new Flatten();
+        Tensor yf = f.forward(xf);
+        Flatten l = new Flatten();
+        Tensor yl = l.forward(xf.toLayout(dev.conv4j.tensor.Layout.CHANNELS_LAST));
+        assertArrayEquals(yf.toArray(), yl.toArray());
+        Tensor dy = Tensor.wrap(uniform(120, new SplittableRandom(15), -1, 1), yf.shape(), dev.conv4j.tensor.Layout.CHANNELS_FIRST);
+        Tensor dxl = l.backward(dy);
+        assertEquals(dev.conv4j.tensor.Layout.CHANNELS_LAST, dxl.layout());
+        assertArrayEquals(f.backward(dy).toArray(), dxl.toLayout(dev.conv4j.tensor.Layout.CHANNELS_FIRST).toArray());
+    }
 }
