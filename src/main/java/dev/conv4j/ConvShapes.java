@@ -223,7 +223,33 @@ public final class ConvShapes {
     }
 
     /**
-     * Checks {@code src} against {@code spec}; see {@link ConvSpec#validateInput}.
+     * Whether a transposed convolution may have output padding {@code op} in a dimension of
+     * {@code stride} and {@code dilation} (PyTorch's rule: smaller than either), i.e. at most
+     * {@code max(stride, dilation) - 1}.
+     */
+    public static boolean outputPaddingAllowed(long op, int stride, int dilation) {
+        return op < stride || op < dilation;
+    }
+
+    /**
+     * The shape of {@code src} with each spatial dimension grown by its left and right padding:
+     * the copy the engines fill for a padding mode other than zeros.
+     */
+    public static Shape paddedInput(ConvSpec spec, Shape src) {
+        int[] pl = padLeft(spec, src);
+        int[] pr = padRight(spec, src);
+        int[] dims = src.dims();
+        for (int k = 0; k < spec.rank(); k++) {
+            dims[2 + k] += pl[k] + pr[k];
+        }
+        return Shape.of(dims);
+    }
+
+    /**
+     * Checks that {@code src} is a valid input for {@code spec}: rank, channel count, sizes,
+     * that the dilated kernel fits the padded input, that the padding mode can fill the
+     * padding, and that no tensor has more elements than a tensor can hold. Every engine's
+     * {@code prepare} calls it before anything else.
      *
      * @throws IllegalArgumentException naming the parameter, the value and the rule
      */

@@ -203,7 +203,7 @@ public record ConvSpec(int rank, int inChannels, int outChannels, int[] kernelSi
                 "groups: %d must divide in_channels %d and out_channels %d", groups, inChannels, outChannels);
         if (transposed) {
             for (int k = 0; k < rank; k++) {
-                Check.arg(outputPadding[k] < stride[k] || outputPadding[k] < dilation[k],
+                Check.arg(ConvShapes.outputPaddingAllowed(outputPadding[k], stride[k], dilation[k]),
                         "output_padding: %d must be smaller than stride %d or dilation %d",
                         outputPadding[k], stride[k], dilation[k]);
             }
@@ -217,17 +217,6 @@ public record ConvSpec(int rank, int inChannels, int outChannels, int[] kernelSi
                         Arrays.toString(outputPadding));
             }
         }
-    }
-
-    /**
-     * Checks that {@code src} is a valid input for {@code spec}: rank, channel count, sizes,
-     * that the dilated kernel fits the padded input, that the padding mode can fill the
-     * padding, and that no tensor's element count overflows an {@code int}.
-     *
-     * @throws IllegalArgumentException naming the parameter, the value and the rule
-     */
-    public static void validateInput(ConvSpec spec, Shape src) {
-        ConvShapes.validateInput(spec, src);
     }
 
     // ---- builder ----------------------------------------------------------------------------

@@ -216,7 +216,7 @@ public record ProblemDesc(String name, ConvSpec spec, Shape src, boolean deconv)
             return new int[] {(int) exact, 0};
         }
         long op = -exact;
-        return op < s || op < dilation ? new int[] {0, (int) op} : null;
+        return ConvShapes.outputPaddingAllowed(op, s, dilation) ? new int[] {0, (int) op} : null;
     }
 
     private static ConvSpec canonical(ConvSpec spec, Shape src) {

@@ -29,12 +29,12 @@ class ConvSpecTest {
     }
 
     private static void acceptsInput(ConvSpec spec, Shape src) {
-        ConvSpec.validateInput(spec, src);
+        ConvShapes.validateInput(spec, src);
         assertNotNull(spec.outputShape(src));
     }
 
     private static void rejectsInput(String message, ConvSpec spec, Shape src) {
-        rejects(message, () -> ConvSpec.validateInput(spec, src));
+        rejects(message, () -> ConvShapes.validateInput(spec, src));
         rejects(message, () -> spec.outputShape(src));
     }
 

@@ -3,7 +3,6 @@ package dev.conv4j.onednn;
 import dev.conv4j.ConvShapes;
 import dev.conv4j.ConvSpec;
 import dev.conv4j.PaddingMode;
-import dev.conv4j.reference.Pad;
 import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 
@@ -57,12 +56,12 @@ record DnnlMapping(boolean deconvolution, long[] srcDims, long[] weiDims, long[]
 
     /** The mapping of {@code spec} on input {@code src} with activations in {@code userLayout}. */
     static DnnlMapping of(ConvSpec spec, Shape src, Layout userLayout) {
-        ConvSpec.validateInput(spec, src);
+        ConvShapes.validateInput(spec, src);
         int rank = spec.rank();
         int ndims = rank + 2;
         Shape dst = ConvShapes.dst(spec, src);
         boolean prePadded = spec.paddingMode() != PaddingMode.ZEROS;
-        Shape conv = prePadded ? Pad.paddedShape(spec, src) : src;
+        Shape conv = prePadded ? ConvShapes.paddedInput(spec, src) : src;
 
         int[] pl = ConvShapes.padLeft(spec, src);
         int[] pr = ConvShapes.padRight(spec, src);

@@ -1,5 +1,6 @@
 package dev.conv4j.onednn;
 
+import dev.conv4j.ConvShapes;
 import dev.conv4j.ConvSpec;
 import dev.conv4j.NativeBackendException;
 import dev.conv4j.engine.Engine;
@@ -73,7 +74,7 @@ public final class OneDnnEngine implements Engine {
     @Override public Plan prepare(ConvSpec spec, Shape src, PlanOptions options) {
         Objects.requireNonNull(spec, "spec");
         Objects.requireNonNull(options, "options");
-        ConvSpec.validateInput(spec, src);   // every check in Java, before any native call
+        ConvShapes.validateInput(spec, src);   // every check in Java, before any native call
         return new OneDnnPlan(NativeRuntime.get(), spec, src, options);
     }
 

@@ -33,7 +33,7 @@ public final class Pad {
 
     private Pad(ConvSpec spec, Shape src) {
         this.srcShape = src;
-        this.paddedShape = paddedShape(spec, src);
+        this.paddedShape = ConvShapes.paddedInput(spec, src);
         this.mb = src.dim(0);
         this.channels = src.dim(1);
         int rank = spec.rank();
@@ -78,17 +78,6 @@ public final class Pad {
             case REPLICATE -> j < 0 ? 0 : size - 1;
             case CIRCULAR -> Math.floorMod(j, size);
         };
-    }
-
-    /** The shape of {@code src} with each spatial dimension grown by its left and right padding. */
-    public static Shape paddedShape(ConvSpec spec, Shape src) {
-        int[] pl = ConvShapes.padLeft(spec, src);
-        int[] pr = ConvShapes.padRight(spec, src);
-        int[] dims = src.dims();
-        for (int k = 0; k < spec.rank(); k++) {
-            dims[2 + k] += pl[k] + pr[k];
-        }
-        return Shape.of(dims);
     }
 
     /** The shape of the padded copy. */

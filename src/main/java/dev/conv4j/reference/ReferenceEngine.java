@@ -1,5 +1,6 @@
 package dev.conv4j.reference;
 
+import dev.conv4j.ConvShapes;
 import dev.conv4j.ConvSpec;
 import dev.conv4j.engine.Engine;
 import dev.conv4j.engine.Plan;
@@ -20,7 +21,7 @@ public final class ReferenceEngine implements Engine {
     @Override public String name() { return "reference"; }
 
     @Override public Plan prepare(ConvSpec spec, Shape src, PlanOptions options) {
-        ConvSpec.validateInput(spec, src);
+        ConvShapes.validateInput(spec, src);
         return new ReferencePlan(spec, src, options);
     }
 

@@ -44,7 +44,7 @@ final class ReferencePlan implements Plan {
         this.padded = spec.paddingMode() != PaddingMode.ZEROS;
         ConvGeometry q = ConvGeometry.of(spec, src, ConvShapes.padLeft(spec, src));
         if (padded) {
-            paddedShape = Pad.paddedShape(spec, src);
+            paddedShape = ConvShapes.paddedInput(spec, src);
             q = q.withInput(ConvGeometry.view3(spec.rank(), paddedShape::spatial, 1));
         } else {
             paddedShape = null;

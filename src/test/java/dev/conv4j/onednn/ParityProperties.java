@@ -151,7 +151,7 @@ class ParityProperties {
                         .groups(groups).transposed(transposed).outputPadding(op).bias(bias)
                         .paddingMode(transposed ? PaddingMode.ZEROS : mode).build();
                 Shape s = Shape.of(src);
-                ConvSpec.validateInput(spec, s);
+                ConvShapes.validateInput(spec, s);
                 return ConvShapes.macs(spec, s) <= MAC_BUDGET ? Optional.of(new Case(kind, spec, s)) : Optional.empty();
             } catch (IllegalArgumentException e) {
                 return Optional.empty();   // e.g. reflect padding wider than the input
