@@ -50,7 +50,9 @@ class FmaPeakTest {
         assertEquals(1, r.threads());
         assertEquals(FmaLoop.CHAINS, r.chains());
         assertTrue(r.lanes() == 4 || r.lanes() == 8 || r.lanes() == 16, r.toString());
-        assertTrue(r.runs() >= 3, r.toString());
+        // Chunks that end past the window are not counted: on a machine busier than its cores a
+        // 20 ms chunk can take 60 ms, and only two of them fit (seen once at load 8 on 2 cores).
+        assertTrue(r.runs() >= 1, r.toString());
         assertTrue(r.gflops() > 0 && Double.isFinite(r.gflops()), r.toString());
         assertTrue(r.describe().startsWith(r.lanes() * 32 + "-bit FMA loop, 12 chains × 1 threads, fastest of "), r.describe());
     }
