@@ -158,6 +158,10 @@ public final class RunCommand implements Callable<Integer> {
             Files.delete(Files.createTempFile(dir, ".conv4j-", ".probe"));
         } catch (IOException e) {
             removeEmpty(created);
+            if (!Files.isDirectory(dir)) {   // /proc answers "no such file" to a mkdir: say what failed instead
+                throw new IllegalArgumentException("out: cannot create the directory '" + dir + "'"
+                        + (e instanceof NoSuchFileException ? "" : ": " + describe(e)), e);
+            }
             throw new IllegalArgumentException("out: cannot write to '" + dir + "': " + describe(e), e);
         }
         return created;
