@@ -40,21 +40,7 @@ class SequentialTest {
         for (Engine engine : new Engine[] {Engines.reference(), Engines.onednn()}) {
             double tol = engine == Engines.reference() ? 0 : 1e-4;
             try (Sequential first = tiny(engine); Sequential last = tiny(engine, dev.conv4j.tensor.Layout.CHANNELS_LAST)) {
-                float[] ya = first.forward(x).toArray();
-                float[] yb = last.forward(x).toArray();
-                for (int i = 0; i < ya.length; i++) {
-                    assertEquals(ya[i], yb[i], tol, engine + " logit " + i);
-                }
-                first.backward(dy);
-                last.backward(dy);
-                for (int p = 0; p < first.parameters().size(); p++) {
-                    float[] ga = first.parameters().get(p).grad().toArray();
-                    float[] gb = last.parameters().get(p).grad().toArray();
-                    for (int i = 0; i < ga.length; i++) {
-                        assertEquals(ga[i], gb[i], tol * (1 + Math.abs(ga[i])), engine + " " + first.parameters().get(p).name() + "[" + i + "]");
-                    }
-                    compared++;
-                }
+                compared += assertSameResults(first, last, x, dy, tol, engine.toString());
             }
         }
         assertEquals(2 * 6, compared);
@@ -93,23 +79,35 @@ class SequentialTest {
     @Test void onednnAndReferenceAgree() {
         SplittableRandom rnd = new SplittableRandom(5);
         Tensor x = Tensor.of(Shape.of(3, 2, 6, 6), GradCheck.uniform(216, rnd, -1, 1));
+        Tensor dy = Tensor.wrap(GradCheck.uniform(15, rnd, -1, 1), 3, 5);
         try (Sequential a = tiny(Engines.reference()); Sequential b = tiny(Engines.onednn())) {
-            float[] ya = a.forward(x).toArray();
-            float[] yb = b.forward(x).toArray();
-            for (int i = 0; i < ya.length; i++) {
-                assertEquals(ya[i], yb[i], 1e-4, "logit " + i);
-            }
-            Tensor dy = Tensor.wrap(GradCheck.uniform(15, rnd, -1, 1), 3, 5);
-            a.backward(dy);
-            b.backward(dy);
-            for (int p = 0; p < a.parameters().size(); p++) {
-                float[] ga = a.parameters().get(p).grad().toArray();
-                float[] gb = b.parameters().get(p).grad().toArray();
-                for (int i = 0; i < ga.length; i++) {
-                    assertEquals(ga[i], gb[i], 1e-4 * (1 + Math.abs(ga[i])), a.parameters().get(p).name() + "[" + i + "]");
-                }
-            }
+            assertEquals(6, assertSameResults(a, b, x, dy, 1e-4, "onednn"));
         }
+    }
+
+    /**
+     * Runs both models forward on {@code x} and backward from {@code dy}, and checks that their
+     * outputs agree within {@code tol} and their parameter gradients within {@code tol} relative
+     * to 1 + |gradient|; returns how many parameters were compared.
+     */
+    private static int assertSameResults(Sequential a, Sequential b, Tensor x, Tensor dy, double tol, String what) {
+        float[] ya = a.forward(x).toArray();
+        float[] yb = b.forward(x).toArray();
+        for (int i = 0; i < ya.length; i++) {
+            assertEquals(ya[i], yb[i], tol, what + " logit " + i);
+        }
+        a.backward(dy);
+        b.backward(dy);
+        int compared = 0;
+        for (int p = 0; p < a.parameters().size(); p++) {
+            float[] ga = a.parameters().get(p).grad().toArray();
+            float[] gb = b.parameters().get(p).grad().toArray();
+            for (int i = 0; i < ga.length; i++) {
+                assertEquals(ga[i], gb[i], tol * (1 + Math.abs(ga[i])), what + " " + a.parameters().get(p).name() + "[" + i + "]");
+            }
+            compared++;
+        }
+        return compared;
     }
 
     @Test void evalModeTurnsDropoutOffAndForbidsBackward() {
