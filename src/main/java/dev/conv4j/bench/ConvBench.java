@@ -119,12 +119,12 @@ public final class ConvBench {
             this.training = training;
             this.plan = plan;
             SplittableRandom rnd = new SplittableRandom(42);
-            x = filled(Tensor.allocate(plan.srcShape(), layout), rnd);
-            w = filled(Tensor.allocate(plan.weiShape()), rnd);
-            b = plan.biaShape() == null ? null : filled(Tensor.allocate(plan.biaShape()), rnd);
+            x = uniform(Tensor.allocate(plan.srcShape(), layout), rnd);
+            w = uniform(Tensor.allocate(plan.weiShape()), rnd);
+            b = plan.biaShape() == null ? null : uniform(Tensor.allocate(plan.biaShape()), rnd);
             y = Tensor.allocate(plan.dstShape(), layout);
             if (training) {
-                dy = filled(Tensor.allocate(plan.dstShape(), layout), rnd);
+                dy = uniform(Tensor.allocate(plan.dstShape(), layout), rnd);
                 dx = Tensor.allocate(plan.srcShape(), layout);
                 dw = Tensor.allocate(plan.weiShape());
                 db = plan.biaShape() == null ? null : Tensor.allocate(plan.biaShape());
@@ -161,17 +161,18 @@ public final class ConvBench {
             };
         }
 
-        private static Tensor filled(Tensor t, SplittableRandom rnd) {
-            for (int i = 0; i < t.size(); i++) {
-                t.buffer().put(i, (float) (rnd.nextDouble() * 2 - 1));
-            }
-            t.markModified();
-            return t;
-        }
-
         @Override
         public void close() {
             plan.close();
         }
+    }
+
+    /** Fills {@code t} with uniform values in [-1, 1) from {@code rnd}, as every timed input is, and returns it. */
+    public static Tensor uniform(Tensor t, SplittableRandom rnd) {
+        for (int i = 0; i < t.size(); i++) {
+            t.buffer().put(i, (float) (rnd.nextDouble() * 2 - 1));
+        }
+        t.markModified();
+        return t;
     }
 }

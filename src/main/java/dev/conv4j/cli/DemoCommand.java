@@ -3,6 +3,7 @@ package dev.conv4j.cli;
 import dev.conv4j.ConvShapes;
 import dev.conv4j.ConvSpec;
 import dev.conv4j.Direction;
+import dev.conv4j.bench.ConvBench;
 import dev.conv4j.bench.PeakEstimate;
 import dev.conv4j.bench.Sampler;
 import dev.conv4j.bench.Stats;
@@ -74,9 +75,9 @@ public final class DemoCommand implements Callable<Integer> {
             out.flush();
 
             SplittableRandom random = new SplittableRandom(SEED);
-            Tensor x = uniform(plan.srcShape(), random);
-            Tensor w = uniform(plan.weiShape(), random);
-            Tensor b = uniform(plan.biaShape(), random);
+            Tensor x = ConvBench.uniform(Tensor.allocate(plan.srcShape()), random);
+            Tensor w = ConvBench.uniform(Tensor.allocate(plan.weiShape()), random);
+            Tensor b = ConvBench.uniform(Tensor.allocate(plan.biaShape()), random);
             Tensor y = Tensor.allocate(plan.dstShape());
             Tensor xLast = x.toLayout(Layout.CHANNELS_LAST);
             Tensor yLast = Tensor.allocate(plan.dstShape(), Layout.CHANNELS_LAST);
@@ -150,14 +151,5 @@ public final class DemoCommand implements Callable<Integer> {
             d = Math.max(d, Math.abs(a.get(i) - b.get(i)));
         }
         return d;
-    }
-
-    private static Tensor uniform(Shape shape, SplittableRandom random) {
-        Tensor t = Tensor.allocate(shape);
-        for (int i = 0; i < t.size(); i++) {
-            t.buffer().put(i, (float) (random.nextDouble() * 2 - 1));
-        }
-        t.markModified();
-        return t;
     }
 }

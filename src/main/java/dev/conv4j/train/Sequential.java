@@ -267,15 +267,11 @@ public final class Sequential implements AutoCloseable {
     }
 
     /**
-     * The layout the first layer takes an input of rank {@code rank} in: a convolution's own
-     * (a channels-last one converts a channels-first batch once, here), else {@code given}.
+     * The layout the first layer takes {@code x} in: a convolution's own (a channels-last one
+     * converts a channels-first batch once, in {@link #forward}), else {@code x}'s.
      */
-    private Layout firstLayout(int rank, Layout given) {
-        return rank >= 3 && layers.get(0) instanceof ConvLayer c ? c.layout() : given;
-    }
-
     private Layout inputLayout(Tensor x) {
-        return firstLayout(x.shape().rank(), x.layout());
+        return x.shape().rank() >= 3 && layers.get(0) instanceof ConvLayer c ? c.layout() : x.layout();
     }
 
     /** Closes every layer. */
