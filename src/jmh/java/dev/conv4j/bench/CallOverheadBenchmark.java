@@ -59,6 +59,12 @@ public class CallOverheadBenchmark {
     String layout;
 
     private ConvBench.Prepared prepared;
+    /**
+     * Only the timed part of {@link ConvBench.Prepared#call}: a call of a few microseconds
+     * cannot have JMH's per-invocation set-up around it. Backward-weights thus runs back to
+     * back on unchanged tensors, and a reorder of its own inputs would run only once
+     * ({@code conv4j bench} times it as a training step runs it).
+     */
     private Runnable call;
     private OneDnnBaseline raw;
 
@@ -69,7 +75,7 @@ public class CallOverheadBenchmark {
         PlanOptions options = PlanOptions.DEFAULT.withLayout(policy)
                 .withUserLayout(policy == LayoutPolicy.ANY ? Layout.CHANNELS_FIRST : Layout.CHANNELS_LAST);
         prepared = ConvBench.prepare(Engines.byName(engine), options, p.format(), p.spec(), p.src());
-        call = prepared.call(dir);
+        call = prepared.call(dir).timed();
         raw = OneDnnBaseline.create(p.spec(), p.src(), dir, true, policy);
     }
 

@@ -62,7 +62,7 @@ public class ConvBenchmark {
     Direction dir;
 
     private ConvBench.Prepared prepared;
-    private Runnable call;
+    private Sampler.Task call;
 
     @Setup(Level.Trial)
     public void setup() {
@@ -75,9 +75,20 @@ public class ConvBenchmark {
         prepared.close();
     }
 
+    /**
+     * Backward-weights runs after its step's forward and backward-data, as {@code conv4j bench}
+     * times it ({@link ConvBench.Prepared#call}); nothing runs before the other directions. Per
+     * invocation: the problems here take hundreds of microseconds or more per call, so JMH's
+     * timestamps around each call do not matter.
+     */
+    @Setup(Level.Invocation)
+    public void before() {
+        call.before().run();
+    }
+
     @Benchmark
     public void run() {
-        call.run();
+        call.timed().run();
     }
 
     /** Parses {@code [deconv:]DESC}, sets the minibatch and prepares a training plan with seeded tensors. */

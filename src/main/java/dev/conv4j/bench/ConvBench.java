@@ -79,12 +79,12 @@ public final class ConvBench {
 
     /** Times {@code dir} of a prepared problem (and its baseline, if the setup has one). */
     public BenchRow measure(Prepared p, Direction dir) {
-        Runnable call = p.call(dir);
+        Sampler.Task call = p.call(dir);
         Stats stats;
         Stats base = null;
         if (setup.baseline() != null) {
             try (RawBaseline raw = setup.baseline().create(p.spec, p.src, dir, p.training)) {
-                Stats[] both = setup.sampler().interleaved(call, raw::run);
+                Stats[] both = setup.sampler().interleaved(call, Sampler.Task.of(raw::run));
                 stats = both[0];
                 base = both[1];
             }
@@ -139,25 +139,35 @@ public final class ConvBench {
 
         /**
          * One call of {@code dir} on the prepared tensors (allocation-free when the plan's calls
-         * are), as in a training step: forward and backward-data get new data every call (their
-         * input is marked modified, so no reordered copy of it can be reused), while
-         * backward-weights reads the source and gradient that forward and backward-data of the
-         * same step read before it.
+         * are), as in a training step, where each pass reads new data: forward and
+         * backward-data mark their input modified (so no reordered copy of it made by an
+         * earlier call can be reused), and backward-weights runs after that step's forward and
+         * backward-data, untimed ({@link Sampler.Task#before}). Backward-weights reads the
+         * source and gradient those two passes read: a copy of them that one of those passes
+         * reordered into the layout backward-weights computes in is reused, as in training, but
+         * a reorder backward-weights needs on its own is timed in every run (it would not be, if
+         * the same tensors were read again unchanged). That is how {@code AUTO} charges the
+         * candidates it times.
          */
-        public Runnable call(Direction dir) {
+        public Sampler.Task call(Direction dir) {
             if (dir != Direction.FWD && !training) {
                 throw new IllegalStateException("bench: " + problem + " was prepared for inference, cannot time " + dir.label());
             }
+            Runnable forward = () -> {
+                x.markModified();
+                plan.forward(x, w, b, y);
+            };
+            Runnable backwardData = () -> {
+                dy.markModified();
+                plan.backwardData(dy, w, dx);
+            };
             return switch (dir) {
-                case FWD -> () -> {
-                    x.markModified();
-                    plan.forward(x, w, b, y);
-                };
-                case BWD_D -> () -> {
-                    dy.markModified();
-                    plan.backwardData(dy, w, dx);
-                };
-                case BWD_W -> () -> plan.backwardWeights(x, dy, dw, db);
+                case FWD -> Sampler.Task.of(forward);
+                case BWD_D -> Sampler.Task.of(backwardData);
+                case BWD_W -> new Sampler.Task(() -> {
+                    forward.run();
+                    backwardData.run();
+                }, () -> plan.backwardWeights(x, dy, dw, db));
             };
         }
 

@@ -1,6 +1,7 @@
 package dev.conv4j.bench;
 
 import dev.conv4j.Check;
+import java.util.Objects;
 import java.util.function.LongSupplier;
 
 /**
@@ -13,8 +14,34 @@ import java.util.function.LongSupplier;
  * <p>{@link #interleaved} times two tasks alternately (a, b, a, b, ...), so that machine noise
  * (other processes, frequency changes) hits both alike; that is how the facade is compared
  * with raw oneDNN.
+ *
+ * <p>A {@link Task} may need work before each run that is not its own cost (the passes of a
+ * training step that come before the one timed): that work runs untimed, before every run.
  */
 public final class Sampler {
+
+    /**
+     * What to time: {@code timed}, after {@code before} (untimed) on every run, warm-up runs
+     * included. The time budget counts both.
+     */
+    public record Task(Runnable before, Runnable timed) {
+        private static final Runnable NOTHING = () -> {};
+
+        public Task {
+            Objects.requireNonNull(before, "before");
+            Objects.requireNonNull(timed, "timed");
+        }
+
+        /** A task with nothing to do before its runs. */
+        public static Task of(Runnable timed) {
+            return new Task(NOTHING, timed);
+        }
+
+        void run() {
+            before.run();
+            timed.run();
+        }
+    }
 
     /**
      * How long to warm up and measure.
@@ -65,6 +92,11 @@ public final class Sampler {
 
     /** Warms up and times {@code task}. */
     public Stats sample(Runnable task) {
+        return sample(Task.of(task));
+    }
+
+    /** Warms up and times {@code task}. */
+    public Stats sample(Task task) {
         warmUp(task, null);
         long[] t = new long[policy.maxSamples()];
         long start = clock.getAsLong();
@@ -81,6 +113,15 @@ public final class Sampler {
      * @return the statistics of {@code a} and of {@code b}, in that order
      */
     public Stats[] interleaved(Runnable a, Runnable b) {
+        return interleaved(Task.of(a), Task.of(b));
+    }
+
+    /**
+     * Warms up both tasks, then times them alternately; the budget covers both.
+     *
+     * @return the statistics of {@code a} and of {@code b}, in that order
+     */
+    public Stats[] interleaved(Task a, Task b) {
         warmUp(a, b);
         long[] ta = new long[policy.maxSamples()];
         long[] tb = new long[policy.maxSamples()];
@@ -100,7 +141,7 @@ public final class Sampler {
         return new Stats[] {Stats.ofNanos(ta, n), Stats.ofNanos(tb, n)};
     }
 
-    private void warmUp(Runnable a, Runnable b) {
+    private void warmUp(Task a, Task b) {
         long start = clock.getAsLong();
         int runs = 0;
         while (runs < policy.warmupRuns() || clock.getAsLong() - start < policy.warmupNanos()) {
@@ -112,9 +153,10 @@ public final class Sampler {
         }
     }
 
-    private long time(Runnable task) {
+    private long time(Task task) {
+        task.before().run();
         long t0 = clock.getAsLong();
-        task.run();
+        task.timed().run();
         return clock.getAsLong() - t0;
     }
 }

@@ -7,9 +7,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.conv4j.ConvShapes;
 import dev.conv4j.ConvSpec;
 import dev.conv4j.Direction;
+import dev.conv4j.engine.Engine;
 import dev.conv4j.engine.Engines;
+import dev.conv4j.engine.Plan;
 import dev.conv4j.engine.PlanOptions;
 import dev.conv4j.tensor.Shape;
+import dev.conv4j.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -69,5 +72,59 @@ class ConvBenchTest {
         assertEquals(1, closed[0]);
         assertEquals(r.stats().medianMs() / r.baseline().medianMs(), r.overhead(), 1e-12);
         assertTrue(Double.isNaN(r.pctPeak()));
+    }
+    /**
+     * Backward-weights is timed as the third pass of a training step: forward and
+     * backward-data run before every run (untimed), each on an input marked modified, so a
+     * reorder of its own that backward-weights needs is never skipped as already done.
+     */
+    @Test
+    void backwardWeightsRunsAfterTheStepsForwardAndBackwardDataOnNewInputs() {
+        ConvSpec spec = ConvSpec.conv2d(2, 3, 3).padding(1).build();
+        Shape src = Shape.of(1, 2, 5, 5);
+        List<String> log = new ArrayList<>();
+        Engine logging = new Engine() {
+            @Override public String name() { return "logging"; }
+            @Override public Plan prepare(ConvSpec s, Shape x, PlanOptions options) {
+                Plan inner = Engines.reference().prepare(s, x, options);
+                return new Plan() {
+                    @Override public ConvSpec spec() { return inner.spec(); }
+                    @Override public Shape srcShape() { return inner.srcShape(); }
+                    @Override public Shape dstShape() { return inner.dstShape(); }
+                    @Override public Shape weiShape() { return inner.weiShape(); }
+                    @Override public Shape biaShape() { return inner.biaShape(); }
+                    @Override public String engineName() { return name(); }
+                    @Override public String implementation(Direction dir) { return inner.implementation(dir); }
+                    @Override public void forward(Tensor x, Tensor w, Tensor b, Tensor y) {
+                        log.add("fwd x@" + x.version());
+                        inner.forward(x, w, b, y);
+                    }
+                    @Override public void backwardData(Tensor dy, Tensor w, Tensor dx) {
+                        log.add("bwd_d dy@" + dy.version());
+                        inner.backwardData(dy, w, dx);
+                    }
+                    @Override public void backwardWeights(Tensor x, Tensor dy, Tensor dw, Tensor db) {
+                        log.add("bwd_w x@" + x.version() + " dy@" + dy.version());
+                        inner.backwardWeights(x, dy, dw, db);
+                    }
+                    @Override public void close() { inner.close(); }
+                };
+            }
+        };
+        ConvBench bench = new ConvBench(new ConvBench.Setup(logging, PlanOptions.DEFAULT, "any", 1, 100.0,
+                new Sampler(TINY), null));
+        BenchRow row;
+        try (ConvBench.Prepared p = bench.prepare("mb1ic2ih5oc3oh5kh3ph1", spec, src, true)) {
+            row = bench.measure(p, Direction.BWD_W);
+        }
+        assertEquals(3, row.stats().count());
+        List<String> expected = new ArrayList<>();
+        for (int run = 1; run <= 1 + 3; run++) {   // one warm-up run, three timed
+            int version = 1 + run;                  // filling the tensors made version 1
+            expected.add("fwd x@" + version);
+            expected.add("bwd_d dy@" + version);
+            expected.add("bwd_w x@" + version + " dy@" + version);
+        }
+        assertEquals(expected, log);
     }
 }

@@ -88,6 +88,21 @@ class SamplerTest {
     }
 
     @Test
+    void whatRunsBeforeATaskRunsBeforeEveryRunAndIsNotTimed() {
+        FakeClock c = new FakeClock();
+        Sampler.Task a = new Sampler.Task(c.task("before", 10_000_000), c.task("a", 1_000_000, 3_000_000, 2_000_000));
+        Sampler.Task b = Sampler.Task.of(c.task("b", 4_000_000));
+        Sampler s = new Sampler(new Sampler.Policy(1, 0, 2, 2, 0), () -> c.now);
+        Stats[] st = s.interleaved(a, b);
+        // warm-up: before a b; then before a b | b before a
+        assertEquals(List.of("before", "a", "b", "before", "a", "b", "b", "before", "a"), c.log);
+        assertEquals(2, st[0].count());
+        assertEquals(2.0, st[0].minMs(), 1e-12);    // the runs of 3 and 2 ms, not the 10 ms before them
+        assertEquals(3.0, st[0].maxMs(), 1e-12);
+        assertEquals(4.0, st[1].maxMs(), 1e-12);
+    }
+
+    @Test
     void policyForSecondsAndItsChecks() {
         Sampler.Policy p = Sampler.Policy.forSeconds(1.0);
         assertEquals(1_000_000_000L, p.budgetNanos());
