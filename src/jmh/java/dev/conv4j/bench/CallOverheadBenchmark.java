@@ -5,7 +5,7 @@ import dev.conv4j.ProblemDesc;
 import dev.conv4j.engine.Engines;
 import dev.conv4j.engine.LayoutPolicy;
 import dev.conv4j.engine.PlanOptions;
-import dev.conv4j.onednn.OneDnnBaseline;
+import dev.conv4j.onednn.OneDnnEngine;
 import dev.conv4j.tensor.Layout;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -66,7 +66,7 @@ public class CallOverheadBenchmark {
      * ({@code conv4j bench} times it as a training step runs it).
      */
     private Runnable call;
-    private OneDnnBaseline raw;
+    private RawBaseline raw;
 
     @Setup(Level.Trial)
     public void setup() {
@@ -76,7 +76,7 @@ public class CallOverheadBenchmark {
                 .withUserLayout(policy == LayoutPolicy.ANY ? Layout.CHANNELS_FIRST : Layout.CHANNELS_LAST);
         prepared = ConvBench.prepare(Engines.byName(engine), options, p.format(), p.spec(), p.src());
         call = prepared.call(dir).timed();
-        raw = OneDnnBaseline.create(p.spec(), p.src(), dir, true, policy);
+        raw = OneDnnEngine.baselineFactory(policy, null).create(p.spec(), p.src(), dir, true);
     }
 
     @TearDown(Level.Trial)

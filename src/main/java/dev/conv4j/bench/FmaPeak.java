@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * <p>Why this loop: it does nothing but the instruction a convolution kernel is built from,
  * with enough independent chains to hide the FMA latency, so it reaches the FMA throughput at
  * the clock the machine sustains under all-core vector load: the ceiling no kernel can pass.
- * A large matmul ({@link dev.conv4j.onednn.MachinePeak}) stays below it (loads, packing,
+ * A large matmul ({@link dev.conv4j.onednn.OneDnnEngine#measureMatmulPeak()}) stays below it (loads, packing,
  * threading).
  *
  * <p>The Vector API is an incubator module in Java 17, and a JVM started with

@@ -2,7 +2,6 @@ package dev.conv4j.bench;
 
 import dev.conv4j.CacheFile;
 import dev.conv4j.Check;
-import dev.conv4j.onednn.MachinePeak;
 import dev.conv4j.onednn.OneDnnEngine;
 import java.io.PrintWriter;
 import java.util.Locale;
@@ -14,8 +13,8 @@ import java.util.OptionalDouble;
  * <ul>
  *   <li><b>Peak</b>, the figure {@code % of peak} divides by: a tight vector FMA loop on all
  *       threads ({@link FmaPeak}, run in a child JVM), the ceiling no kernel can pass.
- *   <li><b>GEMM achievable</b>: a large oneDNN matmul ({@link MachinePeak}), what oneDNN's
- *       best-tuned kernel reaches; shown beside the peak.
+ *   <li><b>GEMM achievable</b>: a large oneDNN matmul ({@link OneDnnEngine#measureMatmulPeak()}),
+ *       what oneDNN's best-tuned kernel reaches; shown beside the peak.
  * </ul>
  *
  * Each is read from the {@link PeakCache} entry of this CPU model, thread count and method,
@@ -35,7 +34,7 @@ public record PeakEstimate(double gflops, String source, double gemmGflops, Stri
     public static final String FMA_METHOD = "fma-loop";
 
     /** Cache method name of the matmul figure. */
-    public static final String GEMM_METHOD = "matmul-" + MachinePeak.DEFAULT_SIZE;
+    public static final String GEMM_METHOD = "matmul-" + OneDnnEngine.MATMUL_PEAK_SIZE;
 
     /**
      * The range of a peak given by hand ({@code --peak} of {@code bench} and {@code demo}), in
@@ -97,7 +96,7 @@ public record PeakEstimate(double gflops, String source, double gemmGflops, Stri
         };
         String unavailable = OneDnnEngine.unavailableReason();
         Measure gemm = unavailable != null ? null : () -> {
-            MachinePeak.Result r = MachinePeak.measure();
+            MatmulFigure r = OneDnnEngine.measureMatmulPeak();
             return new Measured(r.gflops(), String.format(Locale.ROOT, "%s, %d×%d×%d fp32 matmul, best of %d runs",
                     r.implementation(), r.size(), r.size(), r.size(), r.runs()));
         };

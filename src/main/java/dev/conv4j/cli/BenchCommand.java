@@ -17,7 +17,6 @@ import dev.conv4j.engine.Engines;
 import dev.conv4j.engine.LayoutPolicy;
 import dev.conv4j.engine.PlanOptions;
 import dev.conv4j.io.PngFile;
-import dev.conv4j.onednn.OneDnnBaseline;
 import dev.conv4j.onednn.OneDnnEngine;
 import dev.conv4j.tensor.Layout;
 import java.io.PrintWriter;
@@ -161,7 +160,7 @@ public final class BenchCommand implements Callable<Integer> {
         boolean defaultTensors = userLayout == (policy == LayoutPolicy.CHANNELS_LAST ? Layout.CHANNELS_LAST : Layout.CHANNELS_FIRST);
         String label = layoutLabel(policy) + (defaultTensors ? "" : userLayout == Layout.CHANNELS_LAST ? "/nhwc" : "/nchw");
         ConvBench bench = new ConvBench(new ConvBench.Setup(eng, options, label,
-                current, peakGflops, sampler, baseline ? OneDnnBaseline.factory(rawLayout, outputs.equals("user") ? userLayout : null) : null));
+                current, peakGflops, sampler, baseline ? OneDnnEngine.baselineFactory(rawLayout, outputs.equals("user") ? userLayout : null) : null));
 
         boolean training = dirs.stream().anyMatch(d -> d != Direction.FWD);
         List<BenchRow> rows = new ArrayList<>();

@@ -1,6 +1,7 @@
 package dev.conv4j.onednn;
 
 import dev.conv4j.Check;
+import dev.conv4j.bench.MatmulFigure;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.matmul;
@@ -23,25 +24,14 @@ import org.bytedeco.javacpp.PointerScope;
  * ran up to 1.33× faster than this matmul. The best of several runs, not the median, is
  * taken because the figure is a ceiling of what the kernel reaches.
  */
-public final class MachinePeak {
+final class MachinePeak {
     private MachinePeak() {}
 
     /** The default matrix size. */
-    public static final int DEFAULT_SIZE = 2048;
-
-    /**
-     * One measurement.
-     *
-     * @param gflops         {@code 2·n³ / best time}
-     * @param size           {@code n}
-     * @param runs           timed runs (a warm-up run is not counted)
-     * @param bestMs         the fastest run
-     * @param implementation oneDNN's kernel name (e.g. {@code brg_matmul:avx2})
-     */
-    public record Result(double gflops, int size, int runs, double bestMs, String implementation) {}
+    static final int DEFAULT_SIZE = 2048;
 
     /** Measures with {@link #DEFAULT_SIZE}, at least 3 and at most 20 runs within about 2 s. */
-    public static Result measure() {
+    static MatmulFigure measure() {
         return measure(DEFAULT_SIZE, 3, 20, 2_000_000_000L);
     }
 
@@ -53,7 +43,7 @@ public final class MachinePeak {
      * @param maxRuns     at most this many
      * @param budgetNanos no further run starts after this time once {@code minRuns} were done
      */
-    public static Result measure(int n, int minRuns, int maxRuns, long budgetNanos) {
+    static MatmulFigure measure(int n, int minRuns, int maxRuns, long budgetNanos) {
         Check.arg(n >= 64 && n <= 16384, "size: must be in 64..16384, got %d", n);
         Check.arg(minRuns >= 1 && maxRuns >= minRuns, "runs: need 1 <= min %d <= max %d", minRuns, maxRuns);
         try (PointerScope scope = new PointerScope()) {
@@ -89,7 +79,7 @@ public final class MachinePeak {
                 runs++;
             }
             double flops = 2.0 * n * (double) n * n;
-            return new Result(flops / best, n, runs, best / 1e6, impl);
+            return new MatmulFigure(flops / best, n, runs, best / 1e6, impl);
         }
     }
 

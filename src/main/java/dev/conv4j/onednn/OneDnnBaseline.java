@@ -51,13 +51,13 @@ import org.bytedeco.javacpp.PointerScope;
  * columns is the facade's work. A non-zero padding mode (which conv4j
  * implements by pre-padding) has no raw equivalent and is rejected.
  */
-public final class OneDnnBaseline implements RawBaseline {
+final class OneDnnBaseline implements RawBaseline {
 
     /**
      * Creates baselines whose source and destination are in {@code layout}'s tags
      * ({@code ANY}, {@code CHANNELS_LAST} or {@code CHANNELS_FIRST}; weights stay {@code any}).
      */
-    public static RawBaseline.Factory factory(LayoutPolicy layout) {
+    static RawBaseline.Factory factory(LayoutPolicy layout) {
         return factory(layout, null);
     }
 
@@ -66,7 +66,7 @@ public final class OneDnnBaseline implements RawBaseline {
      * convert from and to the user's layouts (activations in {@code userLayout}), see the class
      * comment.
      */
-    public static RawBaseline.Factory factory(LayoutPolicy layout, Layout userLayout) {
+    static RawBaseline.Factory factory(LayoutPolicy layout, Layout userLayout) {
         Check.arg(layout != LayoutPolicy.AUTO, "baseline-layout: AUTO is not one primitive; use any, channels-last or channels-first");
         return (spec, src, dir, training) -> create(spec, src, dir, training, layout, userLayout);
     }
@@ -99,12 +99,12 @@ public final class OneDnnBaseline implements RawBaseline {
      * @throws IllegalArgumentException if {@code src} does not fit {@code spec}, or the padding
      *         mode is not zeros
      */
-    public static OneDnnBaseline create(ConvSpec spec, Shape src, Direction dir, boolean training) {
+    static OneDnnBaseline create(ConvSpec spec, Shape src, Direction dir, boolean training) {
         return create(spec, src, dir, training, LayoutPolicy.ANY);
     }
 
     /** As {@link #create(ConvSpec, Shape, Direction, boolean)}, with source and destination in {@code layout}. */
-    public static OneDnnBaseline create(ConvSpec spec, Shape src, Direction dir, boolean training, LayoutPolicy layout) {
+    static OneDnnBaseline create(ConvSpec spec, Shape src, Direction dir, boolean training, LayoutPolicy layout) {
         return create(spec, src, dir, training, layout, null);
     }
 
@@ -117,7 +117,7 @@ public final class OneDnnBaseline implements RawBaseline {
      *
      * @throws dev.conv4j.NativeBackendException if oneDNN has no implementation under {@code layout}
      */
-    public static OneDnnBaseline create(ConvSpec spec, Shape src, Direction dir, boolean training, LayoutPolicy layout,
+    static OneDnnBaseline create(ConvSpec spec, Shape src, Direction dir, boolean training, LayoutPolicy layout,
                                         Layout userLayout) {
         Check.arg(layout != LayoutPolicy.AUTO, "baseline-layout: AUTO is not one primitive; use any, channels-last or channels-first");
         Check.arg(spec.paddingMode() == PaddingMode.ZEROS,

@@ -3,9 +3,13 @@ package dev.conv4j.onednn;
 import dev.conv4j.ConvShapes;
 import dev.conv4j.ConvSpec;
 import dev.conv4j.NativeBackendException;
+import dev.conv4j.bench.MatmulFigure;
+import dev.conv4j.bench.RawBaseline;
 import dev.conv4j.engine.Engine;
+import dev.conv4j.engine.LayoutPolicy;
 import dev.conv4j.engine.Plan;
 import dev.conv4j.engine.PlanOptions;
+import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -123,6 +127,38 @@ public final class OneDnnEngine implements Engine {
         return new Info(rt.version(), rt.effectiveIsa(), NativeRuntime.threads(),
                 rt.primitiveCacheCapacity(),
                 rt.cpuRuntime(), NativeRuntime.platform(), rt.settings().source(), LayoutChoice.describeStore());
+    }
+
+    /**
+     * Baselines for {@code conv4j bench --baseline}: each the oneDNN primitive of one problem
+     * and direction called directly, without conv4j's plan (the very primitive descriptor a
+     * plan under the same fixed layout policy builds). Source and destination are in
+     * {@code layout}'s tags ({@code ANY}, {@code CHANNELS_LAST} or {@code CHANNELS_FIRST};
+     * weights stay {@code any}); with {@code userLayout} non-null, the baselines also do the
+     * layout work a caller holding tensors in the user's layouts (activations in
+     * {@code userLayout}, PyTorch's weight layout) must do: inputs reordered into the
+     * primitive's layouts, the output into the user's. Only zero padding has a raw primitive.
+     *
+     * @throws IllegalArgumentException if {@code layout} is {@code AUTO}; a baseline's creation
+     *         throws it for a padding mode other than zeros or an input that does not fit
+     */
+    public static RawBaseline.Factory baselineFactory(LayoutPolicy layout, Layout userLayout) {
+        return OneDnnBaseline.factory(layout, userLayout);
+    }
+
+    /** The matrix size {@code n} of {@link #measureMatmulPeak()}. */
+    public static final int MATMUL_PEAK_SIZE = MachinePeak.DEFAULT_SIZE;
+
+    /**
+     * What a large oneDNN matmul achieves on this machine, in this process ("GEMM achievable"):
+     * a square fp32 matmul of {@link #MATMUL_PEAK_SIZE} with weights in oneDNN's packed layout,
+     * on all of oneDNN's threads under native-config's ISA cap, best of 3 to 20 runs within
+     * about 2 s after a warm-up run. Loads oneDNN.
+     *
+     * @throws NativeBackendException if the native library cannot load
+     */
+    public static MatmulFigure measureMatmulPeak() {
+        return MachinePeak.measure();
     }
 
     @Override public String toString() {

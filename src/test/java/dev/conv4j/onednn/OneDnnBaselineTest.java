@@ -182,7 +182,7 @@ class OneDnnBaselineTest {
 
     @Test
     void machinePeakOfASmallMatmulIsPositive() {
-        MachinePeak.Result r = MachinePeak.measure(128, 2, 2, 0);
+        dev.conv4j.bench.MatmulFigure r = MachinePeak.measure(128, 2, 2, 0);
         assertEquals(2, r.runs());
         assertEquals(128, r.size());
         assertTrue(r.gflops() > 0 && Double.isFinite(r.gflops()), r.toString());
