@@ -49,7 +49,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Mixin DirectionOption directionOption;
 
     @Option(names = "--engine", paramLabel = "NAME", defaultValue = "onednn",
-            description = "onednn or reference (default: ${DEFAULT-VALUE}).")
+            description = "onednn or reference (default: ${DEFAULT-VALUE}); not best, which could time another "
+                    + "engine than the one named.")
     String engine;
 
     @Option(names = "--layout", paramLabel = "POLICY", defaultValue = "any",
@@ -111,6 +112,8 @@ public final class BenchCommand implements Callable<Integer> {
         Layout userLayout = tensors != null ? tensorLayout(tensors)
                 : policy == LayoutPolicy.CHANNELS_LAST ? Layout.CHANNELS_LAST : Layout.CHANNELS_FIRST;
         String engineName = engine.trim().toLowerCase(Locale.ROOT);
+        Check.arg(!engineName.equals("best"),
+                "engine: bench times the engine it names, so not best (which may fall back); expected onednn or reference");
         Check.arg(engineName.equals("onednn") || engineName.equals("reference"),
                 "engine: unknown engine '%s', expected onednn or reference", engine);
         Check.arg(!baseline || engineName.equals("onednn"),

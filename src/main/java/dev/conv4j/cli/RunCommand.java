@@ -54,7 +54,8 @@ public final class RunCommand implements Callable<Integer> {
     String paddingMode;
 
     @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "onednn",
-            description = "onednn or reference (default: ${DEFAULT-VALUE}).")
+            description = "onednn, reference or best: oneDNN where its native library loads, else the reference "
+                    + "engine with a one-line warning (default: ${DEFAULT-VALUE}).")
     String engine;
 
     @Option(names = "--src", required = true, paramLabel = "F.npy", description = "Input.")

@@ -54,8 +54,9 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Seed of the initial weights, dropout masks and shuffling (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--engine", paramLabel = "onednn|reference", defaultValue = "onednn",
-            description = "Engine of the convolutions and of the dense layers' products (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--engine", paramLabel = "onednn|reference|best", defaultValue = "onednn",
+            description = "Engine of the convolutions and of the dense layers' products; best is oneDNN where its "
+                    + "native library loads, else the reference engine with a one-line warning (default: ${DEFAULT-VALUE}).")
     String engine;
 
     @Option(names = "--data", paramLabel = "DIR",

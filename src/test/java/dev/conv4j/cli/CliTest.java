@@ -95,6 +95,35 @@ class CliTest {
         assertTrue(run("demo", "--help").out().contains("GFLOP/s and % of this"));
     }
 
+    /**
+     * Every {@code --engine} accepts exactly the names its help lists: {@code run} and
+     * {@code train} take {@code best} too and say what it means; {@code bench} lists and
+     * takes only the two engines it can name in its results.
+     */
+    @Test void engineOptionsAcceptWhatTheirHelpSays(@TempDir Path dir) throws IOException {
+        for (String command : List.of("run", "train")) {
+            String help = run(command, "--help").out().replaceAll("\\s+", " ");
+            assertTrue(help.contains("onednn, reference or best: oneDNN where its native library loads, else the reference engine with a one-line warning")
+                    || help.contains("best is oneDNN where its native library loads, else the reference engine with a one-line warning"), help);
+        }
+        String benchHelp = run("bench", "--help").out().replaceAll("\\s+", " ");
+        assertTrue(benchHelp.contains("onednn or reference (default: onednn); not best"), benchHelp);
+        assertOneLineError(run("bench", "--problem", "mb1ic1ih4oc1kh1", "--engine", "best", "--peak", "100"), 2,
+                "engine: bench times the engine it names, so not best");
+        assertOneLineError(run("train", "--dataset", "digits", "--engine", "gpu"), 2,
+                "engine: unknown engine 'gpu', expected onednn, reference or best");
+        Tensor src = Tensor.allocate(Shape.of(1, 1, 4));
+        Tensor wei = Tensor.allocate(Shape.of(1, 1, 1));
+        src.set(2, 3f);
+        wei.set(0, 2f);
+        Npy.write(dir.resolve("src.npy"), src);
+        Npy.write(dir.resolve("wei.npy"), wei);
+        Run r = run("run", "--problem", "mb1ic1iw4oc1kw1", "--engine", "best", "--src", dir.resolve("src.npy").toString(),
+                "--wei", dir.resolve("wei.npy").toString(), "--out", dir.resolve("out").toString());
+        assertEquals(0, r.status(), r.toString());
+        assertEquals(6f, Npy.read(dir.resolve("out/dst.npy")).get(2));
+    }
+
     @Test void noCommandIsBadInput() {
         assertOneLineError(run(), 2, "missing command");
     }
