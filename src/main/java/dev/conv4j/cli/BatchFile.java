@@ -10,6 +10,7 @@ import java.net.URISyntaxException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,13 +34,19 @@ public final class BatchFile {
      * The problem lines of {@code fileOrName}: a file if one exists at that path, else the
      * bundled list of that name.
      *
-     * @throws IllegalArgumentException if neither exists, the file is not UTF-8 text, or the list
-     *         holds no problem
-     * @throws UncheckedIOException     if the file cannot be read
+     * @throws IllegalArgumentException if neither exists, the path is a directory or another
+     *         non-regular file, the file cannot be read or is not UTF-8 text, or the list holds
+     *         no problem; the message names the file and the reason
+     * @throws UncheckedIOException     if a bundled list cannot be read from the class path
      */
     public static List<String> read(String fileOrName) {
         Check.arg(fileOrName != null && !fileOrName.isBlank(), "batch: expected a file or a bundled list name, got '%s'", fileOrName);
-        Path file = Path.of(fileOrName);
+        Path file;
+        try {
+            file = Path.of(fileOrName);
+        } catch (InvalidPathException e) {
+            throw new IllegalArgumentException("batch: '" + fileOrName + "' is not a valid path: " + e.getReason(), e);
+        }
         List<String> lines;
         if (Files.isRegularFile(file)) {
             try {
@@ -47,17 +54,21 @@ public final class BatchFile {
             } catch (CharacterCodingException e) {
                 throw new IllegalArgumentException("batch: '" + fileOrName + "' is not UTF-8 text", e);
             } catch (IOException e) {
-                throw new UncheckedIOException("batch: cannot read '" + fileOrName + "': " + e.getMessage(), e);
+                throw new IllegalArgumentException("batch: cannot read '" + fileOrName + "': " + OneLineErrors.describe(e), e);
             }
         } else {
             InputStream in = fileOrName.contains("/") || fileOrName.contains("\\") ? null
                     : BatchFile.class.getClassLoader().getResourceAsStream(BUNDLED_DIR + fileOrName);
+            Check.arg(in != null || !Files.exists(file), "batch: '%s' is %s, not a file of problems",
+                    fileOrName, Files.isDirectory(file) ? "a directory" : "not a regular file");
             Check.arg(in != null, "batch: '%s' is neither a file nor a bundled list (bundled: %s)",
                     fileOrName, String.join(", ", bundled()));
             try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
                 lines = parse(r.lines().toList());
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
+            } catch (IOException | UncheckedIOException e) {
+                IOException io = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
+                throw new UncheckedIOException("batch: cannot read the bundled list '" + fileOrName + "': "
+                        + OneLineErrors.describe(io), io);
             }
         }
         Check.arg(!lines.isEmpty(), "batch: '%s' holds no problem lines", fileOrName);

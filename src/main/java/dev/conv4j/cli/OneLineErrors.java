@@ -1,8 +1,13 @@
 package dev.conv4j.cli;
 
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
@@ -32,15 +37,74 @@ final class OneLineErrors implements CommandLine.IParameterExceptionHandler,
     @Override public int handleExecutionException(Exception ex, CommandLine cl, ParseResult parsed) {
         PrintWriter err = cl.getErr();
         int status = getExitCode(ex);
-        // An IllegalArgumentException's message already names the parameter, value and rule.
-        String message = ex instanceof IllegalArgumentException ? oneLine(ex.getMessage())
-                : (status == Main.BAD_INPUT ? "" : "error: ") + ex.getClass().getSimpleName() + ": " + oneLine(ex.getMessage());
-        err.println(message);
+        err.println(message(ex));
         if (verbose(parsed)) {
             ex.printStackTrace(err);
         }
         err.flush();
         return status;
+    }
+
+    /**
+     * The line printed for {@code ex}. An {@link IllegalArgumentException}'s message already
+     * names the parameter, value and rule; an I/O error's message (ours: {@code batch: cannot
+     * read 'F': ...}) is printed without the exception's class, with the reason in words where
+     * the JDK's message is only the file name; anything else is {@code error: Class: message}.
+     */
+    static String message(Exception ex) {
+        if (ex instanceof IllegalArgumentException) {
+            return oneLine(ex.getMessage());
+        }
+        if (ex instanceof UncheckedIOException u) {
+            IOException cause = u.getCause();
+            String m = u.getMessage();
+            if (m == null || m.equals(String.valueOf(cause))) {   // new UncheckedIOException(e): no words of ours
+                return ioLine(cause);
+            }
+            // "p: cannot read F: F" (a FileSystemException's message is its file name): say why instead
+            String c = cause.getMessage();
+            if (cause instanceof FileSystemException && c != null && m.endsWith(": " + c)) {
+                return oneLine(m.substring(0, m.length() - c.length()) + describe(cause));
+            }
+            return oneLine(m);
+        }
+        if (ex instanceof IOException io) {
+            return ioLine(io);
+        }
+        return "error: " + ex.getClass().getSimpleName() + ": " + oneLine(ex.getMessage());
+    }
+
+    /** An I/O error that no code of ours has put into words: its file (if it names one) and its reason. */
+    private static String ioLine(IOException e) {
+        if (e instanceof FileSystemException f && f.getFile() != null) {
+            return oneLine("'" + f.getFile() + "'" + (f.getOtherFile() == null ? "" : " -> '" + f.getOtherFile() + "'")
+                    + ": " + describe(e));
+        }
+        return oneLine(describe(e));
+    }
+
+    /**
+     * An {@link IOException}'s reason in words, without its file name or class: the JDK puts
+     * only the file name into the message of {@link AccessDeniedException} and
+     * {@link NoSuchFileException}, and none into a bare {@link EOFException}.
+     */
+    static String describe(IOException e) {
+        if (e instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof NoSuchFileException) {
+            return "no such file";
+        }
+        if (e instanceof NotDirectoryException) {
+            return "not a directory";
+        }
+        if (e instanceof FileSystemException f) {
+            return f.getReason() != null ? f.getReason() : "cannot be accessed";
+        }
+        if (e instanceof EOFException) {
+            return "ends too early (unexpected end of file)";
+        }
+        return e.getMessage() == null || e.getMessage().isBlank() ? "input/output error" : e.getMessage();
     }
 
     /**

@@ -12,8 +12,6 @@ import dev.conv4j.io.Npy;
 import dev.conv4j.tensor.Tensor;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -161,9 +159,9 @@ public final class RunCommand implements Callable<Integer> {
             removeEmpty(created);
             if (!Files.isDirectory(dir)) {   // /proc answers "no such file" to a mkdir: say what failed instead
                 throw new IllegalArgumentException("out: cannot create the directory '" + dir + "'"
-                        + (e instanceof NoSuchFileException ? "" : ": " + describe(e)), e);
+                        + (e instanceof NoSuchFileException ? "" : ": " + OneLineErrors.describe(e)), e);
             }
-            throw new IllegalArgumentException("out: cannot write to '" + dir + "': " + describe(e), e);
+            throw new IllegalArgumentException("out: cannot write to '" + dir + "': " + OneLineErrors.describe(e), e);
         }
         return created;
     }
@@ -191,22 +189,10 @@ public final class RunCommand implements Callable<Integer> {
         try {
             return Npy.read(file);
         } catch (IOException e) {
-            throw new IllegalArgumentException(name + ": cannot read '" + file + "': " + describe(e), e);
+            throw new IllegalArgumentException(name + ": cannot read '" + file + "': " + OneLineErrors.describe(e), e);
+        } catch (IllegalArgumentException e) {   // Npy names the file and the rule; the option goes in front
+            throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
         }
-    }
-
-    /** An IOException's reason: its class where the message is only the file name. */
-    static String describe(IOException e) {
-        if (e instanceof AccessDeniedException) {
-            return "permission denied";
-        }
-        if (e instanceof NoSuchFileException) {
-            return "no such file";
-        }
-        if (e instanceof FileSystemException f && f.getReason() != null) {
-            return f.getReason();
-        }
-        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     /** Writes {@code name.npy} for each result into {@code dir}; on failure removes what it wrote. */
@@ -223,7 +209,7 @@ public final class RunCommand implements Callable<Integer> {
                 Files.deleteIfExists(f);
             }
             if (e instanceof IOException io) {
-                throw new IllegalArgumentException("out: cannot write to '" + dir + "': " + describe(io), io);
+                throw new IllegalArgumentException("out: cannot write to '" + dir + "': " + OneLineErrors.describe(io), io);
             }
             throw e;
         }

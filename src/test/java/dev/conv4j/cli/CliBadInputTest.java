@@ -245,6 +245,57 @@ class CliBadInputTest {
         assertBadInput(runArgs("--bia", locked), "bia: cannot read '" + locked + "': permission denied");
     }
 
+    /** An NPY file's own error (it names the file and the rule) is prefixed with the option it was given for. */
+    @Test void npyErrorsNameTheOption() throws IOException {
+        Path empty = dir.resolve("empty.npy");
+        Files.write(empty, new byte[0]);
+        assertBadInput(runArgs("--wei", empty), "wei: npy file " + empty + ": truncated");
+        byte[] good = Files.readAllBytes(diffDst);
+        Path cut = dir.resolve("cut.npy");
+        Files.write(cut, Arrays.copyOf(good, good.length - 4));
+        assertBadInput(runArgs("--diff-dst", cut), "diff_dst: npy file " + cut + ": truncated");
+        Path text = dir.resolve("text.npy");
+        Files.writeString(text, "not an array");
+        assertBadInput(runArgs("--bia", text), "bia: npy file " + text + ": not an NPY file");
+    }
+
+    /**
+     * A batch file or an IDX file that cannot be read is one line naming the option and the
+     * file, in words, with no exception class. {@code /proc/self/mem} is a regular file whose
+     * read fails (EIO) even for root, for whom permissions would not.
+     */
+    @Test void unreadableBatchAndDataFilesAreOneLineWithoutExceptionNames() throws IOException {
+        Path mem = Path.of("/proc/self/mem");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(mem), "no /proc/self/mem here");
+        List<List<String>> cases = new ArrayList<>();
+        cases.add(List.of("check", "--batch", mem.toString()));
+        cases.add(List.of("bench", "--batch", mem.toString(), "--peak", "100"));
+        Path data = Files.createDirectory(dir.resolve("idx"));
+        Files.createSymbolicLink(data.resolve("train-images-idx3-ubyte"), mem);
+        for (String f : List.of("train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")) {
+            Files.write(data.resolve(f), new byte[0]);
+        }
+        cases.add(List.of("train", "--dataset", "fashion-mnist", "--epochs", "1", "--data", data.toString()));
+        List<String> expected = List.of(
+                "batch: cannot read '/proc/self/mem': ",
+                "batch: cannot read '/proc/self/mem': ",
+                "fashion-mnist: cannot read " + data.resolve("train-images-idx3-ubyte") + ": ");
+        try {
+            for (int i = 0; i < cases.size(); i++) {
+                assertBadInput(cases.get(i), expected.get(i));
+                String line = run(cases.get(i)).err().strip();
+                assertFalse(line.contains("Exception"), line);
+                assertTrue(line.length() > expected.get(i).length(), "a reason follows: " + line);
+            }
+        } finally {
+            Files.delete(data.resolve("train-images-idx3-ubyte"));   // the link, before @TempDir's clean-up warns about it
+        }
+        assertEquals(3, cases.size());
+        Path subdir = Files.createDirectory(dir.resolve("batch_dir"));
+        assertBadInput(List.of("check", "--batch", subdir.toString()), "batch: '" + subdir + "' is a directory, not a file of problems");
+        assertBadInput(List.of("check", "--batch", "a\u0000b"), "batch: 'a\u0000b' is not a valid path");
+    }
+
     /** --out is checked before any input is read or anything computed (a missing --src would be reported first otherwise). */
     @Test void unusableOutDirectoriesFailUpFront() throws IOException {
         Path missingSrc = dir.resolve("missing.npy");
