@@ -19,6 +19,7 @@ import dev.conv4j.engine.PlanOptions;
 import dev.conv4j.io.PngFile;
 import dev.conv4j.onednn.OneDnnEngine;
 import dev.conv4j.tensor.Layout;
+import dev.conv4j.train.ProgressBar;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -167,7 +168,7 @@ public final class BenchCommand implements Callable<Integer> {
 
         boolean training = dirs.stream().anyMatch(d -> d != Direction.FWD);
         List<BenchRow> rows = new ArrayList<>();
-        Progress progress = Progress.onConsole(err, problems.size() * dirs.size());
+        ProgressBar progress = ProgressBar.onConsole(err, problems.size() * dirs.size());
         if (fmt.equals("csv")) {
             out.print(BenchReport.csv(List.of()));
             out.flush();

@@ -6,6 +6,7 @@ import dev.conv4j.engine.Engine;
 import dev.conv4j.engine.Engines;
 import dev.conv4j.engine.Plan;
 import dev.conv4j.reference.Parity;
+import dev.conv4j.train.ProgressBar;
 import dev.conv4j.reference.Parity.Result;
 import dev.conv4j.reference.Parity.Status;
 import java.io.PrintWriter;
@@ -53,7 +54,7 @@ public final class CheckCommand implements Callable<Integer> {
         List<Direction> dirs = directionOption.directions();
         Engine checked = engine.get();
         PrintWriter out = spec.commandLine().getOut();
-        Progress progress = Progress.onConsole(spec.commandLine().getErr(), problems.size() * dirs.size());
+        ProgressBar progress = ProgressBar.onConsole(spec.commandLine().getErr(), problems.size() * dirs.size());
         EnumMap<Status, Integer> counts = new EnumMap<>(Status.class);
         for (Status s : Status.values()) {
             counts.put(s, 0);
@@ -95,7 +96,7 @@ public final class CheckCommand implements Callable<Integer> {
         return counts.get(Status.FAILED) > 0 ? Main.CHECK_FAILED : Main.OK;
     }
 
-    private static void report(PrintWriter out, Progress progress, EnumMap<Status, Integer> counts, Status status, String line) {
+    private static void report(PrintWriter out, ProgressBar progress, EnumMap<Status, Integer> counts, Status status, String line) {
         counts.merge(status, 1, Integer::sum);
         progress.clear();
         out.println(line);
