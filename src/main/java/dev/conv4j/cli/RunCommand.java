@@ -5,7 +5,6 @@ import dev.conv4j.ConvSpec;
 import dev.conv4j.PaddingMode;
 import dev.conv4j.ProblemDesc;
 import dev.conv4j.engine.Engine;
-import dev.conv4j.engine.Engines;
 import dev.conv4j.engine.Plan;
 import dev.conv4j.engine.PlanArgs;
 import dev.conv4j.io.Npy;
@@ -21,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -51,10 +51,7 @@ public final class RunCommand implements Callable<Integer> {
             description = "zeros, reflect, replicate or circular (default: ${DEFAULT-VALUE}).")
     String paddingMode;
 
-    @Option(names = "--engine", paramLabel = "ENGINE", defaultValue = "onednn",
-            description = "onednn, reference or best: oneDNN where its native library loads, else the reference "
-                    + "engine with a one-line warning (default: ${DEFAULT-VALUE}).")
-    String engine;
+    @Mixin EngineOption engineOption;
 
     @Option(names = "--src", required = true, paramLabel = "F.npy", description = "Input.")
     Path src;
@@ -75,7 +72,7 @@ public final class RunCommand implements Callable<Integer> {
     @Override public Integer call() throws IOException {
         ProblemDesc p = ProblemDesc.parse(problem, deconv);
         ConvSpec conv = p.spec().toBuilder().paddingMode(PaddingMode.parse(paddingMode)).bias(bia != null).build();
-        Engine e = Engines.byName(engine);
+        Engine e = engineOption.engine();
         // The output directory is made (and shown writable) before any input is read or computed;
         // if anything fails later, what was created here is removed again.
         List<Path> created = prepareOutputDirectory(out);

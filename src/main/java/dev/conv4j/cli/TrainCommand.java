@@ -1,12 +1,12 @@
 package dev.conv4j.cli;
 
-import dev.conv4j.engine.Engines;
 import dev.conv4j.train.TrainingRun;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -19,7 +19,7 @@ import picocli.CommandLine.Spec;
         description = {
             "Trains a small CNN (convolutions and dense layers on conv4j, the rest in plain Java) and prints, per epoch,",
             "the training loss, test accuracy, time, images/s and the time in convolutions vs the rest;",
-            "the last line is 'test accuracy: 0.XXXX'.",
+            "the last line is 'test accuracy: 0.XXXX'. --engine runs the convolutions and the dense layers' products.",
             "digits: the UCI optical digits shipped with conv4j (8x8, 1,797 images, 20%% held out).",
             "fashion-mnist: the IDX files of Debian's dataset-fashion-mnist package, or --data DIR."})
 public final class TrainCommand implements Callable<Integer> {
@@ -54,10 +54,7 @@ public final class TrainCommand implements Callable<Integer> {
             description = "Seed of the initial weights, dropout masks and shuffling (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--engine", paramLabel = "onednn|reference|best", defaultValue = "onednn",
-            description = "Engine of the convolutions and of the dense layers' products; best is oneDNN where its "
-                    + "native library loads, else the reference engine with a one-line warning (default: ${DEFAULT-VALUE}).")
-    String engine;
+    @Mixin EngineOption engineOption;
 
     @Option(names = "--data", paramLabel = "DIR",
             description = "Directory of the Fashion-MNIST IDX files, with --dataset fashion-mnist only "
@@ -78,7 +75,7 @@ public final class TrainCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         TrainingRun.Config config = new TrainingRun.Config(dataset, epochs, batch, lr, optimizer, momentum, seed,
-                s.equals("cosine"), Engines.byName(engine), data, curve, System.console() != null, profile);
+                s.equals("cosine"), engineOption.engine(), data, curve, System.console() != null, profile);
         TrainingRun.run(config, out, err);
         out.flush();
         return Main.OK;

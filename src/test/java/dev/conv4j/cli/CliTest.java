@@ -124,6 +124,17 @@ class CliTest {
         assertEquals(6f, Npy.read(dir.resolve("out/dst.npy")).get(2));
     }
 
+    /** {@code run} and {@code train} take {@code --engine} from one mixin: the same values, default and help line. */
+    @Test void runAndTrainShareTheEngineOption() {
+        List<String> lines = Stream.of("run", "train")
+                .map(c -> run(c, "--help").out().replaceAll("\\s+", " "))
+                .map(h -> h.substring(h.indexOf("--engine=onednn|reference|best onednn")))
+                .map(h -> h.substring(0, h.indexOf("(default: onednn).")))
+                .toList();
+        assertEquals(2, lines.size());
+        assertEquals(lines.get(0), lines.get(1));
+    }
+
     @Test void noCommandIsBadInput() {
         assertOneLineError(run(), 2, "missing command");
     }

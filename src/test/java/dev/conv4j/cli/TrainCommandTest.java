@@ -3,35 +3,23 @@ package dev.conv4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
+import dev.conv4j.cli.CliTest.Run;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code conv4j train} in-process: its output contract and its one-line errors. */
 class TrainCommandTest {
     @TempDir Path dir;
 
-    private record Run(int status, String out, String err) {}
-
     private static Run run(String... args) {
-        CommandLine cl = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cl.setOut(new PrintWriter(out, true));
-        cl.setErr(new PrintWriter(err, true));
-        int status = cl.execute(args);
-        return new Run(status, out.toString(), err.toString());
+        return CliTest.run(args);
     }
 
     private static void assertOneLineError(Run r, String fragment) {
-        assertEquals(2, r.status(), r.toString());
-        assertEquals(1, r.err().lines().count(), r.err());
-        assertTrue(r.err().contains(fragment), r.err());
+        CliTest.assertOneLineError(r, Main.BAD_INPUT, fragment);
     }
 
     @Test void oneDigitsEpochEndsWithTheAccuracyLineAndWritesTheCurve() throws Exception {
