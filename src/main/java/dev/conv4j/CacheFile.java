@@ -1,5 +1,6 @@
 package dev.conv4j;
 
+import dev.conv4j.io.IoErrors;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
@@ -74,9 +75,7 @@ public final class CacheFile {
             }
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
-            // A FileSystemException's message is often a bare path: its type says what went wrong.
-            throw new UncheckedIOException("cache: cannot write " + file + " (" + e.getClass().getSimpleName()
-                    + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", e);
+            throw new UncheckedIOException("cache: cannot write " + file + " (" + IoErrors.describe(e) + ")", e);
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.conv4j.cli;
 
 import dev.conv4j.Check;
+import dev.conv4j.io.IoErrors;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -54,7 +55,7 @@ public final class BatchFile {
             } catch (CharacterCodingException e) {
                 throw new IllegalArgumentException("batch: '" + fileOrName + "' is not UTF-8 text", e);
             } catch (IOException e) {
-                throw new IllegalArgumentException("batch: cannot read '" + fileOrName + "': " + OneLineErrors.describe(e), e);
+                throw new IllegalArgumentException("batch: cannot read '" + fileOrName + "': " + IoErrors.describe(e), e);
             }
         } else {
             InputStream in = fileOrName.contains("/") || fileOrName.contains("\\") ? null
@@ -68,7 +69,7 @@ public final class BatchFile {
             } catch (IOException | UncheckedIOException e) {
                 IOException io = e instanceof UncheckedIOException u ? u.getCause() : (IOException) e;
                 throw new UncheckedIOException("batch: cannot read the bundled list '" + fileOrName + "': "
-                        + OneLineErrors.describe(io), io);
+                        + IoErrors.describe(io), io);
             }
         }
         Check.arg(!lines.isEmpty(), "batch: '%s' holds no problem lines", fileOrName);

@@ -1,13 +1,10 @@
 package dev.conv4j.cli;
 
-import java.io.EOFException;
+import dev.conv4j.io.IoErrors;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
-import java.nio.file.NoSuchFileException;
-import java.nio.file.NotDirectoryException;
 import picocli.CommandLine;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.ParseResult;
@@ -64,7 +61,7 @@ final class OneLineErrors implements CommandLine.IParameterExceptionHandler,
             // "p: cannot read F: F" (a FileSystemException's message is its file name): say why instead
             String c = cause.getMessage();
             if (cause instanceof FileSystemException && c != null && m.endsWith(": " + c)) {
-                return oneLine(m.substring(0, m.length() - c.length()) + describe(cause));
+                return oneLine(m.substring(0, m.length() - c.length()) + IoErrors.describe(cause));
             }
             return oneLine(m);
         }
@@ -78,33 +75,9 @@ final class OneLineErrors implements CommandLine.IParameterExceptionHandler,
     private static String ioLine(IOException e) {
         if (e instanceof FileSystemException f && f.getFile() != null) {
             return oneLine("'" + f.getFile() + "'" + (f.getOtherFile() == null ? "" : " -> '" + f.getOtherFile() + "'")
-                    + ": " + describe(e));
+                    + ": " + IoErrors.describe(e));
         }
-        return oneLine(describe(e));
-    }
-
-    /**
-     * An {@link IOException}'s reason in words, without its file name or class: the JDK puts
-     * only the file name into the message of {@link AccessDeniedException} and
-     * {@link NoSuchFileException}, and none into a bare {@link EOFException}.
-     */
-    static String describe(IOException e) {
-        if (e instanceof AccessDeniedException) {
-            return "permission denied";
-        }
-        if (e instanceof NoSuchFileException) {
-            return "no such file";
-        }
-        if (e instanceof NotDirectoryException) {
-            return "not a directory";
-        }
-        if (e instanceof FileSystemException f) {
-            return f.getReason() != null ? f.getReason() : "cannot be accessed";
-        }
-        if (e instanceof EOFException) {
-            return "ends too early (unexpected end of file)";
-        }
-        return e.getMessage() == null || e.getMessage().isBlank() ? "input/output error" : e.getMessage();
+        return oneLine(IoErrors.describe(e));
     }
 
     /**

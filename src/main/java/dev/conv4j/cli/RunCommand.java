@@ -7,6 +7,7 @@ import dev.conv4j.ProblemDesc;
 import dev.conv4j.engine.Engine;
 import dev.conv4j.engine.Plan;
 import dev.conv4j.engine.PlanArgs;
+import dev.conv4j.io.IoErrors;
 import dev.conv4j.io.Npy;
 import dev.conv4j.tensor.Tensor;
 import java.io.IOException;
@@ -156,9 +157,9 @@ public final class RunCommand implements Callable<Integer> {
             removeEmpty(created);
             if (!Files.isDirectory(dir)) {   // /proc answers "no such file" to a mkdir: say what failed instead
                 throw new IllegalArgumentException("out: cannot create the directory '" + dir + "'"
-                        + (e instanceof NoSuchFileException ? "" : ": " + OneLineErrors.describe(e)), e);
+                        + (e instanceof NoSuchFileException ? "" : ": " + IoErrors.describe(e)), e);
             }
-            throw new IllegalArgumentException("out: cannot write to '" + dir + "': " + OneLineErrors.describe(e), e);
+            throw new IllegalArgumentException("out: cannot write to '" + dir + "': " + IoErrors.describe(e), e);
         }
         return created;
     }
@@ -186,7 +187,7 @@ public final class RunCommand implements Callable<Integer> {
         try {
             return Npy.read(file);
         } catch (IOException e) {
-            throw new IllegalArgumentException(name + ": cannot read '" + file + "': " + OneLineErrors.describe(e), e);
+            throw new IllegalArgumentException(name + ": cannot read '" + file + "': " + IoErrors.describe(e), e);
         } catch (IllegalArgumentException e) {   // Npy names the file and the rule; the option goes in front
             throw new IllegalArgumentException(name + ": " + e.getMessage(), e);
         }
@@ -206,7 +207,7 @@ public final class RunCommand implements Callable<Integer> {
                 Files.deleteIfExists(f);
             }
             if (e instanceof IOException io) {
-                throw new IllegalArgumentException("out: cannot write to '" + dir + "': " + OneLineErrors.describe(io), io);
+                throw new IllegalArgumentException("out: cannot write to '" + dir + "': " + IoErrors.describe(io), io);
             }
             throw e;
         }

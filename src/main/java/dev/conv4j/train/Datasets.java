@@ -64,11 +64,13 @@ public final class Datasets {
      *
      * @param dir the directory of the IDX files, or {@code null} for
      *            {@link #FASHION_MNIST_DEFAULT_DIR}
-     * @throws IllegalArgumentException (one line, naming the file) if a file is missing (saying
-     *         how to install the files), if a set is empty, if the images are not 28×28, if a
+     * @throws IllegalArgumentException (one line, naming the file) if {@code dir} is not a
+     *         directory, if a file is missing (saying how to install the files), if a set is empty, if the images are not 28×28, if a
      *         label is outside 0..9, or if the files do not hold matching images and labels
      */
     public static Dataset.Split fashionMnist(Path dir) {
+        // A directory the user named and mistyped is not a data set to install.
+        Check.arg(dir == null || Files.isDirectory(dir), "data: no directory '%s'", dir);
         Path d = dir == null ? FASHION_MNIST_DEFAULT_DIR : dir;
         Path[] files = new Path[FASHION_MNIST_FILES.length];
         for (int i = 0; i < files.length; i++) {

@@ -99,7 +99,13 @@ class TrainCommandTest {
     }
 
     @Test void missingFashionMnistSaysHowToInstallIt() {
-        Run r = run("train", "--dataset", "fashion-mnist", "--data", dir.resolve("nowhere").toString());
+        Run r = run("train", "--dataset", "fashion-mnist", "--data", dir.toString());
         assertOneLineError(r, "apt-get install dataset-fashion-mnist");
+    }
+
+    /** A mistyped --data is named as such, not answered with how to install the data set. */
+    @Test void aDataDirectoryThatIsNotThereIsNamed() {
+        Run r = run("train", "--dataset", "fashion-mnist", "--data", dir.resolve("nowhere").toString());
+        assertOneLineError(r, "data: no directory '" + dir.resolve("nowhere") + "'");
     }
 }
