@@ -1,12 +1,11 @@
 package dev.conv4j.onednn;
 
 import dev.conv4j.Check;
-import dev.conv4j.ConvShapes;
 import dev.conv4j.ConvSpec;
 import dev.conv4j.Direction;
 import dev.conv4j.engine.Plan;
-import dev.conv4j.engine.PlanArgs;
 import dev.conv4j.engine.PlanOptions;
+import dev.conv4j.engine.PlanTensors;
 import dev.conv4j.onednn.Pass.Role;
 import dev.conv4j.reference.Pad;
 import dev.conv4j.tensor.Layout;
@@ -33,10 +32,7 @@ final class OneDnnPlan implements Plan {
 
     private final ConvSpec spec;
     private final PlanOptions options;
-    private final Shape srcShape;
-    private final Shape dstShape;
-    private final Shape weiShape;
-    private final Shape biaShape;
+    private final PlanTensors tensors;
     private final String problem;
     private final DnnlMapping m;
     private final Owned owned = new Owned();
@@ -76,10 +72,7 @@ final class OneDnnPlan implements Plan {
         this.forced = forced;
         this.spec = spec;
         this.options = options;
-        this.srcShape = src;
-        this.dstShape = ConvShapes.dst(spec, src);
-        this.weiShape = ConvShapes.wei(spec);
-        this.biaShape = ConvShapes.bia(spec);
+        this.tensors = PlanTensors.of(spec, src, options);
         this.problem = NativeErrors.problem(spec, src);
         this.m = DnnlMapping.of(spec, src, options.userLayout());
         if (m.prePadded()) {
@@ -149,10 +142,10 @@ final class OneDnnPlan implements Plan {
     // ---- Plan -------------------------------------------------------------------------------
 
     @Override public ConvSpec spec() { return spec; }
-    @Override public Shape srcShape() { return srcShape; }
-    @Override public Shape dstShape() { return dstShape; }
-    @Override public Shape weiShape() { return weiShape; }
-    @Override public Shape biaShape() { return biaShape; }
+    @Override public Shape srcShape() { return tensors.src(); }
+    @Override public Shape dstShape() { return tensors.dst(); }
+    @Override public Shape weiShape() { return tensors.wei(); }
+    @Override public Shape biaShape() { return tensors.bia(); }
     @Override public String engineName() { return OneDnnEngine.NAME; }
 
     @Override public String implementation(Direction dir) {
@@ -191,10 +184,7 @@ final class OneDnnPlan implements Plan {
     @Override public void forward(Tensor src, Tensor wei, Tensor bia, Tensor dst) {
         enter();
         try {
-            PlanArgs.check("src", src, srcShape, options.userLayout());
-            PlanArgs.check("wei", wei, weiShape, null);
-            PlanArgs.check("bia", bia, biaShape, null);
-            PlanArgs.check("dst", dst, dstShape, options.userLayout());
+            tensors.checkForward(src, wei, bia, dst);
             if (pad != null) {
                 pad.pad(src, paddedSrc);
                 fwd.bind(Role.SRC, paddedSrc.buffer());
@@ -225,9 +215,7 @@ final class OneDnnPlan implements Plan {
         enter();
         try {
             checkTraining();
-            PlanArgs.check("diff_dst", diffDst, dstShape, options.userLayout());
-            PlanArgs.check("wei", wei, weiShape, null);
-            PlanArgs.check("diff_src", diffSrc, srcShape, options.userLayout());
+            tensors.checkBackwardData(diffDst, wei, diffSrc);
             bwdData.bind(Role.DIFF_DST, diffDst, true);
             bwdData.bindWeights(wei, stream);
             if (pad != null) {
@@ -252,10 +240,7 @@ final class OneDnnPlan implements Plan {
         enter();
         try {
             checkTraining();
-            PlanArgs.check("src", src, srcShape, options.userLayout());
-            PlanArgs.check("diff_dst", diffDst, dstShape, options.userLayout());
-            PlanArgs.check("diff_wei", diffWei, weiShape, null);
-            PlanArgs.check("diff_bia", diffBia, biaShape, null);
+            tensors.checkBackwardWeights(src, diffDst, diffWei, diffBia);
             if (pad != null) {
                 pad.pad(src, paddedSrc);
                 bwdWeights.bind(Role.SRC, paddedSrc.buffer());
@@ -266,7 +251,7 @@ final class OneDnnPlan implements Plan {
             Tensor dw = diffWei;
             if (diffWei.layout() != Layout.CHANNELS_FIRST) {
                 if (diffWeiCf == null) {
-                    diffWeiCf = Tensor.allocate(weiShape);
+                    diffWeiCf = Tensor.allocate(tensors.wei());
                 }
                 dw = diffWeiCf;
             }

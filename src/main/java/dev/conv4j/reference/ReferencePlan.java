@@ -6,8 +6,8 @@ import dev.conv4j.ConvSpec;
 import dev.conv4j.Direction;
 import dev.conv4j.PaddingMode;
 import dev.conv4j.engine.Plan;
-import dev.conv4j.engine.PlanArgs;
 import dev.conv4j.engine.PlanOptions;
+import dev.conv4j.engine.PlanTensors;
 import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
@@ -25,10 +25,7 @@ import java.nio.FloatBuffer;
 final class ReferencePlan implements Plan {
     private final ConvSpec spec;
     private final PlanOptions options;
-    private final Shape srcShape;
-    private final Shape dstShape;
-    private final Shape weiShape;
-    private final Shape biaShape;
+    private final PlanTensors tensors;
     private final boolean padded;     // a non-zero padding mode: convolve a padded copy
     private final Shape paddedShape;
     private final ConvGeometry geometry;
@@ -37,10 +34,7 @@ final class ReferencePlan implements Plan {
     ReferencePlan(ConvSpec spec, Shape src, PlanOptions options) {
         this.spec = spec;
         this.options = options;
-        this.srcShape = src;
-        this.dstShape = ConvShapes.dst(spec, src);
-        this.weiShape = ConvShapes.wei(spec);
-        this.biaShape = ConvShapes.bia(spec);
+        this.tensors = PlanTensors.of(spec, src, options);
         this.padded = spec.paddingMode() != PaddingMode.ZEROS;
         ConvGeometry q = ConvGeometry.of(spec, src, ConvShapes.padLeft(spec, src));
         if (padded) {
@@ -53,19 +47,16 @@ final class ReferencePlan implements Plan {
     }
 
     @Override public ConvSpec spec() { return spec; }
-    @Override public Shape srcShape() { return srcShape; }
-    @Override public Shape dstShape() { return dstShape; }
-    @Override public Shape weiShape() { return weiShape; }
-    @Override public Shape biaShape() { return biaShape; }
+    @Override public Shape srcShape() { return tensors.src(); }
+    @Override public Shape dstShape() { return tensors.dst(); }
+    @Override public Shape weiShape() { return tensors.wei(); }
+    @Override public Shape biaShape() { return tensors.bia(); }
     @Override public String engineName() { return "reference"; }
     @Override public String implementation(Direction dir) { return "java:reference"; }
 
     @Override public void forward(Tensor src, Tensor wei, Tensor bia, Tensor dst) {
         checkOpen();
-        check("src", src, srcShape, true);
-        check("wei", wei, weiShape, false);
-        PlanArgs.check("bia", bia, biaShape, null);
-        check("dst", dst, dstShape, true);
+        tensors.checkForward(src, wei, bia, dst);
         Tensor x = channelsFirst(src);
         Tensor w = channelsFirst(wei);
         Tensor y = scratchFor(dst);
@@ -82,9 +73,7 @@ final class ReferencePlan implements Plan {
     @Override public void backwardData(Tensor diffDst, Tensor wei, Tensor diffSrc) {
         checkOpen();
         checkTraining();
-        check("diff_dst", diffDst, dstShape, true);
-        check("wei", wei, weiShape, false);
-        check("diff_src", diffSrc, srcShape, true);
+        tensors.checkBackwardData(diffDst, wei, diffSrc);
         Tensor dy = channelsFirst(diffDst);
         Tensor w = channelsFirst(wei);
         Tensor dx = scratchFor(diffSrc);
@@ -103,10 +92,7 @@ final class ReferencePlan implements Plan {
     @Override public void backwardWeights(Tensor src, Tensor diffDst, Tensor diffWei, Tensor diffBia) {
         checkOpen();
         checkTraining();
-        check("src", src, srcShape, true);
-        check("diff_dst", diffDst, dstShape, true);
-        check("diff_wei", diffWei, weiShape, false);
-        PlanArgs.check("diff_bia", diffBia, biaShape, null);
+        tensors.checkBackwardWeights(src, diffDst, diffWei, diffBia);
         Tensor x = channelsFirst(src);
         Tensor dy = channelsFirst(diffDst);
         Tensor dw = scratchFor(diffWei);
@@ -116,6 +102,7 @@ final class ReferencePlan implements Plan {
             // "output gradient" is this layer's input.
             ReferenceConv.backwardWeights(geometry, dy.buffer(), x.buffer(), dw.buffer(), null);
             if (db != null) {
+                Shape dstShape = tensors.dst();
                 ReferenceConv.biasGradient(dy.buffer(), dstShape.dim(0), dstShape.dim(1),
                         (int) (dstShape.elementCount() / ((long) dstShape.dim(0) * dstShape.dim(1))), db);
             }
@@ -131,15 +118,11 @@ final class ReferencePlan implements Plan {
     @Override public void close() { closed = true; }
 
     private void checkOpen() {
-        Check.state(!closed, "Plan for %s on input %s is closed", spec, srcShape);
+        Check.state(!closed, "Plan for %s on input %s is closed", spec, tensors.src());
     }
 
     private void checkTraining() {
         Check.state(options.training(), "Plan for %s was prepared for inference only: prepare it with training=true to run backward", spec);
-    }
-
-    private void check(String name, Tensor t, Shape shape, boolean activation) {
-        PlanArgs.check(name, t, shape, activation ? options.userLayout() : null);
     }
 
     private Tensor padded(Tensor x) {
