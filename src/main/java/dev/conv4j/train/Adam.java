@@ -11,14 +11,12 @@ import java.util.List;
  * {@code p −= lr · (m / (1−β1^t)) / (√(v / (1−β2^t)) + ε)}. Defaults β1 = 0.9,
  * β2 = 0.999, ε = 1e-8.
  */
-public final class Adam implements Optimizer {
-    private final List<Parameter> params;
+public final class Adam extends ParamOptimizer {
     private final List<float[]> m = new ArrayList<>();
     private final List<float[]> v = new ArrayList<>();
     private final double beta1;
     private final double beta2;
     private final double eps;
-    private double lr;
     private int t;
 
     /** Adam with PyTorch's default betas (0.9, 0.999) and ε = 1e-8. */
@@ -33,12 +31,10 @@ public final class Adam implements Optimizer {
      * @param eps   &gt; 0
      */
     public Adam(List<Parameter> params, double lr, double beta1, double beta2, double eps) {
-        Check.arg(lr > 0, "lr: must be > 0, got %s", lr);
+        super(params, lr);
         Check.arg(beta1 >= 0 && beta1 < 1, "beta1: must be in [0, 1), got %s", beta1);
         Check.arg(beta2 >= 0 && beta2 < 1, "beta2: must be in [0, 1), got %s", beta2);
         Check.arg(eps > 0, "eps: must be > 0, got %s", eps);
-        this.params = List.copyOf(params);
-        this.lr = lr;
         this.beta1 = beta1;
         this.beta2 = beta2;
         this.eps = eps;
@@ -76,14 +72,6 @@ public final class Adam implements Optimizer {
 
     /** Steps taken so far. */
     public int steps() { return t; }
-
-    @Override public List<Parameter> parameters() { return params; }
-    @Override public double learningRate() { return lr; }
-
-    @Override public void setLearningRate(double lr) {
-        Check.arg(lr > 0, "lr: must be > 0, got %s", lr);
-        this.lr = lr;
-    }
 
     @Override public String toString() {
         return "Adam(lr=" + lr + ", betas=(" + beta1 + ", " + beta2 + "), eps=" + eps + ")";

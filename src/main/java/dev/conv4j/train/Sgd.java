@@ -10,12 +10,10 @@ import java.util.List;
  * {@code torch.optim.SGD}: {@code g = grad + λ·p}; {@code v = μ·v + g} (v starts as the first
  * {@code g}); {@code p −= lr · v} (without momentum {@code p −= lr · g}).
  */
-public final class Sgd implements Optimizer {
-    private final List<Parameter> params;
+public final class Sgd extends ParamOptimizer {
     private final List<float[]> velocity = new ArrayList<>();
     private final double momentum;
     private final double weightDecay;
-    private double lr;
     private boolean started;
 
     /**
@@ -25,11 +23,9 @@ public final class Sgd implements Optimizer {
      * @param weightDecay λ &gt;= 0 (L2 penalty)
      */
     public Sgd(List<Parameter> params, double lr, double momentum, double weightDecay) {
-        Check.arg(lr > 0, "lr: must be > 0, got %s", lr);
+        super(params, lr);
         checkMomentum(momentum);
         Check.arg(weightDecay >= 0, "weight_decay: must be >= 0, got %s", weightDecay);
-        this.params = List.copyOf(params);
-        this.lr = lr;
         this.momentum = momentum;
         this.weightDecay = weightDecay;
         for (Parameter p : this.params) {
@@ -61,14 +57,6 @@ public final class Sgd implements Optimizer {
             });
         }
         started = true;
-    }
-
-    @Override public List<Parameter> parameters() { return params; }
-    @Override public double learningRate() { return lr; }
-
-    @Override public void setLearningRate(double lr) {
-        Check.arg(lr > 0, "lr: must be > 0, got %s", lr);
-        this.lr = lr;
     }
 
     @Override public String toString() {
