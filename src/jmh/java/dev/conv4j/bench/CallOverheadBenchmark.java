@@ -9,18 +9,12 @@ import dev.conv4j.onednn.OneDnnEngine;
 import dev.conv4j.tensor.Layout;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * The fixed cost of one call on a tiny problem, where the arithmetic is negligible: a prepared
@@ -38,13 +32,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * </pre>
  * {@code raw} ignores the {@code engine} parameter (it is always oneDNN).
  */
-@State(Scope.Benchmark)
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@BenchmarkMode(Mode.AverageTime)
+@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})   // a tiny problem: 1 GB is plenty
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
-public class CallOverheadBenchmark {
+public class CallOverheadBenchmark extends BenchmarkSettings {
 
     @Param({"mb1ic4ih8oc4oh8kh3ph1n\"tiny\""})
     String problem;

@@ -4,20 +4,11 @@ import dev.conv4j.Direction;
 import dev.conv4j.ProblemDesc;
 import dev.conv4j.engine.Engines;
 import dev.conv4j.engine.PlanOptions;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * Time per call of a prepared plan, per problem, minibatch, engine and direction: the seed
@@ -35,13 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * by default: at mb 32 one of its calls takes seconds; add it with {@code -p engine=...}.
  * GFLOP/s: {@code ConvShapes.flops} / the time, as {@code conv4j bench} prints it.
  */
-@State(Scope.Benchmark)
-@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-public class ConvBenchmark {
+public class ConvBenchmark extends BenchmarkSettings {
 
     @Param({
         "mb1ic3ih224oc64oh224kh3ph1n\"demo:seed\"",

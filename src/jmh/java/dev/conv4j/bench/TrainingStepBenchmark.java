@@ -11,20 +11,11 @@ import dev.conv4j.train.Optimizer;
 import dev.conv4j.train.Sgd;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
-import org.openjdk.jmh.annotations.BenchmarkMode;
-import org.openjdk.jmh.annotations.Fork;
 import org.openjdk.jmh.annotations.Level;
-import org.openjdk.jmh.annotations.Measurement;
-import org.openjdk.jmh.annotations.Mode;
-import org.openjdk.jmh.annotations.OutputTimeUnit;
 import org.openjdk.jmh.annotations.Param;
-import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
-import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
-import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One training step of one convolution layer, as a training loop runs it: {@code zeroGrad},
@@ -40,13 +31,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * java -jar target/benchmarks.jar TrainingStepBenchmark -prof gc
  * </pre>
  */
-@State(Scope.Benchmark)
-@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
-@Warmup(iterations = 3, time = 1)
-@Measurement(iterations = 5, time = 1)
-@BenchmarkMode(Mode.AverageTime)
-@OutputTimeUnit(TimeUnit.MICROSECONDS)
-public class TrainingStepBenchmark {
+public class TrainingStepBenchmark extends BenchmarkSettings {
 
     @Param({
         "mb1ic512ih7oc512oh7kh3ph1n\"resnet_50:res5a_branch2b\"",
