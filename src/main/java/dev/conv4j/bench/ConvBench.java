@@ -26,7 +26,7 @@ public final class ConvBench {
      * @param engine      the engine under test
      * @param planOptions options passed to {@link Engine#prepare} (training is set per problem)
      * @param layoutLabel the layout policy as printed ({@code any}, {@code channels-last}, {@code auto})
-     * @param threads     native threads in use (printed)
+     * @param threads     native threads in use (printed where the plan runs a direction on no count of its own)
      * @param peakGflops  the machine's peak, or {@code NaN} if unknown
      * @param sampler     repetition policy
      * @param baseline    raw-backend baselines, or {@code null} to time the plan alone
@@ -92,8 +92,9 @@ public final class ConvBench {
             stats = setup.sampler().sample(call);
         }
         double flops = ConvShapes.flops(p.spec, p.src, dir);
+        int threads = p.plan.threads(dir) > 0 ? p.plan.threads(dir) : setup.threads();
         return BenchRow.of(p.problem, dir, p.src.dim(0), setup.engine().name(), setup.layoutLabel(),
-                setup.threads(), stats, flops, setup.peakGflops(), p.plan.implementation(dir), base);
+                threads, stats, flops, setup.peakGflops(), p.plan.implementation(dir), base);
     }
 
     /** A plan and its tensors, ready to time; close it to release the plan. */

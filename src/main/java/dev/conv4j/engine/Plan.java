@@ -43,6 +43,15 @@ public interface Plan extends AutoCloseable {
     String implementation(Direction dir);
 
     /**
+     * The native threads {@code dir} runs on, where the engine chose a count of its own for
+     * it (oneDNN's {@code AUTO} runs a pass of a few microseconds on one thread where that
+     * is faster); 0 where it runs on the process's count.
+     */
+    default int threads(Direction dir) {
+        return 0;
+    }
+
+    /**
      * {@code dst = conv(src, wei) + bia}.
      *
      * @param src input; read

@@ -11,7 +11,6 @@ import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicLong;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.javacpp.PointerScope;
@@ -111,16 +110,13 @@ final class CandidateRace {
     static final double COLD_SCREEN = 4;
     static final long COLD_SCREEN_ABOVE_NANOS = 20_000_000L;
 
-    /** Races run in this process (tests: a decision followed without timing runs none). */
-    static final AtomicLong RACES = new AtomicLong();
-
     /** Builds the pass of a choice: null where it does not apply (never null when {@code required}). */
     interface Entrant {
         Pass build(Choice choice, boolean required);
     }
 
-    /** The winning candidate's pass (the caller's from now on) and its choice. */
-    record Winner(Pass pass, Choice choice) {}
+    /** The winning candidate's pass (the caller's from now on), its choice and its deciding time in nanoseconds. */
+    record Winner(Pass pass, Choice choice, long nanos) {}
 
     /** A candidate pass being timed: its runs so far, in nanoseconds. */
     private static final class Trial {
@@ -168,7 +164,6 @@ final class CandidateRace {
      */
     static Winner run(engine eng, dnnl_stream stream, List<Choice> choices, Choice required, Entrant entrant,
                       Set<ConvertedInputs.Copy> earlier, boolean weightsUpdated) {
-        RACES.incrementAndGet();
         GatherStep.warmUp();
         List<Trial> alive = new ArrayList<>();
         boolean shortRace;
@@ -239,7 +234,7 @@ final class CandidateRace {
                 t.pass.close();
             }
         }
-        return new Winner(best.pass, best.choice);
+        return new Winner(best.pass, best.choice, best.score(shortRace));
     }
 
     /**

@@ -14,7 +14,8 @@ import java.util.Properties;
  *
  * <p>An entry's key names the machine (CPU model, the ISA oneDNN uses, threads, oneDNN's
  * version: what a choice's implementation index depends on) and the problem ({@link Key});
- * its value is the candidate, the index and the implementation's name, which the caller
+ * its value is the candidate, the index, the threads (0: the process's) and the
+ * implementation's name, which the caller
  * checks against the pass it builds ({@link PassBuilder}): an entry that names another
  * implementation now is timed again.
  */
@@ -54,9 +55,10 @@ final class ChoiceStore {
         if (v == null) {
             return null;
         }
-        String[] parts = v.split(" ", 3);
+        String[] parts = v.split(" ", 4);
         try {
-            return new Kept(new Choice(Candidate.valueOf(parts[0]), Integer.parseInt(parts[1])), parts[2]);
+            return new Kept(new Choice(Candidate.valueOf(parts[0]), Integer.parseInt(parts[1]),
+                    Integer.parseInt(parts[2])), parts[3]);
         } catch (RuntimeException e) {
             return null;   // damaged: timed again, and replaced
         }
@@ -72,7 +74,7 @@ final class ChoiceStore {
             return;
         }
         Properties now = file.load();
-        now.setProperty(name(key), choice.candidate().name() + " " + choice.impl() + " " + impl);
+        now.setProperty(name(key), choice.candidate().name() + " " + choice.impl() + " " + choice.threads() + " " + impl);
         try {
             file.store(now, "conv4j: AUTO's layout decisions (native-config auto_choices=on); delete to time them again");
             entries = now;

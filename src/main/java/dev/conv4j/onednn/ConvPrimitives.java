@@ -26,7 +26,9 @@ import org.bytedeco.dnnl.primitive_desc;
  * (or channels-last/-first source and destination under {@link LayoutPolicy#CHANNELS_LAST}
  * and {@link LayoutPolicy#CHANNELS_FIRST}) so oneDNN
  * picks its fastest layout; bias is plain. Every pd uses a user-mode scratchpad. A pd with
- * no implementation comes back empty ({@code asBoolean() == false}), never as an exception.
+ * no implementation comes back empty ({@code asBoolean() == false}), never as an exception;
+ * an implementation known to be defective on the problem ({@link #defective}) is passed over
+ * as if oneDNN did not list it.
  * Call inside a {@code PointerScope}: every descriptor made here is a temporary.
  */
 final class ConvPrimitives {
@@ -126,13 +128,63 @@ final class ConvPrimitives {
         memory.desc src = computeMd(m.srcDims(), m, layout);
         memory.desc diffWei = md(m.weiDims(), "any");
         memory.desc diffDst = computeMd(m.dstDims(), m, layout);
-        if (m.deconvolution()) {
-            return new deconvolution_backward_weights.primitive_desc(eng, algorithm.deconvolution_direct, src,
-                    diffWei, biasMd(m), diffDst, m.strides(), m.dilates(), m.padL(), m.padR(),
-                    (deconvolution_forward.primitive_desc) hint, attr(), true);
+        primitive_desc pd = m.deconvolution()
+                ? new deconvolution_backward_weights.primitive_desc(eng, algorithm.deconvolution_direct, src,
+                        diffWei, biasMd(m), diffDst, m.strides(), m.dilates(), m.padL(), m.padR(),
+                        (deconvolution_forward.primitive_desc) hint, attr(), true)
+                : new convolution_backward_weights.primitive_desc(eng, algorithm.convolution_direct, src, diffWei,
+                        biasMd(m), diffDst, m.strides(), m.dilates(), m.padL(), m.padR(),
+                        (convolution_forward.primitive_desc) hint, attr(), true);
+        if (pd.asBoolean() && defective(pd, m, Direction.BWD_W) && !nextImpl(pd, m, Direction.BWD_W)) {
+            return new convolution_backward_weights.primitive_desc();   // empty: no usable implementation
         }
-        return new convolution_backward_weights.primitive_desc(eng, algorithm.convolution_direct, src, diffWei,
-                biasMd(m), diffDst, m.strides(), m.dilates(), m.padL(), m.padR(),
-                (convolution_forward.primitive_desc) hint, attr(), true);
+        return pd;
+    }
+
+    /**
+     * Moves {@code pd} of {@code dir} to oneDNN's next implementation that is not {@link
+     * #defective}; false when there is none (then {@code pd} is left at its last one). Every
+     * walk over oneDNN's implementations goes through here, so an implementation's index
+     * ({@link LayoutChoice.Choice#impl}) counts the usable ones only.
+     */
+    static boolean nextImpl(primitive_desc pd, DnnlMapping m, Direction dir) {
+        do {
+            if (!pd.next_impl()) {
+                return false;
+            }
+        } while (defective(pd, m, dir));
+        return true;
+    }
+
+    /** Input or output channels per group below which {@link #defective} holds, whatever the ISA's block. */
+    static final long RTUS_SAFE_CHANNELS = 16;
+
+    /**
+     * Whether {@code pd}'s present implementation is known to corrupt memory on this problem.
+     * oneDNN 3.11's {@code jit_1x1} backward-weights, on a strided 1×1 layer whose source
+     * is channels-last, first copies each thread's strided source rows into a workspace,
+     * reserving {@code IC} floats per pixel but placing pixel {@code p} at {@code p ·
+     * ic_block}: with fewer input channels per group than a block (8 on AVX2, 16 on
+     * AVX-512) it writes past the workspace. Seen here as glibc aborting the JVM ({@code
+     * corrupted double-linked list}) on one thread, where the race gave that kernel a
+     * scratchpad of exactly its reported size (384 bytes; 64 more sufficed); reported with
+     * hangs and wrong sums on two threads as oneDNN issue 6035. A transposed layer runs the
+     * same kernel with the roles of source and destination swapped, so both channel counts
+     * and both layouts count.
+     */
+    static boolean defective(primitive_desc pd, DnnlMapping m, Direction dir) {
+        if (dir != Direction.BWD_W || !pd.impl_info_str().getString().startsWith("jit_1x1")) {
+            return false;
+        }
+        boolean strided = false;
+        for (long st : m.strides()) {
+            strided |= st != 1;
+        }
+        long[] w = m.weiDims();
+        int c = w.length - m.srcDims().length;   // 1 when grouped: {G, OC/G, IC/G, K...}
+        boolean fewChannels = Math.min(w[c], w[c + 1]) < RTUS_SAFE_CHANNELS;
+        return strided && fewChannels
+                && (!pd.src_desc().notEquals(computeMd(m.srcDims(), m, LayoutPolicy.CHANNELS_LAST))
+                        || !pd.diff_dst_desc().notEquals(computeMd(m.dstDims(), m, LayoutPolicy.CHANNELS_LAST)));
     }
 }

@@ -27,9 +27,20 @@ final class LayoutChoice {
      * descriptor (0 is oneDNN's own first choice; a matmul candidate has only 0). oneDNN lists
      * its implementations by a fixed heuristic order, and on some shapes a later one is faster
      * (on an AVX2 machine, with channels-last tensors, the seed's layer ran on {@code jit:avx2}
-     * in 1.09 ms and on {@code brg_conv_fwd:avx2}, oneDNN's first choice, in 1.19 ms).
+     * in 1.09 ms and on {@code brg_conv_fwd:avx2}, oneDNN's first choice, in 1.19 ms); run on
+     * {@code threads} OpenMP threads, 0 for the process's count ({@link OpenMpThreads}).
      */
-    record Choice(Candidate candidate, int impl) {}
+    record Choice(Candidate candidate, int impl, int threads) {
+        /** On the process's threads. */
+        Choice(Candidate candidate, int impl) {
+            this(candidate, impl, 0);
+        }
+
+        /** The same kernel choice on {@code n} threads. */
+        Choice onThreads(int n) {
+            return new Choice(candidate, impl, n);
+        }
+    }
 
     private static final ConcurrentHashMap<Key, Choice> DECISIONS = new ConcurrentHashMap<>();
 

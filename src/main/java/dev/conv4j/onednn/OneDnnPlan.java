@@ -157,6 +157,15 @@ final class OneDnnPlan implements Plan {
         }
     }
 
+    @Override public int threads(Direction dir) {
+        enter();
+        try {
+            return pass(dir).threads;
+        } finally {
+            exit();
+        }
+    }
+
     /** How many reordered activation copies the plan keeps (tests). */
     int convertedInputs() {
         return converted.size();

@@ -80,6 +80,12 @@ final class Pass implements AutoCloseable {
     final Direction dir;
     final Candidate candidate;
     final String impl;
+    /**
+     * The OpenMP threads its primitives were created for and run on; 0 for the process's
+     * count. oneDNN must run a primitive on the count it was created with: every run of a
+     * step goes through {@link OpenMpThreads#enter}.
+     */
+    final int threads;
     private final Owned owned = new Owned();
     private final engine eng;
     private final String problem;
@@ -104,11 +110,13 @@ final class Pass implements AutoCloseable {
 
     /**
      * Builds the pass of {@code ops}, run in order (call inside a PointerScope); {@code impl}
-     * names the kernel; reordered activation inputs go to copies in {@code shared}.
+     * names the kernel; reordered activation inputs go to copies in {@code shared}. Call it
+     * on {@code threads} OpenMP threads ({@link OpenMpThreads#on}), 0 for the process's.
      */
     Pass(engine eng, Direction dir, Candidate candidate, String impl, List<Op> ops, String problem,
-         ConvertedInputs shared) {
+         ConvertedInputs shared, int threads) {
         this.eng = eng;
+        this.threads = threads;
         this.shared = shared;
         this.dir = dir;
         this.candidate = candidate;
@@ -264,7 +272,12 @@ final class Pass implements AutoCloseable {
             user[Role.WEI.ordinal()].bind(weiCf, true, problem);
         }
         if (weightsReorder != null) {
-            weightsReorder.run(stream, problem);
+            int before = OpenMpThreads.enter(threads);
+            try {
+                weightsReorder.run(stream, problem);
+            } finally {
+                OpenMpThreads.exit(before);
+            }
         }
         cachedWei = wei;
         cachedWeiVersion = wei.version();
@@ -272,6 +285,16 @@ final class Pass implements AutoCloseable {
 
     /** Runs every step (but reorders into a copy that is current) and waits for the stream. */
     void execute(dnnl_stream stream) {
+        int before = OpenMpThreads.enter(threads);
+        try {
+            runSteps(stream);
+        } finally {
+            OpenMpThreads.exit(before);
+        }
+    }
+
+    /** {@link #execute}'s work, on the calling thread's OpenMP count as it is. */
+    private void runSteps(dnnl_stream stream) {
         for (int i = 0; i < steps.length; i++) {
             Role input = stepInput[i];
             if (input != null) {
@@ -349,6 +372,16 @@ final class Pass implements AutoCloseable {
      * gradient backward-data converted), so the reorder is not this pass's cost.
      */
     void beginTiming(dnnl_stream stream, Map<Role, FloatBuffer> zeros, boolean warmUp, Set<ConvertedInputs.Copy> earlier) {
+        int before = OpenMpThreads.enter(threads);
+        try {
+            prepareTiming(stream, zeros, warmUp, earlier);
+        } finally {
+            OpenMpThreads.exit(before);
+        }
+    }
+
+    private void prepareTiming(dnnl_stream stream, Map<Role, FloatBuffer> zeros, boolean warmUp,
+                               Set<ConvertedInputs.Copy> earlier) {
         for (Role r : Role.values()) {
             UserMemory u = user[r.ordinal()];
             if (u != null) {
@@ -376,7 +409,7 @@ final class Pass implements AutoCloseable {
         awaitStream(stream);
         cachedWei = null;
         if (warmUp) {
-            execute(stream);
+            runSteps(stream);
         }
     }
 
@@ -387,11 +420,16 @@ final class Pass implements AutoCloseable {
      */
     long timeOnce(dnnl_stream stream, boolean weightsUpdated) {
         long t0 = System.nanoTime();
-        if (weightsUpdated && weightsReorder != null) {
-            weightsReorder.run(stream, problem);
-            weightReordersTimed++;
+        int before = OpenMpThreads.enter(threads);
+        try {
+            if (weightsUpdated && weightsReorder != null) {
+                weightsReorder.run(stream, problem);
+                weightReordersTimed++;
+            }
+            runSteps(stream);
+        } finally {
+            OpenMpThreads.exit(before);
         }
-        execute(stream);
         return System.nanoTime() - t0;
     }
 

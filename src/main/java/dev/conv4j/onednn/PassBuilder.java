@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.memory;
@@ -79,12 +80,42 @@ final class PassBuilder {
         if (kept != null) {
             return kept;
         }
+        TIMED_DECISIONS.incrementAndGet();
         // oneDNN's own first choice is required; the others compete where they apply.
-        CandidateRace.Winner best = CandidateRace.run(eng, stream, choices(dir), ONEDNN_FIRST,
-                (c, required) -> required ? candidate(dir, c, true) : optionalCandidate(dir, c), converted.snapshot(),
+        CandidateRace.Entrant entrant = (c, required) -> required ? candidate(dir, c, true) : optionalCandidate(dir, c);
+        Set<ConvertedInputs.Copy> earlier = converted.snapshot();
+        CandidateRace.Winner best = CandidateRace.run(eng, stream, choices(dir, 0), ONEDNN_FIRST, entrant, earlier,
                 options.weightsUpdated());
+        if (raceOnOneThread(best.nanos(), OpenMpThreads.available(), OpenMpThreads.current())) {
+            // The winner against every candidate on one thread; the winner's pass is built
+            // again (from oneDNN's primitive cache) so that the race times both alike.
+            ONE_THREAD_RACES.incrementAndGet();
+            Choice winner = best.choice();
+            best.pass().close();
+            List<Choice> second = new ArrayList<>();
+            second.add(winner);
+            second.addAll(choices(dir, 1));
+            best = CandidateRace.run(eng, stream, second, winner, entrant, earlier, options.weightsUpdated());
+        }
         LayoutChoice.decided(key, best.choice(), best.pass().impl);
         return best.pass();
+    }
+
+    /**
+     * A pass whose fastest candidate took less than this on the process's threads is raced
+     * again against every candidate on one thread. On two threads a call of a few
+     * microseconds spends much of its time in OpenMP's fork and join (on the AVX2 machine of
+     * {@code docs/perf-notes.md}, a 4-channel 8×8 3×3 layer took 2.7–5.4 µs per call on two
+     * threads, 1.9–3.5 µs on one); a kernel this short gains little from a second thread.
+     */
+    static final long ONE_THREAD_BELOW_NANOS = 200_000L;
+
+    /**
+     * Whether AUTO times the candidates on one thread too, after the race on the process's
+     * {@code threads} was won in {@code winnerNanos}; {@code controllable}: {@link OpenMpThreads#available()}.
+     */
+    static boolean raceOnOneThread(long winnerNanos, boolean controllable, int threads) {
+        return controllable && threads > 1 && winnerNanos < ONE_THREAD_BELOW_NANOS;
     }
 
     /**
@@ -113,30 +144,37 @@ final class PassBuilder {
         return p;
     }
 
+    /** Decisions timed in this process (tests: a decision followed without timing times none). */
+    static final AtomicLong TIMED_DECISIONS = new AtomicLong();
+
+    /** Of those, decisions that also timed the candidates on one thread ({@link #raceOnOneThread}; tests). */
+    static final AtomicLong ONE_THREAD_RACES = new AtomicLong();
+
     private static final Choice ONEDNN_FIRST = new Choice(Candidate.ANY, 0);
 
     /**
-     * What AUTO times for {@code dir}: the implementations oneDNN lists for each layout
-     * candidate ({@code ANY}'s first one first), one per kernel family (the same kernel for a
-     * narrower ISA, e.g. {@code jit:sse41} after {@code jit:avx2}, is left out), then the
-     * matmuls.
+     * What AUTO times for {@code dir} on {@code threads} OpenMP threads (0: the process's):
+     * the implementations oneDNN lists for each layout candidate ({@code ANY}'s first one
+     * first), one per kernel family (the same kernel for a narrower ISA, e.g. {@code
+     * jit:sse41} after {@code jit:avx2}, is left out), then the matmuls.
      */
-    private List<Choice> choices(Direction dir) {
+    private List<Choice> choices(Direction dir, int threads) {
         List<Choice> out = new ArrayList<>();
         for (Candidate c : new Candidate[] {Candidate.ANY, Candidate.CHANNELS_LAST, Candidate.CHANNELS_FIRST}) {
-            List<String> names = implementations(eng, m, options.training(), dir, c.layout);
+            List<String> names = OpenMpThreads.on(threads,
+                    () -> implementations(eng, m, options.training(), dir, c.layout));
             Set<String> families = new HashSet<>();
             for (int impl = 0; impl < names.size(); impl++) {
                 // oneDNN lists a kernel family's widest ISA first; the narrower ones never won
                 // here and cost the most to time.
                 if (families.add(family(names.get(impl)))) {
-                    out.add(new Choice(c, impl));
+                    out.add(new Choice(c, impl, threads));
                 }
             }
         }
         for (Candidate c : new Candidate[] {Candidate.MATMUL, Candidate.MATMUL_PACKED, Candidate.MATMUL_TRANSPOSED,
                 Candidate.GEMM, Candidate.GEMM_TRANSPOSED}) {
-            out.add(new Choice(c, 0));
+            out.add(new Choice(c, 0, threads));
         }
         return out;
     }
@@ -182,7 +220,7 @@ final class PassBuilder {
             if (pd != null) {
                 do {
                     names.add(pd.impl_info_str().getString());
-                } while (pd.next_impl());
+                } while (ConvPrimitives.nextImpl(pd, m, dir));
             }
             return names;
         });
@@ -213,14 +251,19 @@ final class PassBuilder {
 
     /** The pass of {@code dir} on {@code c}; null (or an exception if {@code required}) without an implementation. */
     private Pass candidate(Direction dir, Choice c, boolean required) {
+        // oneDNN sizes a primitive for the threads of its creation: build on the pass's own.
+        return OpenMpThreads.on(c.threads(), () -> candidateOnItsThreads(dir, c, required));
+    }
+
+    private Pass candidateOnItsThreads(Direction dir, Choice c, boolean required) {
         if (c.candidate().matmul()) {
-            return matmulCandidate(dir, c.candidate(), required);
+            return matmulCandidate(dir, c, required);
         }
         LayoutPolicy layout = c.candidate().layout;
         primitive_desc pd = c.impl() == 0 ? primitiveDesc(dir, layout) : NativeRuntime.withoutPrimitiveCache(() -> {
             primitive_desc it = primitiveDesc(dir, layout);
             for (int i = 0; it != null && i < c.impl(); i++) {
-                if (!it.next_impl()) {
+                if (!ConvPrimitives.nextImpl(it, m, dir)) {
                     it = null;
                 }
             }
@@ -233,7 +276,7 @@ final class PassBuilder {
             return null;
         }
         return new Pass(eng, dir, c.candidate(), pd.impl_info_str().getString(),
-                List.of(new Pass.Op(pd, ConvPrimitives.bindings(m, dir))), problem, converted);
+                List.of(new Pass.Op(pd, ConvPrimitives.bindings(m, dir))), problem, converted, c.threads());
     }
 
     /**
@@ -248,8 +291,8 @@ final class PassBuilder {
                 ? Candidate.MATMUL : c;
     }
 
-    private Pass matmulCandidate(Direction dir, Candidate c, boolean required) {
-        Candidate effective = effective(c, dir);
+    private Pass matmulCandidate(Direction dir, Choice c, boolean required) {
+        Candidate effective = effective(c.candidate(), dir);
         Matmul1x1.Ops ops = Matmul1x1.ops(eng, m, options.userLayout(), dir, effective == Candidate.MATMUL_PACKED,
                 effective == Candidate.MATMUL_TRANSPOSED || effective == Candidate.GEMM_TRANSPOSED,
                 effective == Candidate.GEMM || effective == Candidate.GEMM_TRANSPOSED);
@@ -259,7 +302,7 @@ final class PassBuilder {
             }
             return null;
         }
-        return new Pass(eng, dir, effective, ops.impl(), ops.ops(), problem, converted);
+        return new Pass(eng, dir, effective, ops.impl(), ops.ops(), problem, converted, c.threads());
     }
 
     /**

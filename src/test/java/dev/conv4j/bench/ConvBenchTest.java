@@ -11,6 +11,7 @@ import dev.conv4j.engine.Engine;
 import dev.conv4j.engine.Engines;
 import dev.conv4j.engine.Plan;
 import dev.conv4j.engine.PlanOptions;
+import dev.conv4j.onednn.ForwardingPlan;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
 import java.util.ArrayList;
@@ -73,6 +74,29 @@ class ConvBenchTest {
         assertEquals(r.stats().medianMs() / r.baseline().medianMs(), r.overhead(), 1e-12);
         assertTrue(Double.isNaN(r.pctPeak()));
     }
+    /** A row says the threads a direction ran on: the plan's own count where it chose one, else the process's. */
+    @Test
+    void theThreadsColumn_isThePlansOwnCount_whereItChoseOne() {
+        Engine oneThreadBackwardData = new Engine() {
+            @Override public String name() { return "one-thread backward-data"; }
+            @Override public Plan prepare(ConvSpec s, Shape x, PlanOptions options) {
+                return new ForwardingPlan(Engines.reference().prepare(s, x, options)) {
+                    @Override public int threads(Direction dir) { return dir == Direction.BWD_D ? 1 : 0; }
+                };
+            }
+        };
+        ConvBench bench = new ConvBench(new ConvBench.Setup(oneThreadBackwardData, PlanOptions.DEFAULT, "auto", 2, 100.0,
+                new Sampler(TINY), null));
+        List<Integer> threads = new ArrayList<>();
+        try (ConvBench.Prepared p = bench.prepare("mb1ic2ih5oc3oh5kh3ph1", ConvSpec.conv2d(2, 3, 3).padding(1).build(),
+                Shape.of(1, 2, 5, 5), true)) {
+            for (Direction d : Direction.values()) {
+                threads.add(bench.measure(p, d).threads());
+            }
+        }
+        assertEquals(List.of(2, 1, 2), threads);
+    }
+
     /**
      * Backward-weights is timed as the third pass of a training step: forward and
      * backward-data run before every run (untimed), each on an input marked modified, so a

@@ -56,6 +56,7 @@ final class CountingEngine implements Engine {
         @Override public Shape biaShape() { return plan.biaShape(); }
         @Override public String engineName() { return plan.engineName(); }
         @Override public String implementation(Direction dir) { return plan.implementation(dir); }
+        @Override public int threads(Direction dir) { return plan.threads(dir); }
 
         @Override public void forward(Tensor src, Tensor wei, Tensor bia, Tensor dst) {
             forwards++;

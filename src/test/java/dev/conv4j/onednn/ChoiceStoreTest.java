@@ -72,6 +72,16 @@ class ChoiceStoreTest {
         String text = Files.readString(file.file());
         Files.writeString(file.file(), text.replace("CHANNELS_LAST 2", "SIDEWAYS 2"));
         assertNull(new ChoiceStore(file, "machine A").get(k));
+        Files.writeString(file.file(), text.replace("CHANNELS_LAST 2 0 ", "CHANNELS_LAST 2 "));
+        assertNull(new ChoiceStore(file, "machine A").get(k), "an entry without its threads");
+    }
+
+    @Test void aDecisionOnOneThread_keepsItsThreads(@TempDir Path dir) {
+        CacheFile file = new CacheFile(dir.resolve(ChoiceStore.FILE_NAME));
+        Key k = key(Shape.of(1, 8, 5, 6), Direction.FWD);
+        new ChoiceStore(file, "machine A").put(k, new Choice(Candidate.ANY, 1, 1), "brg_conv_fwd:avx2");
+        assertEquals(new ChoiceStore.Kept(new Choice(Candidate.ANY, 1, 1), "brg_conv_fwd:avx2"),
+                new ChoiceStore(file, "machine A").get(k));
     }
 
     @Test void aPlanFollowsAKeptDecision_withoutTiming(@TempDir Path dir) {
@@ -84,27 +94,27 @@ class ChoiceStoreTest {
         }
         LayoutChoice.useStore(new ChoiceStore(store.file(), "this machine"));   // as a later process reads it
 
-        long races = CandidateRace.RACES.get();
+        long races = PassBuilder.TIMED_DECISIONS.get();
         try (OneDnnPlan p = (OneDnnPlan) Engines.onednn().prepare(SPEC, src, AUTO)) {
             for (Direction d : Direction.values()) {
                 assertEquals(Candidate.of(kept[d.ordinal()]), p.candidate(d), d.label());
             }
         }
-        assertEquals(races, CandidateRace.RACES.get(), "no candidate was timed");
+        assertEquals(races, PassBuilder.TIMED_DECISIONS.get(), "no candidate was timed");
     }
 
     @Test void aRaceWinnerIsKept_andALaterProcessFollowsIt(@TempDir Path dir) {
         Shape src = Shape.of(1, 8, 9, 5);
         CacheFile file = new CacheFile(dir.resolve(ChoiceStore.FILE_NAME));
         LayoutChoice.useStore(new ChoiceStore(file, "this machine"));
-        long races = CandidateRace.RACES.get();
+        long races = PassBuilder.TIMED_DECISIONS.get();
         Candidate[] first = new Candidate[3];
         try (OneDnnPlan p = (OneDnnPlan) Engines.onednn().prepare(SPEC, src, AUTO)) {
             for (Direction d : Direction.values()) {
                 first[d.ordinal()] = p.candidate(d);
             }
         }
-        assertEquals(races + 3, CandidateRace.RACES.get(), "one race per direction");
+        assertEquals(races + 3, PassBuilder.TIMED_DECISIONS.get(), "one race per direction");
         ChoiceStore later = new ChoiceStore(file, "this machine");
         for (Direction d : Direction.values()) {
             assertNotNull(later.get(key(src, d)), d.label());
@@ -117,7 +127,7 @@ class ChoiceStoreTest {
                 assertEquals(first[d.ordinal()], p.candidate(d), d.label());
             }
         }
-        assertEquals(races + 3, CandidateRace.RACES.get(), "the kept decisions were followed");
+        assertEquals(races + 3, PassBuilder.TIMED_DECISIONS.get(), "the kept decisions were followed");
     }
 
     @Test void anEntryNamingAnotherImplementation_isTimedAgain_andReplaced(@TempDir Path dir) {
@@ -127,11 +137,11 @@ class ChoiceStoreTest {
         Key fwd = new Key(SPEC, src, Direction.FWD, inference.userLayout(), inference.training(), inference.weightsUpdated());
         store.put(fwd, new Choice(Candidate.ANY, 0), "a kernel of another oneDNN");
         LayoutChoice.useStore(store);
-        long races = CandidateRace.RACES.get();
+        long races = PassBuilder.TIMED_DECISIONS.get();
         try (OneDnnPlan p = (OneDnnPlan) Engines.onednn().prepare(SPEC, src, inference)) {
             assertNotNull(p.implementation(Direction.FWD));
         }
-        assertEquals(races + 1, CandidateRace.RACES.get(), "the entry was timed again");
+        assertEquals(races + 1, PassBuilder.TIMED_DECISIONS.get(), "the entry was timed again");
         ChoiceStore.Kept replaced = new ChoiceStore(store.file(), "this machine").get(fwd);
         assertNotNull(replaced);
         assertTrue(!replaced.impl().equals("a kernel of another oneDNN"), replaced.impl());

@@ -21,6 +21,7 @@ public class ForwardingPlan implements Plan {
     @Override public Shape biaShape() { return delegate.biaShape(); }
     @Override public String engineName() { return delegate.engineName(); }
     @Override public String implementation(Direction dir) { return delegate.implementation(dir); }
+    @Override public int threads(Direction dir) { return delegate.threads(dir); }
 
     @Override public void forward(Tensor src, Tensor wei, Tensor bia, Tensor dst) {
         delegate.forward(src, wei, bia, dst);

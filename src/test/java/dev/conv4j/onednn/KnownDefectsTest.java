@@ -1,0 +1,68 @@
+package dev.conv4j.onednn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.conv4j.ConvSpec;
+import dev.conv4j.Direction;
+import dev.conv4j.engine.LayoutPolicy;
+import dev.conv4j.engine.PlanOptions;
+import dev.conv4j.tensor.Layout;
+import dev.conv4j.tensor.Shape;
+import java.util.List;
+import org.bytedeco.javacpp.PointerScope;
+import org.junit.jupiter.api.Test;
+
+/**
+ * oneDNN's {@code jit_1x1} backward-weights writes past its workspace on a strided 1×1 layer
+ * with a channels-last source and few channels ({@link ConvPrimitives#defective}): no walk over
+ * oneDNN's implementations offers it there, and it stays available where it is sound.
+ */
+class KnownDefectsTest {
+    private static List<String> backwardWeights(ConvSpec spec, Shape src, LayoutPolicy layout) {
+        try (PointerScope scope = new PointerScope()) {
+            return PassBuilder.implementations(NativeRuntime.get().engine(),
+                    DnnlMapping.of(spec, src, Layout.CHANNELS_LAST), true, Direction.BWD_W, layout);
+        }
+    }
+
+    private static boolean anyJit1x1(List<String> names) {
+        return names.stream().anyMatch(n -> n.startsWith("jit_1x1"));
+    }
+
+    @Test void stridedOneByOne_channelsLast_fewChannels_neverOffersJit1x1() {
+        for (ConvSpec spec : new ConvSpec[] {
+                ConvSpec.conv2d(4, 6, 1).stride(2).build(),
+                ConvSpec.conv2d(12, 16, 1).stride(2).build(),
+                ConvSpec.conv2d(32, 8, 1).stride(2).build(),                         // few output channels
+                ConvSpec.conv1d(4, 8, 1).stride(2).build()}) {
+            Shape src = spec.rank() == 1 ? Shape.of(2, spec.inChannels(), 12) : Shape.of(2, spec.inChannels(), 6, 8);
+            List<String> names = backwardWeights(spec, src, LayoutPolicy.CHANNELS_LAST);
+            assertFalse(names.isEmpty(), spec.toString());
+            assertFalse(anyJit1x1(names), spec + ": " + names);
+        }
+    }
+
+    @Test void jit1x1_staysWhereItIsSound() {
+        // Sixteen channels, or unit stride (no workspace), or a blocked source: oneDNN's 1×1
+        // kernel is listed as before, so the filter is no blanket ban.
+        assertTrue(anyJit1x1(backwardWeights(ConvSpec.conv2d(16, 16, 1).stride(2).build(), Shape.of(2, 16, 6, 8),
+                LayoutPolicy.CHANNELS_LAST)));
+        assertTrue(anyJit1x1(backwardWeights(ConvSpec.conv2d(4, 6, 1).build(), Shape.of(2, 4, 6, 8),
+                LayoutPolicy.CHANNELS_LAST)));
+        assertTrue(anyJit1x1(backwardWeights(ConvSpec.conv2d(4, 6, 1).stride(2).build(), Shape.of(2, 4, 6, 8),
+                LayoutPolicy.ANY)));
+    }
+
+    @Test void theFirstImplementation_skipsTheDefectiveOne() {
+        // CHANNELS_LAST builds oneDNN's first listed implementation: here that is no longer jit_1x1.
+        ConvSpec spec = ConvSpec.conv2d(4, 6, 1).stride(2).build();
+        Shape src = Shape.of(2, 4, 6, 4);
+        try (OneDnnPlan p = new OneDnnPlan(NativeRuntime.get(), spec, src,
+                PlanOptions.DEFAULT.withLayout(LayoutPolicy.CHANNELS_LAST).withUserLayout(Layout.CHANNELS_LAST))) {
+            assertFalse(p.implementation(Direction.BWD_W).startsWith("jit_1x1"), p.implementation(Direction.BWD_W));
+            assertEquals(backwardWeights(spec, src, LayoutPolicy.CHANNELS_LAST).get(0), p.implementation(Direction.BWD_W));
+        }
+    }
+}
