@@ -217,8 +217,9 @@ final class NativeRuntime {
 
     /**
      * Checks that native-config's {@code threads} can take effect: OpenMP reads
-     * {@code OMP_NUM_THREADS} once, when oneDNN loads, and offers no way to change the count
-     * afterwards, so a count set by a system property or a {@code CONV4J_NATIVE_CONFIG} file
+     * {@code OMP_NUM_THREADS} once, when oneDNN loads, and offers no way to change the
+     * process-wide count afterwards (only a calling thread's: {@link OpenMpThreads}), so a
+     * count set by a system property or a {@code CONV4J_NATIVE_CONFIG} file
      * in a JVM started without that variable would be silently ignored.
      *
      * @param omp        {@code OMP_NUM_THREADS} as the JVM was started with, or {@code null}
