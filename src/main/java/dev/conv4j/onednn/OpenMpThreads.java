@@ -29,7 +29,7 @@ final class OpenMpThreads {
     /**
      * The count a thread has outside a pass (OpenMP's default, {@code OMP_NUM_THREADS}), which
      * {@link #exit} restores: read once, as reading it per call would add a third native call
-     * (JNA's take about 90 ns each here) to calls of a few microseconds.
+     * (JNA's take about 0.1 µs each here) to calls of a few microseconds.
      */
     private static final int PROCESS_THREADS = AVAILABLE ? omp_get_max_threads() : 0;
 
