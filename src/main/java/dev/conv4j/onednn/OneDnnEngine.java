@@ -93,9 +93,11 @@ public final class OneDnnEngine implements Engine {
      * @param platform               JavaCPP platform, e.g. {@code linux-x86_64}
      * @param configSource           where the native-config settings came from
      * @param autoChoices            where AUTO's decisions are kept (native-config {@code auto_choices})
+     * @param autoThreads            whether AUTO may run a pass of microseconds on one thread, and why not
      */
     public record Info(String version, String cpuIsa, int threads, int primitiveCacheCapacity,
-                       String cpuRuntime, String platform, String configSource, String autoChoices) {
+                       String cpuRuntime, String platform, String configSource, String autoChoices,
+                       String autoThreads) {
         /** The fields in print order, for the CLI's {@code info} command. */
         public Map<String, String> asMap() {
             Map<String, String> out = new LinkedHashMap<>();
@@ -107,6 +109,7 @@ public final class OneDnnEngine implements Engine {
             out.put("platform", platform);
             out.put("native config", configSource);
             out.put("AUTO decisions", autoChoices);
+            out.put("AUTO threads", autoThreads);
             return out;
         }
     }
@@ -126,7 +129,8 @@ public final class OneDnnEngine implements Engine {
         NativeRuntime rt = NativeRuntime.get();
         return new Info(rt.version(), rt.effectiveIsa(), NativeRuntime.threads(),
                 rt.primitiveCacheCapacity(),
-                rt.cpuRuntime(), NativeRuntime.platform(), rt.settings().source(), LayoutChoice.describeStore());
+                rt.cpuRuntime(), NativeRuntime.platform(), rt.settings().source(), LayoutChoice.describeStore(),
+                OpenMpThreads.describe());
     }
 
     /**

@@ -69,6 +69,18 @@ final class OpenMpThreads {
         return AVAILABLE;
     }
 
+    /** What {@code conv4j info} says of it. */
+    static String describe() {
+        if (!AVAILABLE) {
+            return "every pass on the process's threads (omp_set_num_threads not found)";
+        }
+        if (PROCESS_THREADS <= 1) {
+            return "every pass on one thread (the process has one)";
+        }
+        return String.format(java.util.Locale.ROOT, "a pass under %d µs also raced on one thread (omp_set_num_threads)",
+                PassBuilder.ONE_THREAD_BELOW_NANOS / 1000);
+    }
+
     /** The calling thread's OpenMP thread count (0 when not {@link #available()}). */
     static int current() {
         return AVAILABLE ? omp_get_max_threads() : 0;

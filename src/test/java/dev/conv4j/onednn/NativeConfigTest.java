@@ -124,7 +124,9 @@ class NativeConfigTest {
         assertFalse(info.cpuIsa().isEmpty());
         assertTrue(info.threads() >= 1);
         assertTrue(info.primitiveCacheCapacity() >= 0);
-        assertEquals(8, info.asMap().size());
+        assertEquals(9, info.asMap().size());
+        assertTrue(info.autoThreads().contains(info.threads() > 1 ? "also raced on one thread" : "on one thread"),
+                info.autoThreads());
     }
 
     @Test void unknownKeys_rejectedNamingTheFile(@TempDir Path dir) throws IOException {
