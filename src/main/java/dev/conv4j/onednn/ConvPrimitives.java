@@ -173,7 +173,8 @@ final class ConvPrimitives {
      * and both layouts count.
      */
     static boolean defective(primitive_desc pd, DnnlMapping m, Direction dir) {
-        if (dir != Direction.BWD_W || !pd.impl_info_str().getString().startsWith("jit_1x1")) {
+        // A deconvolution names the convolution it runs on: conv:any+jit_1x1:...
+        if (dir != Direction.BWD_W || !pd.impl_info_str().getString().contains("jit_1x1")) {
             return false;
         }
         boolean strided = false;
