@@ -1,5 +1,6 @@
 package dev.conv4j.onednn;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -93,6 +94,20 @@ class NoAllocationTest {
 
     @Test void directTensors_noHeapAllocationPerCall() {
         check(ConvSpec.conv2d(4, 8, 3).padding(1).build(), Shape.of(1, 4, 6, 6), PlanOptions.DEFAULT, false);
+    }
+
+    @Test void passesOnOneThread_noHeapAllocationPerCall() {
+        // Setting and restoring OpenMP's count around each call (JNA) allocates nothing either.
+        ConvSpec spec = ConvSpec.conv2d(4, 8, 3).padding(1).build();
+        Shape src = Shape.of(1, 4, 6, 7);   // a shape no other test uses
+        PlanOptions options = PlanOptions.DEFAULT.withLayout(LayoutPolicy.AUTO);
+        for (Direction d : Direction.values()) {
+            LayoutChoice.remember(new LayoutChoice.Key(spec, src, d, options.userLayout(), true, false),
+                    new LayoutChoice.Choice(Candidate.ANY, 0, 1));
+        }
+        Plan plan = Engines.onednn().prepare(spec, src, options);
+        assertEquals(1, plan.threads(Direction.FWD));
+        check(plan, options, false, Layout.CHANNELS_FIRST);
     }
 
     @Test void heapTensors_throughStaging_noHeapAllocationPerCall() {
