@@ -110,7 +110,7 @@ final class PassBuilder {
      *
      * <p>Kept low: a kernel of 20 µs on two threads takes about twice that on one, and only
      * noise can make one thread win. With 0.2 ms, MobileNet's depthwise layers at mb 1 kept
-     * one thread for kernels of 40-200 µs in one of two runs (the JIT of a young JVM holding
+     * one thread for kernels of 40-200 µs in one of two runs (probably the JIT of a young JVM holding
      * a core slows the two-thread runs of the race), 1.3-1.6 times the two-thread time.
      */
     static final long ONE_THREAD_BELOW_NANOS = 20_000L;
