@@ -177,14 +177,10 @@ final class ConvPrimitives {
         if (dir != Direction.BWD_W || !pd.impl_info_str().getString().contains("jit_1x1")) {
             return false;
         }
-        boolean strided = false;
-        for (long st : m.strides()) {
-            strided |= st != 1;
-        }
         long[] w = m.weiDims();
         int c = w.length - m.srcDims().length;   // 1 when grouped: {G, OC/G, IC/G, K...}
         boolean fewChannels = Math.min(w[c], w[c + 1]) < RTUS_SAFE_CHANNELS;
-        return strided && fewChannels
+        return m.strided() && fewChannels
                 && (!pd.src_desc().notEquals(computeMd(m.srcDims(), m, LayoutPolicy.CHANNELS_LAST))
                         || !pd.diff_dst_desc().notEquals(computeMd(m.dstDims(), m, LayoutPolicy.CHANNELS_LAST)));
     }

@@ -113,6 +113,16 @@ record DnnlMapping(boolean deconvolution, long[] srcDims, long[] weiDims, long[]
                 fullDst, crop);
     }
 
+    /** Whether any spatial stride is above 1. */
+    boolean strided() {
+        for (long st : strides) {
+            if (st != 1) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** Whether the primitive leaves trailing output columns to the plan (see the table). */
     boolean cropped() {
         for (long c : dstCrop) {

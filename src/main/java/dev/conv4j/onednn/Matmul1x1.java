@@ -149,10 +149,7 @@ final class Matmul1x1 {
         for (int d = 2; d < m.fullDstDims().length; d++) {
             rows *= m.fullDstDims()[d];
         }
-        boolean gather = false;
-        for (long st : m.strides()) {
-            gather |= st != 1;
-        }
+        boolean gather = m.strided();
         List<Op> ops = new ArrayList<>();
         memory gathered = null;
         if (gather) {

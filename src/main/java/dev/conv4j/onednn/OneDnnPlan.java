@@ -15,6 +15,7 @@ import java.lang.ref.Reference;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.memory;
@@ -149,18 +150,18 @@ final class OneDnnPlan implements Plan {
     @Override public String engineName() { return OneDnnEngine.NAME; }
 
     @Override public String implementation(Direction dir) {
-        enter();
-        try {
-            return pass(dir).impl;
-        } finally {
-            exit();
-        }
+        return ofPass(dir, p -> p.impl);
     }
 
     @Override public int threads(Direction dir) {
+        return ofPass(dir, p -> p.threads);
+    }
+
+    /** What {@code read} says of the pass of {@code dir}, read while the plan is held open. */
+    private <T> T ofPass(Direction dir, Function<Pass, T> read) {
         enter();
         try {
-            return pass(dir).threads;
+            return read.apply(pass(dir));
         } finally {
             exit();
         }
@@ -182,12 +183,7 @@ final class OneDnnPlan implements Plan {
 
     /** The candidate each direction ended up with. */
     Candidate candidate(Direction dir) {
-        enter();
-        try {
-            return pass(dir).candidate;
-        } finally {
-            exit();
-        }
+        return ofPass(dir, p -> p.candidate);
     }
 
     @Override public void forward(Tensor src, Tensor wei, Tensor bia, Tensor dst) {
