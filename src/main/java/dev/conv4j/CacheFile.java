@@ -70,30 +70,77 @@ public final class CacheFile {
             Path dir = file.toAbsolutePath().getParent();
             Files.createDirectories(dir);
             Path tmp = Files.createTempFile(dir, file.getFileName().toString(), ".tmp");
-            try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-                entries.store(w, comment);
+            try {
+                try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+                    entries.store(w, comment);
+                }
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);   // left only when the write or the move failed
             }
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException("cache: cannot write " + file + " (" + IoErrors.describe(e) + ")", e);
         }
     }
 
-    /** The CPU model name from {@code /proc/cpuinfo}, else {@code os.arch}: part of every key of a figure measured here. */
+    /**
+     * The CPU this process runs on, as part of every key of a figure measured here: the model
+     * name from {@code /proc/cpuinfo} with its family, model and widest vector ISA, else
+     * {@code os.arch}. A virtual machine may report only a marketing name ("AMD EPYC" was seen
+     * for more than one generation), and a figure of one generation must not be read on another.
+     */
     public static String cpuModel() {
         try {
-            List<String> lines = Files.readAllLines(Paths.get("/proc/cpuinfo"), StandardCharsets.UTF_8);
-            for (String l : lines) {
-                if (l.startsWith("model name")) {
-                    int colon = l.indexOf(':');
-                    if (colon > 0) {
-                        return l.substring(colon + 1).trim().replaceAll("\\s+", " ");
-                    }
-                }
-            }
+            return cpuModel(Files.readAllLines(Paths.get("/proc/cpuinfo"), StandardCharsets.UTF_8));
         } catch (IOException | RuntimeException e) {
-            // Not Linux, or no access: fall through to the architecture name.
+            return System.getProperty("os.arch", "unknown");   // not Linux, or no access
         }
-        return System.getProperty("os.arch", "unknown");
+    }
+
+    /** {@link #cpuModel()} of the first processor in {@code cpuinfo}'s lines; {@code os.arch} without a model name. */
+    static String cpuModel(List<String> cpuinfo) {
+        String name = null;
+        String family = null;
+        String model = null;
+        String flags = null;
+        for (String l : cpuinfo) {
+            if (l.isBlank() && name != null) {
+                break;   // the end of the first processor's block
+            }
+            int colon = l.indexOf(':');
+            if (colon < 0) {
+                continue;
+            }
+            String key = l.substring(0, colon).trim();
+            String value = l.substring(colon + 1).trim().replaceAll("\\s+", " ");
+            switch (key) {
+                case "model name" -> name = value;
+                case "cpu family" -> family = value;
+                case "model" -> model = value;
+                case "flags" -> flags = " " + value + " ";
+                default -> { }
+            }
+        }
+        if (name == null || name.isEmpty()) {
+            return System.getProperty("os.arch", "unknown");
+        }
+        StringBuilder id = new StringBuilder(name).append(" (");
+        if (family != null && model != null) {
+            id.append("family ").append(family).append(" model ").append(model).append(", ");
+        }
+        return id.append(vectorIsa(flags)).append(')').toString();
+    }
+
+    /** The widest x86 vector extension among {@code flags} (space-padded), or "no vector flags". */
+    private static String vectorIsa(String flags) {
+        if (flags == null) {
+            return "no vector flags";
+        }
+        for (String isa : new String[] {"avx512f", "avx2", "avx", "sse4_2"}) {
+            if (flags.contains(" " + isa + " ")) {
+                return isa;
+            }
+        }
+        return "no vector flags";
     }
 }
