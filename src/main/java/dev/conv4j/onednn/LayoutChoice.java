@@ -35,11 +35,6 @@ final class LayoutChoice {
         Choice(Candidate candidate, int impl) {
             this(candidate, impl, 0);
         }
-
-        /** The same kernel choice on {@code n} threads. */
-        Choice onThreads(int n) {
-            return new Choice(candidate, impl, n);
-        }
     }
 
     private static final ConcurrentHashMap<Key, Choice> DECISIONS = new ConcurrentHashMap<>();
@@ -95,9 +90,5 @@ final class LayoutChoice {
     /** Forgets every decision (tests). */
     static void clear() {
         DECISIONS.clear();
-    }
-
-    static int size() {
-        return DECISIONS.size();
     }
 }

@@ -3,6 +3,7 @@ package dev.conv4j.onednn;
 import dev.conv4j.Check;
 import dev.conv4j.ConvSpec;
 import dev.conv4j.Direction;
+import dev.conv4j.NativeBackendException;
 import dev.conv4j.engine.Plan;
 import dev.conv4j.engine.PlanOptions;
 import dev.conv4j.engine.PlanTensors;
@@ -35,14 +36,12 @@ final class OneDnnPlan implements Plan {
     private final PlanOptions options;
     private final PlanTensors tensors;
     private final String problem;
-    private final DnnlMapping m;
     private final Owned owned = new Owned();
     private final ConvertedInputs converted = new ConvertedInputs();
     private final dnnl_stream stream;
     private final Pass fwd;
     private final Pass bwdData;    // null for inference plans
     private final Pass bwdWeights; // null for inference plans
-    private final Candidate forced;  // tests: every direction on this candidate; null to follow the policy
     private final memory scratchpad; // shared by every step of every pass; null if none needs one
     // Non-zero padding modes: the padding's index table, the padded source and its gradient
     // (channels-first, reused).
@@ -70,13 +69,12 @@ final class OneDnnPlan implements Plan {
         Check.arg(forced == null || forced.matmul() && PassBuilder.anyMatmul(spec, src, options.userLayout()),
                 "candidate: %s needs a 1x1, unpadded, ungrouped, non-transposed convolution with zeros padding mode,"
                         + " stride 1 (or channels-last backward-weights), got %s", forced, spec);
-        this.forced = forced;
         this.spec = spec;
         this.options = options;
         this.tensors = PlanTensors.of(spec, src, options);
         this.problem = NativeErrors.problem(spec, src);
-        this.m = DnnlMapping.of(spec, src, options.userLayout());
-        if (m.prePadded()) {
+        DnnlMapping mapping = DnnlMapping.of(spec, src, options.userLayout());
+        if (mapping.prePadded()) {
             pad = Pad.of(spec, src);
             paddedSrc = Tensor.allocate(pad.paddedShape());
             paddedDiffSrc = options.training() ? Tensor.allocate(pad.paddedShape()) : null;
@@ -84,7 +82,7 @@ final class OneDnnPlan implements Plan {
             pad = null;
             paddedSrc = paddedDiffSrc = null;
         }
-        this.cropped = m.cropped() ? new CroppedDst(m) : null;
+        this.cropped = mapping.cropped() ? new CroppedDst(mapping) : null;
         engine eng = rt.engine();
         Pass f = null;
         Pass bd = null;
@@ -92,7 +90,7 @@ final class OneDnnPlan implements Plan {
         try (PointerScope scope = new PointerScope()) {
             stream s = owned.own(new stream(eng));
             this.stream = s.get();
-            PassBuilder passes = new PassBuilder(eng, spec, src, options, m, problem, stream, converted, forced);
+            PassBuilder passes = new PassBuilder(eng, spec, src, options, mapping, problem, stream, converted, forced);
             f = passes.build(Direction.FWD);
             if (options.training()) {
                 bd = passes.build(Direction.BWD_D);
@@ -104,7 +102,7 @@ final class OneDnnPlan implements Plan {
             closeAll(f, bd, bw);
             converted.close();
             owned.close();
-            if (e instanceof IllegalArgumentException || e instanceof dev.conv4j.NativeBackendException) {
+            if (e instanceof IllegalArgumentException || e instanceof NativeBackendException) {
                 throw e;
             }
             throw NativeErrors.failed(problem, "prepare", e);
@@ -194,13 +192,13 @@ final class OneDnnPlan implements Plan {
                 pad.pad(src, paddedSrc);
                 fwd.bind(Role.SRC, paddedSrc.buffer());
             } else {
-                fwd.bind(Role.SRC, src, true);
+                fwd.bind(Role.SRC, src);
             }
             fwd.bindWeights(wei, stream);
             if (bia != null) {
-                fwd.bind(Role.BIA, bia, true);
+                fwd.bind(Role.BIA, bia);
             }
-            fwd.bind(Role.DST, dst, false);
+            fwd.bind(Role.DST, dst);
             fwd.execute(stream);
             fwd.finish(Role.DST, dst);
             if (cropped != null) {
@@ -221,7 +219,7 @@ final class OneDnnPlan implements Plan {
         try {
             checkTraining();
             tensors.checkBackwardData(diffDst, wei, diffSrc);
-            bwdData.bind(Role.DIFF_DST, diffDst, true);
+            bwdData.bind(Role.DIFF_DST, diffDst);
             bwdData.bindWeights(wei, stream);
             if (pad != null) {
                 bwdData.bind(Role.DIFF_SRC, paddedDiffSrc.buffer());
@@ -229,7 +227,7 @@ final class OneDnnPlan implements Plan {
                 // The padded border's gradient flows back to the input elements it copied.
                 pad.fold(paddedDiffSrc, diffSrc);
             } else {
-                bwdData.bind(Role.DIFF_SRC, diffSrc, false);
+                bwdData.bind(Role.DIFF_SRC, diffSrc);
                 bwdData.execute(stream);
                 bwdData.finish(Role.DIFF_SRC, diffSrc);
             }
@@ -250,9 +248,9 @@ final class OneDnnPlan implements Plan {
                 pad.pad(src, paddedSrc);
                 bwdWeights.bind(Role.SRC, paddedSrc.buffer());
             } else {
-                bwdWeights.bind(Role.SRC, src, true);
+                bwdWeights.bind(Role.SRC, src);
             }
-            bwdWeights.bind(Role.DIFF_DST, diffDst, true);
+            bwdWeights.bind(Role.DIFF_DST, diffDst);
             Tensor dw = diffWei;
             if (diffWei.layout() != Layout.CHANNELS_FIRST) {
                 if (diffWeiCf == null) {
@@ -260,9 +258,9 @@ final class OneDnnPlan implements Plan {
                 }
                 dw = diffWeiCf;
             }
-            bwdWeights.bind(Role.DIFF_WEI, dw, false);
+            bwdWeights.bind(Role.DIFF_WEI, dw);
             if (diffBia != null) {
-                bwdWeights.bind(Role.DIFF_BIA, diffBia, false);
+                bwdWeights.bind(Role.DIFF_BIA, diffBia);
             }
             bwdWeights.execute(stream);
             bwdWeights.finish(Role.DIFF_WEI, dw);

@@ -237,11 +237,12 @@ final class Pass implements AutoCloseable {
     }
 
     /**
-     * Points {@code role} at {@code t}; {@code read} for inputs (copies heap tensors in, unless
-     * the shared reordered copy already holds {@code t}, whose reorder is then skipped).
+     * Points {@code role} at {@code t}. An input's heap tensor is copied in, unless the shared
+     * reordered copy already holds {@code t}, whose reorder is then skipped.
      */
-    void bind(Role role, Tensor t, boolean read) {
+    void bind(Role role, Tensor t) {
         int r = role.ordinal();
+        boolean read = !role.output;
         ConvertedInputs.Copy c = copy[r];
         current[r] = read && c != null && c.holds(t);
         bound[r] = t;
