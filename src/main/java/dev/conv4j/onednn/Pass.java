@@ -7,6 +7,7 @@ import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import org.bytedeco.dnnl.dnnl_stream;
@@ -90,23 +91,25 @@ final class Pass implements AutoCloseable {
     private final engine eng;
     private final String problem;
     private final UserMemory[] user = new UserMemory[Role.values().length];
-    private final memory[] computed = new memory[Role.values().length];   // what the primitives read/write per role
+    private final memory[] primitiveMems = new memory[Role.values().length];   // what the primitives read/write per role
+    // Filled while the constructor binds the ops: reorders of inputs before them, of outputs after.
     private final List<Step> before = new ArrayList<>();
+    private final List<Role> beforeInputs = new ArrayList<>();   // the input each of before reorders
     private final List<Step> after = new ArrayList<>();
-    private Step weightsReorder;
+    private Step weightsReorder;          // null when the primitive reads the user's weights; run only on a change
     private final Step[] steps;           // before + ops + after, in order
     private final Role[] stepInput;       // the input a step reorders, else null
     // Activation inputs reordered into a copy shared with the plan's other passes.
     private final ConvertedInputs shared;
     private final ConvertedInputs.Copy[] copy = new ConvertedInputs.Copy[Role.values().length];
     private final boolean[] current = new boolean[Role.values().length];   // copy already holds the bound tensor
-    private final Tensor[] bound = new Tensor[Role.values().length];
-    private final List<Role> beforeInputs = new ArrayList<>();
+    private final Tensor[] bound = new Tensor[Role.values().length];   // null for a buffer of the plan's own
+    // The weight tensor and version the primitive's weights were last brought in from.
+    private Tensor cachedWei;
+    private long cachedWeiVersion;
+    private Tensor weiCf;                 // channels-first copy of channels-last weights
     long reordersSkipped;   // tests
     long weightReordersTimed;   // tests
-    private Tensor cachedWei;
-    private Tensor weiCf;                 // channels-first copy of channels-last weights
-    private long cachedWeiVersion;
 
     /**
      * Builds the pass of {@code ops}, run in order (call inside a PointerScope); {@code impl}
@@ -131,7 +134,7 @@ final class Pass implements AutoCloseable {
                 int i = 0;
                 for (Binding b : op.bindings()) {
                     ids[i] = b.arg();
-                    mems[i++] = computed(b, op.md(b.arg()));
+                    mems[i++] = primitiveMemory(b, op.md(b.arg()));
                 }
                 for (int j = 0; j < op.fixedArgs().length; j++) {
                     ids[i] = op.fixedArgs()[j];
@@ -156,18 +159,17 @@ final class Pass implements AutoCloseable {
     }
 
     /** The memory a primitive reads or writes for {@code b}; a role bound by two ops is one memory. */
-    private memory computed(Binding b, memory.desc primMd) {
+    private memory primitiveMemory(Binding b, memory.desc primMd) {
         Role role = b.role();
-        memory m = computed[role.ordinal()];
+        memory m = primitiveMems[role.ordinal()];
         if (m != null) {
             if (m.get_desc().notEquals(primMd)) {
                 throw new IllegalStateException(role + " is bound twice in different layouts");
             }
             return m;
         }
-        m = role.output ? output(role, primMd, b.userMd(), b.dims())
-                : input(role, primMd, b.userMd(), b.dims(), role == Role.WEI);
-        computed[role.ordinal()] = m;
+        m = role.output ? output(role, primMd, b.userMd(), b.dims()) : input(role, primMd, b.userMd(), b.dims());
+        primitiveMems[role.ordinal()] = m;
         return m;
     }
 
@@ -177,7 +179,8 @@ final class Pass implements AutoCloseable {
     }
 
     /** The memory the primitive reads for {@code role}: the user's, or a reordered copy. */
-    private memory input(Role role, memory.desc convMd, memory.desc userMd, long[] dims, boolean weights) {
+    private memory input(Role role, memory.desc convMd, memory.desc userMd, long[] dims) {
+        boolean weights = role == Role.WEI;
         UserMemory u = new UserMemory(owned, userMd, eng, dims);
         user[role.ordinal()] = u;
         if (!convMd.notEquals(userMd)) {
@@ -191,7 +194,7 @@ final class Pass implements AutoCloseable {
             copy[role.ordinal()] = shared.acquire(role, convMd, eng);
             conv = copy[role.ordinal()].mem;
         }
-        Step r = reorderStep(u.mem, conv, u::buffer, fixed(conv), "reorder of " + role.name().toLowerCase(java.util.Locale.ROOT));
+        Step r = reorderStep(u.mem, conv, u::buffer, fixed(conv), reorderName(role));
         if (weights) {
             weightsReorder = r;
         } else {
@@ -209,7 +212,7 @@ final class Pass implements AutoCloseable {
             return u.mem;
         }
         memory conv = owned.own(new memory(convMd, eng));
-        after.add(reorderStep(conv, u.mem, fixed(conv), u::buffer, "reorder of " + role.name().toLowerCase(java.util.Locale.ROOT)));
+        after.add(reorderStep(conv, u.mem, fixed(conv), u::buffer, reorderName(role)));
         return conv;
     }
 
@@ -228,6 +231,10 @@ final class Pass implements AutoCloseable {
         }
         return new PrimitiveStep(owned, eng, rpd, new reorder(rpd), what,
                 new int[] {dnnl.DNNL_ARG_FROM, dnnl.DNNL_ARG_TO}, new memory[] {from, to});
+    }
+
+    private static String reorderName(Role role) {
+        return "reorder of " + role.name().toLowerCase(Locale.ROOT);
     }
 
     /** The data of a memory that owns its buffer (a pass's own, or a shared reordered copy). */
