@@ -25,6 +25,31 @@ import org.bytedeco.javacpp.Pointer;
  * passes share. Used by {@link OneDnnPlan}'s constructor only.
  */
 final class PassBuilder {
+    /**
+     * A pass whose fastest candidate took less than this on the process's threads is raced
+     * again against every candidate on one thread. On two threads a call of a few
+     * microseconds spends much of its time in OpenMP's fork and join (on the AVX2 machine of
+     * {@code docs/perf-notes.md}, a 4-channel 8×8 3×3 layer took 2.7–5.4 µs per call on two
+     * threads, 1.9–3.5 µs on one); a kernel this short gains little from a second thread.
+     *
+     * <p>Kept low: a kernel of 20 µs on two threads takes about twice that on one, and only
+     * noise can make one thread win. With 0.2 ms, MobileNet's depthwise layers at mb 1 kept
+     * one thread for kernels of 40-200 µs in one of two runs (probably the JIT of a young JVM holding
+     * a core slows the two-thread runs of the race), 1.3-1.6 times the two-thread time.
+     */
+    static final long ONE_THREAD_BELOW_NANOS = 20_000L;
+
+    /** {@link #ONE_THREAD_BELOW_NANOS}, but where a test needs the one-thread race whatever its timing. */
+    static volatile long oneThreadBelowNanos = ONE_THREAD_BELOW_NANOS;
+
+    /** Decisions timed in this process (tests: a decision followed without timing times none). */
+    static final AtomicLong TIMED_DECISIONS = new AtomicLong();
+
+    /** Of those, decisions that also timed the candidates on one thread ({@link #raceOnOneThread}; tests). */
+    static final AtomicLong ONE_THREAD_RACES = new AtomicLong();
+
+    private static final Choice ONEDNN_FIRST = new Choice(Candidate.ANY, 0);
+
     private final engine eng;
     private final ConvSpec spec;
     private final Shape srcShape;
@@ -48,7 +73,7 @@ final class PassBuilder {
         this.forced = forced;
     }
 
-
+    /** Whether some direction of {@code spec} on {@code src} can run as a matmul ({@link Matmul1x1#eligible}). */
     static boolean anyMatmul(ConvSpec spec, Shape src, Layout userLayout) {
         for (Direction dir : Direction.values()) {
             if (Matmul1x1.eligible(spec, src, userLayout, dir)) {
@@ -58,31 +83,40 @@ final class PassBuilder {
         return false;
     }
 
-    /** The pass of {@code dir}; timed against the other candidates under AUTO. */
+    /**
+     * The pass of {@code dir}: on the forced candidate (tests) where it applies, else on the
+     * fixed policy's; under AUTO on the decision this process knows, or an earlier one kept,
+     * or else the winner of a race timed now.
+     */
     Pass build(Direction dir) {
         if (forced != null && Matmul1x1.eligible(spec, srcShape, options.userLayout(), dir)) {
-            return candidate(dir, new Choice(forced, 0), true);
+            return passOf(dir, new Choice(forced, 0), true);
         }
         LayoutPolicy policy = options.layout();
         if (policy != LayoutPolicy.AUTO) {
-            return candidate(dir, new Choice(Candidate.of(policy), 0), true);
+            return passOf(dir, new Choice(Candidate.of(policy), 0), true);
         }
         LayoutChoice.Key key = new LayoutChoice.Key(spec, srcShape, dir, options.userLayout(), options.training(),
                 options.weightsUpdated());
         Choice known = LayoutChoice.lookup(key);
         if (known != null) {
-            Pass p = candidate(dir, known, false);
+            Pass p = passOf(dir, known, false);
             if (p != null) {
                 return p;
             }
         }
-        Pass kept = keptCandidate(dir, key);
+        Pass kept = keptPass(dir, key);
         if (kept != null) {
             return kept;
         }
+        return race(dir, key);
+    }
+
+    /** The fastest candidate's pass, timed now and remembered for {@code key}. */
+    private Pass race(Direction dir, LayoutChoice.Key key) {
         TIMED_DECISIONS.incrementAndGet();
         // oneDNN's own first choice is required; the others compete where they apply.
-        CandidateRace.Entrant entrant = (c, required) -> required ? candidate(dir, c, true) : optionalCandidate(dir, c);
+        CandidateRace.Entrant entrant = (c, required) -> required ? passOf(dir, c, true) : optionalPass(dir, c);
         Set<ConvertedInputs.Copy> earlier = converted.snapshot();
         CandidateRace.Winner best = CandidateRace.run(eng, stream, choices(dir, 0), ONEDNN_FIRST, entrant, earlier,
                 options.weightsUpdated());
@@ -102,23 +136,6 @@ final class PassBuilder {
     }
 
     /**
-     * A pass whose fastest candidate took less than this on the process's threads is raced
-     * again against every candidate on one thread. On two threads a call of a few
-     * microseconds spends much of its time in OpenMP's fork and join (on the AVX2 machine of
-     * {@code docs/perf-notes.md}, a 4-channel 8×8 3×3 layer took 2.7–5.4 µs per call on two
-     * threads, 1.9–3.5 µs on one); a kernel this short gains little from a second thread.
-     *
-     * <p>Kept low: a kernel of 20 µs on two threads takes about twice that on one, and only
-     * noise can make one thread win. With 0.2 ms, MobileNet's depthwise layers at mb 1 kept
-     * one thread for kernels of 40-200 µs in one of two runs (probably the JIT of a young JVM holding
-     * a core slows the two-thread runs of the race), 1.3-1.6 times the two-thread time.
-     */
-    static final long ONE_THREAD_BELOW_NANOS = 20_000L;
-
-    /** {@link #ONE_THREAD_BELOW_NANOS}, but where a test needs the one-thread race whatever its timing. */
-    static volatile long oneThreadBelowNanos = ONE_THREAD_BELOW_NANOS;
-
-    /**
      * Whether AUTO times the candidates on one thread too, after the race on the process's
      * {@code threads} was won in {@code winnerNanos}; {@code controllable}: {@link OpenMpThreads#available()}.
      */
@@ -130,14 +147,14 @@ final class PassBuilder {
      * The pass of the decision an earlier process kept for {@code key} (and remembered for
      * this one), or null: none kept, or it no longer builds the implementation it names.
      */
-    private Pass keptCandidate(Direction dir, LayoutChoice.Key key) {
+    private Pass keptPass(Direction dir, LayoutChoice.Key key) {
         ChoiceStore.Kept kept = LayoutChoice.kept(key);
         if (kept == null) {
             return null;
         }
         Pass p;
         try {
-            p = candidate(dir, kept.choice(), false);
+            p = passOf(dir, kept.choice(), false);
         } catch (RuntimeException e) {
             return null;
         }
@@ -151,14 +168,6 @@ final class PassBuilder {
         LayoutChoice.remember(key, kept.choice());
         return p;
     }
-
-    /** Decisions timed in this process (tests: a decision followed without timing times none). */
-    static final AtomicLong TIMED_DECISIONS = new AtomicLong();
-
-    /** Of those, decisions that also timed the candidates on one thread ({@link #raceOnOneThread}; tests). */
-    static final AtomicLong ONE_THREAD_RACES = new AtomicLong();
-
-    private static final Choice ONEDNN_FIRST = new Choice(Candidate.ANY, 0);
 
     /**
      * What AUTO times for {@code dir} on {@code threads} OpenMP threads (0: the process's):
@@ -192,14 +201,14 @@ final class PassBuilder {
      * reference kernel never wins, and timing one would make the first prepare slow. Packed
      * matmul weights that oneDNN leaves in the user's layout are the plain matmul again: null.
      */
-    private Pass optionalCandidate(Direction dir, Choice c) {
+    private Pass optionalPass(Direction dir, Choice c) {
         Candidate k = c.candidate();
         if (k.matmul() && (!Matmul1x1.eligible(spec, srcShape, options.userLayout(), dir) || effective(k, dir) != k)) {
             return null;   // not a matmul, or the same matmul as another candidate
         }
         Pass p;
         try {
-            p = candidate(dir, c, false);
+            p = passOf(dir, c, false);
         } catch (RuntimeException e) {
             return null;   // no implementation, or no reorder to the user's layout
         }
@@ -258,14 +267,14 @@ final class PassBuilder {
     }
 
     /** The pass of {@code dir} on {@code c}; null (or an exception if {@code required}) without an implementation. */
-    private Pass candidate(Direction dir, Choice c, boolean required) {
+    private Pass passOf(Direction dir, Choice c, boolean required) {
         // oneDNN sizes a primitive for the threads of its creation: build on the pass's own.
-        return OpenMpThreads.on(c.threads(), () -> candidateOnItsThreads(dir, c, required));
+        return OpenMpThreads.on(c.threads(), () -> passOnItsThreads(dir, c, required));
     }
 
-    private Pass candidateOnItsThreads(Direction dir, Choice c, boolean required) {
+    private Pass passOnItsThreads(Direction dir, Choice c, boolean required) {
         if (c.candidate().matmul()) {
-            return matmulCandidate(dir, c, required);
+            return matmulPass(dir, c, required);
         }
         LayoutPolicy layout = c.candidate().layout;
         primitive_desc pd = c.impl() == 0 ? primitiveDesc(dir, layout) : NativeRuntime.withoutPrimitiveCache(() -> {
@@ -299,7 +308,7 @@ final class PassBuilder {
                 ? Candidate.MATMUL : c;
     }
 
-    private Pass matmulCandidate(Direction dir, Choice c, boolean required) {
+    private Pass matmulPass(Direction dir, Choice c, boolean required) {
         Candidate effective = effective(c.candidate(), dir);
         Matmul1x1.Ops ops = Matmul1x1.ops(eng, m, options.userLayout(), dir, effective == Candidate.MATMUL_PACKED,
                 effective == Candidate.MATMUL_TRANSPOSED || effective == Candidate.GEMM_TRANSPOSED,
@@ -337,5 +346,4 @@ final class PassBuilder {
         }
         return buffer;
     }
-
 }
