@@ -106,27 +106,24 @@ final class Matmul1x1 {
     static Ops ops(engine eng, DnnlMapping m, Layout userLayout, Direction dir, boolean packed, boolean transposed,
                    boolean gemm) {
         long[] srcDims = m.srcDims();
-        boolean cl = channelRows(Arrays.stream(srcDims, 2, srcDims.length).reduce(1, Math::multiplyExact), userLayout);
+        long spatial = spatialSize(srcDims);
+        boolean asRows = channelRows(spatial, userLayout);
         if (dir == Direction.BWD_W) {
-            return backwardWeights(eng, m, cl, transposed, gemm);
+            return backwardWeights(eng, m, asRows, transposed, gemm);
         }
-        long n = m.srcDims()[0];
-        long ic = m.srcDims()[1];
+        long n = srcDims[0];
+        long ic = srcDims[1];
         long oc = m.dstDims()[1];
-        long s = 1;
-        for (int d = 2; d < m.srcDims().length; d++) {
-            s *= m.srcDims()[d];
-        }
         // W is [OC, IC] row-major. Channels-last: dst = src · Wᵀ, diff_src = diff_dst · W;
         // channels-first, W on the left: dst = W · src, diff_src = Wᵀ · diff_dst.
         boolean fwd = dir == Direction.FWD;
-        Side src = new Side(Role.SRC, m.srcDims(), ic);
+        Side src = new Side(Role.SRC, srcDims, ic);
         Side dst = new Side(Role.DST, m.fullDstDims(), oc);
         memory.desc w = fwd
-                ? (cl ? view(new long[] {ic, oc}, 1, ic) : view(new long[] {1, oc, ic}, oc * ic, ic, 1))
-                : (cl ? view(new long[] {oc, ic}, ic, 1) : view(new long[] {1, ic, oc}, oc * ic, 1, ic));
-        Op op = fwd ? dataOp(eng, cl, n, s, src, dst, w, m.weiDims(), packed, m.biaDims())
-                : dataOp(eng, cl, n, s, new Side(Role.DIFF_DST, dst.dims(), oc),
+                ? (asRows ? view(new long[] {ic, oc}, 1, ic) : view(new long[] {1, oc, ic}, oc * ic, ic, 1))
+                : (asRows ? view(new long[] {oc, ic}, ic, 1) : view(new long[] {1, ic, oc}, oc * ic, 1, ic));
+        Op op = fwd ? dataOp(eng, asRows, n, spatial, src, dst, w, m.weiDims(), packed, m.biaDims())
+                : dataOp(eng, asRows, n, spatial, new Side(Role.DIFF_DST, dst.dims(), oc),
                         new Side(Role.DIFF_SRC, src.dims(), ic), w, m.weiDims(), packed, null);
         if (op == null) {
             return null;
@@ -142,13 +139,10 @@ final class Matmul1x1 {
      * view {@code {IC, OC}} strides {@code {1, IC}}); on a matmul primitive, or on oneDNN's
      * {@code sgemm} when {@code gemm} ({@link GemmStep}).
      */
-    private static Ops backwardWeights(engine eng, DnnlMapping m, boolean cl, boolean transposed, boolean gemm) {
+    private static Ops backwardWeights(engine eng, DnnlMapping m, boolean asRows, boolean transposed, boolean gemm) {
         long ic = m.srcDims()[1];
         long oc = m.dstDims()[1];
-        long rows = m.fullDstDims()[0];
-        for (int d = 2; d < m.fullDstDims().length; d++) {
-            rows *= m.fullDstDims()[d];
-        }
+        long rows = m.fullDstDims()[0] * spatialSize(m.fullDstDims());   // M: one per output position
         boolean gather = m.strided();
         List<Op> ops = new ArrayList<>();
         memory gathered = null;
@@ -162,11 +156,11 @@ final class Matmul1x1 {
         }
         // The source as [M, IC] or [IC, M], diff_dst as [OC, M] or [M, OC] (channels-first: N = 1).
         Matrix x = transposed
-                ? (cl ? new Matrix(ic, rows, 1, ic) : new Matrix(ic, rows, rows, 1))
-                : (cl ? new Matrix(rows, ic, ic, 1) : new Matrix(rows, ic, 1, rows));
+                ? (asRows ? new Matrix(ic, rows, 1, ic) : new Matrix(ic, rows, rows, 1))
+                : (asRows ? new Matrix(rows, ic, ic, 1) : new Matrix(rows, ic, 1, rows));
         Matrix dy = transposed
-                ? (cl ? new Matrix(rows, oc, oc, 1) : new Matrix(rows, oc, 1, rows))
-                : (cl ? new Matrix(oc, rows, 1, oc) : new Matrix(oc, rows, rows, 1));
+                ? (asRows ? new Matrix(rows, oc, oc, 1) : new Matrix(rows, oc, 1, rows))
+                : (asRows ? new Matrix(oc, rows, 1, oc) : new Matrix(oc, rows, rows, 1));
         Matrix dw = transposed ? new Matrix(ic, oc, oc, 1) : new Matrix(oc, ic, ic, 1);
         memory.desc dwUser = transposed ? new Matrix(ic, oc, 1, ic).md() : dw.md();
         int xArg = transposed ? dnnl.DNNL_ARG_SRC : dnnl.DNNL_ARG_WEIGHTS;
@@ -275,31 +269,39 @@ final class Matmul1x1 {
         return b.toString();
     }
 
+    /** The product of {@code dims} past batch and channels. */
+    private static long spatialSize(long[] dims) {
+        long size = 1;
+        for (int d = 2; d < dims.length; d++) {
+            size *= dims[d];
+        }
+        return size;
+    }
 
     /** An activation a matmul reads or writes: its role, its tensor's dims, its channels. */
     private record Side(Role role, long[] dims, long channels) {}
 
     /**
      * Forward or backward-data: {@code out} from {@code in} and the weights' user view {@code w}
-     * ({@code [cIn, cOut]} channels-last; {@code [1, cOut, cIn]} channels-first, where the
-     * weights are the left operand). Null without an implementation.
+     * ({@code [cIn, cOut]} when {@code asRows}; else {@code [1, cOut, cIn]}, the weights the
+     * left operand of a product batched over {@code n}). Null without an implementation.
      */
-    private static Op dataOp(engine eng, boolean cl, long n, long s, Side in, Side out,
+    private static Op dataOp(engine eng, boolean asRows, long n, long s, Side in, Side out,
                              memory.desc w, long[] weiDims, boolean packed, long[] bia) {
         long cIn = in.channels();
         long cOut = out.channels();
-        memory.desc x = cl ? view(new long[] {n * s, cIn}, cIn, 1) : view(new long[] {n, cIn, s}, cIn * s, s, 1);
-        memory.desc y = cl ? view(new long[] {n * s, cOut}, cOut, 1) : view(new long[] {n, cOut, s}, cOut * s, s, 1);
+        memory.desc x = asRows ? view(new long[] {n * s, cIn}, cIn, 1) : view(new long[] {n, cIn, s}, cIn * s, s, 1);
+        memory.desc y = asRows ? view(new long[] {n * s, cOut}, cOut, 1) : view(new long[] {n, cOut, s}, cOut * s, s, 1);
         memory.desc b = bia == null ? new memory.desc()
-                : cl ? view(new long[] {1, cOut}, cOut, 1) : view(new long[] {1, cOut, 1}, cOut, 1, 1);
-        memory.desc wPd = packed ? any(cl ? new long[] {cIn, cOut} : new long[] {1, cOut, cIn}) : w;
-        primitive_desc pd = cl ? matmul(eng, x, wPd, b, y) : matmul(eng, wPd, x, b, y);
+                : asRows ? view(new long[] {1, cOut}, cOut, 1) : view(new long[] {1, cOut, 1}, cOut, 1, 1);
+        memory.desc wPd = packed ? any(asRows ? new long[] {cIn, cOut} : new long[] {1, cOut, cIn}) : w;
+        primitive_desc pd = asRows ? matmul(eng, x, wPd, b, y) : matmul(eng, wPd, x, b, y);
         if (pd == null) {
             return null;
         }
         List<Binding> bs = new ArrayList<>(List.of(
-                new Binding(in.role(), cl ? dnnl.DNNL_ARG_SRC : dnnl.DNNL_ARG_WEIGHTS, x, in.dims()),
-                new Binding(Role.WEI, cl ? dnnl.DNNL_ARG_WEIGHTS : dnnl.DNNL_ARG_SRC, w, weiDims),
+                new Binding(in.role(), asRows ? dnnl.DNNL_ARG_SRC : dnnl.DNNL_ARG_WEIGHTS, x, in.dims()),
+                new Binding(Role.WEI, asRows ? dnnl.DNNL_ARG_WEIGHTS : dnnl.DNNL_ARG_SRC, w, weiDims),
                 new Binding(out.role(), dnnl.DNNL_ARG_DST, y, out.dims())));
         if (bia != null) {
             bs.add(new Binding(Role.BIA, dnnl.DNNL_ARG_BIAS, b, bia));
