@@ -24,7 +24,7 @@ class NativeConfigTest {
     }
 
     @Test void bundledDefaults_leaveOneDnnInCharge() {
-        NativeRuntime.Settings s = NativeRuntime.readSettings();
+        NativeConfig s = NativeConfig.read();
         if (System.getenv("CONV4J_MAX_ISA") == null) {
             assertEquals("default", s.maxIsa());
         }
@@ -40,7 +40,7 @@ class NativeConfigTest {
         System.setProperty("conv4j.nativeConfig", f.toString());
         System.setProperty("conv4j.primitive_cache_capacity", "128");
         System.setProperty("conv4j.auto_choices", "ON");
-        NativeRuntime.Settings s = NativeRuntime.readSettings();
+        NativeConfig s = NativeConfig.read();
         assertEquals(3, s.threads());
         assertEquals("avx2", s.maxIsa());
         assertEquals(128, s.primitiveCacheCapacity());
@@ -51,52 +51,52 @@ class NativeConfigTest {
 
     @Test void badValues_oneLineMessagesNamingTheKey() {
         System.setProperty("conv4j.max_isa", "avx9000");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, NativeConfig::read);
         assertTrue(e.getMessage().startsWith("native-config: max_isa 'avx9000'"), e.getMessage());
         System.clearProperty("conv4j.max_isa");
         System.setProperty("conv4j.threads", "many");
-        e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
+        e = assertThrows(IllegalArgumentException.class, NativeConfig::read);
         assertEquals("native-config: threads must be an integer in [0, 1024], got 'many'", e.getMessage());
         System.setProperty("conv4j.threads", "100000");
-        e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
+        e = assertThrows(IllegalArgumentException.class, NativeConfig::read);
         assertEquals("native-config: threads must be an integer in [0, 1024], got '100000'", e.getMessage());
         System.setProperty("conv4j.primitive_cache_capacity", "-7");
         System.setProperty("conv4j.threads", "1024");
-        e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
+        e = assertThrows(IllegalArgumentException.class, NativeConfig::read);
         assertEquals("native-config: primitive_cache_capacity must be an integer >= -1, got '-7'", e.getMessage());
         System.clearProperty("conv4j.primitive_cache_capacity");
         System.clearProperty("conv4j.threads");
         System.setProperty("conv4j.verbose", "loud");
-        e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
+        e = assertThrows(IllegalArgumentException.class, NativeConfig::read);
         assertFalse(e.getMessage().contains("\n"));
         assertTrue(e.getMessage().startsWith("native-config: verbose"), e.getMessage());
         System.clearProperty("conv4j.verbose");
         System.setProperty("conv4j.auto_choices", "sometimes");
-        e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
+        e = assertThrows(IllegalArgumentException.class, NativeConfig::read);
         assertEquals("native-config: auto_choices must be on or off, got 'sometimes'", e.getMessage());
     }
 
     @Test void unreadableFiles_oneLineMessagesNamingTheFile(@TempDir Path dir) throws IOException {
         System.setProperty("conv4j.nativeConfig", dir.resolve("nonexistent").toString());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, NativeConfig::read);
         assertEquals("native-config: no such file '" + dir.resolve("nonexistent") + "'", e.getMessage());
         Path badEscape = dir.resolve("escape.properties");
         Files.writeString(badEscape, "max_isa=\\u00zz\n");
         System.setProperty("conv4j.nativeConfig", badEscape.toString());
-        e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
+        e = assertThrows(IllegalArgumentException.class, NativeConfig::read);
         assertTrue(e.getMessage().startsWith("native-config: cannot read '" + badEscape + "': "), e.getMessage());
         assertFalse(e.getMessage().contains("\n"));
     }
 
     @Test void onlyRegularFiles(@TempDir Path dir) throws Exception {
         System.setProperty("conv4j.nativeConfig", dir.toString());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, NativeConfig::read);
         assertEquals("native-config: '" + dir + "' is not a regular file", e.getMessage());
         Path fifo = dev.conv4j.TestFiles.fifo(dir, "config.fifo");
         org.junit.jupiter.api.Assumptions.assumeTrue(fifo != null, "mkfifo is not available");
         System.setProperty("conv4j.nativeConfig", fifo.toString());
         e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
-                () -> assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings));
+                () -> assertThrows(IllegalArgumentException.class, NativeConfig::read));
         assertEquals("native-config: '" + fifo + "' is not a regular file", e.getMessage());
     }
 
@@ -133,24 +133,24 @@ class NativeConfigTest {
         Path f = dir.resolve("typo.properties");
         Files.writeString(f, "# a comment\nthreads=0\nmaxisa=sse41\n");
         System.setProperty("conv4j.nativeConfig", f.toString());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, NativeRuntime::readSettings);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, NativeConfig::read);
         assertEquals("native-config: unknown key 'maxisa' in " + f
                 + " (known: threads, max_isa, primitive_cache_capacity, verbose, auto_choices)", e.getMessage());
     }
 
     @Test void threadsThatCannotTakeEffect_rejected() {
-        NativeRuntime.Settings one = new NativeRuntime.Settings(1, "default", -1, "default", false, "file");
+        NativeConfig one = new NativeConfig(1, "default", -1, "default", false, "file");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> NativeRuntime.checkThreadsTakeEffect(one, null, 2));
+                () -> NativeConfig.checkThreadsTakeEffect(one, null, 2));
         assertEquals("native-config: threads=1 cannot take effect in a running JVM: start it with OMP_NUM_THREADS=1 "
                 + "(scripts/conv4j does so from CONV4J_THREADS)", e.getMessage());
         int accepted = 0;
         // OMP_NUM_THREADS given (it decides), the count OpenMP runs anyway, or 0 (all processors)
-        NativeRuntime.checkThreadsTakeEffect(one, "1", 2);
+        NativeConfig.checkThreadsTakeEffect(one, "1", 2);
         accepted++;
-        NativeRuntime.checkThreadsTakeEffect(one, null, 1);
+        NativeConfig.checkThreadsTakeEffect(one, null, 1);
         accepted++;
-        NativeRuntime.checkThreadsTakeEffect(new NativeRuntime.Settings(0, "default", -1, "default", false, "file"), null, 2);
+        NativeConfig.checkThreadsTakeEffect(new NativeConfig(0, "default", -1, "default", false, "file"), null, 2);
         accepted++;
         assertEquals(3, accepted);
     }
