@@ -203,20 +203,7 @@ final class CandidateRace {
                 alive.add(new Trial(p, c, first));
                 fastest = Math.min(fastest, first);
             }
-            long start = System.nanoTime();
-            long shortestRound = Long.MAX_VALUE;
-            for (int round = 1; moreRounds(round, System.nanoTime() - start, shortestRound < SHORT_ROUND_NANOS); round++) {
-                if (shortestRound < SHORT_ROUND_NANOS) {
-                    pause();
-                }
-                long roundStart = System.nanoTime();
-                for (Trial t : alive) {
-                    t.pass.beginTiming(stream, zeros, t.best < WARM_UP_BELOW_NANOS, earlier);
-                    t.add(t.pass.timeOnce(stream, weightsUpdated));
-                }
-                shortestRound = Math.min(shortestRound, System.nanoTime() - roundStart);
-            }
-            shortRace = shortestRound < SHORT_ROUND_NANOS;
+            shortRace = timeRounds(alive, stream, zeros, earlier, weightsUpdated);
         } catch (RuntimeException e) {
             for (Trial t : alive) {
                 t.pass.close();
@@ -235,6 +222,28 @@ final class CandidateRace {
             }
         }
         return new Winner(best.pass, best.choice, best.score(shortRace));
+    }
+
+    /**
+     * Times {@code alive} in rounds, one run of each per round ({@link #moreRounds}); whether
+     * the race was one of short rounds ({@link #SHORT_ROUND_NANOS}).
+     */
+    private static boolean timeRounds(List<Trial> alive, dnnl_stream stream, Map<Role, FloatBuffer> zeros,
+                                      Set<ConvertedInputs.Copy> earlier, boolean weightsUpdated) {
+        long start = System.nanoTime();
+        long shortestRound = Long.MAX_VALUE;
+        for (int round = 1; moreRounds(round, System.nanoTime() - start, shortestRound < SHORT_ROUND_NANOS); round++) {
+            if (shortestRound < SHORT_ROUND_NANOS) {
+                pause();
+            }
+            long roundStart = System.nanoTime();
+            for (Trial t : alive) {
+                t.pass.beginTiming(stream, zeros, t.best < WARM_UP_BELOW_NANOS, earlier);
+                t.add(t.pass.timeOnce(stream, weightsUpdated));
+            }
+            shortestRound = Math.min(shortestRound, System.nanoTime() - roundStart);
+        }
+        return shortestRound < SHORT_ROUND_NANOS;
     }
 
     /**
