@@ -73,30 +73,19 @@ record DnnlMapping(boolean deconvolution, long[] srcDims, long[] weiDims, long[]
         for (int k = 0; k < rank; k++) {
             strides[k] = spec.stride(k);
             dilates[k] = spec.dilation(k) - 1;   // oneDNN counts the gaps: 0 = dense
+            // A pre-padded source holds both paddings already; what is left of the right one
+            // is zero or negative: padded rows a stride never reaches.
             padL[k] = prePadded ? 0 : pl[k];
             padR[k] = prePadded ? exactR[k] - pr[k] : exactR[k];
         }
 
-        int g = spec.groups();
-        boolean grouped = g > 1;
-        int kernelStart = grouped ? 3 : 2;
-        long[] wei = new long[kernelStart + rank];
-        if (grouped) {
-            wei[0] = g;
-            wei[1] = spec.outChannels() / g;
-            wei[2] = spec.inChannels() / g;
-        } else {
-            wei[0] = spec.outChannels();
-            wei[1] = spec.inChannels();
-        }
-        for (int k = 0; k < rank; k++) {
-            wei[kernelStart + k] = spec.kernel(k);
-        }
+        long[] wei = weightDims(spec);
 
         long[] fullDst = toLong(dst.dims());
         long[] dstDims = fullDst.clone();
         long[] crop = new long[rank];
         for (int k = 0; k < rank; k++) {
+            // oneDNN needs padding_r + stride > 0: the primitive leaves the columns past it to the plan.
             if (spec.transposed() && padR[k] + strides[k] <= 0) {
                 crop[k] = 1 - strides[k] - padR[k];
                 padR[k] = 1 - strides[k];
@@ -109,8 +98,28 @@ record DnnlMapping(boolean deconvolution, long[] srcDims, long[] weiDims, long[]
                 spec.bias() ? new long[] {spec.outChannels()} : null, dstDims,
                 strides, dilates, padL, padR,
                 prePadded ? plain(ndims) : activation, activation,
-                weightsTag(spec.transposed(), grouped, wei.length), channelsLast(ndims), prePadded,
+                weightsTag(spec.transposed(), spec.groups() > 1, wei.length), channelsLast(ndims), prePadded,
                 fullDst, crop);
+    }
+
+    /** {@code {OC, IC, K...}}, grouped {@code {G, OC/G, IC/G, K...}} (see the table). */
+    private static long[] weightDims(ConvSpec spec) {
+        int g = spec.groups();
+        boolean grouped = g > 1;
+        int kernelStart = grouped ? 3 : 2;
+        long[] wei = new long[kernelStart + spec.rank()];
+        if (grouped) {
+            wei[0] = g;
+            wei[1] = spec.outChannels() / g;
+            wei[2] = spec.inChannels() / g;
+        } else {
+            wei[0] = spec.outChannels();
+            wei[1] = spec.inChannels();
+        }
+        for (int k = 0; k < spec.rank(); k++) {
+            wei[kernelStart + k] = spec.kernel(k);
+        }
+        return wei;
     }
 
     /** Whether any spatial stride is above 1. */
