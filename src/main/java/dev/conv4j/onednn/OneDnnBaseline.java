@@ -11,6 +11,7 @@ import dev.conv4j.tensor.Shape;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.bytedeco.dnnl.dnnl_exec_arg_t;
 import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_stream;
@@ -67,7 +68,7 @@ final class OneDnnBaseline implements RawBaseline {
      * comment.
      */
     static RawBaseline.Factory factory(LayoutPolicy layout, Layout userLayout) {
-        Check.arg(layout != LayoutPolicy.AUTO, "baseline-layout: AUTO is not one primitive; use any, channels-last or channels-first");
+        checkFixed(layout);   // now, not at the first baseline
         return (spec, src, dir, training) -> create(spec, src, dir, training, layout, userLayout);
     }
 
@@ -119,10 +120,10 @@ final class OneDnnBaseline implements RawBaseline {
      */
     static OneDnnBaseline create(ConvSpec spec, Shape src, Direction dir, boolean training, LayoutPolicy layout,
                                         Layout userLayout) {
-        Check.arg(layout != LayoutPolicy.AUTO, "baseline-layout: AUTO is not one primitive; use any, channels-last or channels-first");
+        checkFixed(layout);
         Check.arg(spec.paddingMode() == PaddingMode.ZEROS,
                 "baseline: padding_mode %s has no raw oneDNN primitive (conv4j pre-pads it); use zeros",
-                spec.paddingMode().name().toLowerCase(java.util.Locale.ROOT));
+                spec.paddingMode().name().toLowerCase(Locale.ROOT));
         DnnlMapping m = DnnlMapping.of(spec, src, userLayout == null ? Layout.CHANNELS_FIRST : userLayout);
         String problem = spec + " on " + src + " " + dir.label();
         Owned owned = new Owned();
@@ -170,6 +171,10 @@ final class OneDnnBaseline implements RawBaseline {
             owned.close();
             throw e;
         }
+    }
+
+    private static void checkFixed(LayoutPolicy layout) {
+        Check.arg(layout != LayoutPolicy.AUTO, "baseline-layout: AUTO is not one primitive; use any, channels-last or channels-first");
     }
 
     /**
