@@ -105,6 +105,7 @@ final class GatherStep implements Step {
         for (int j = 0; j < out.capacity(); j++) {
             out.put(j, Float.NaN);   // still NaN after the reorder: a gap it did not write
         }
+        // Runs once, here: oneDNN may manage its scratchpad itself.
         reorder.primitive_desc rpd = new reorder.primitive_desc(indices, moved, new primitive_attr(), true);
         if (!rpd.asBoolean()) {
             throw NativeErrors.unimplemented(problem, dir, what);

@@ -22,12 +22,13 @@ import org.bytedeco.javacpp.Pointer;
 
 /**
  * One direction of a plan, ready to run: reorders of the inputs into the primitives' layouts,
- * the primitives ({@link Op}s: a convolution, or a matmul or two), reorders of the outputs back.
- * Built from a list of bindings (role, oneDNN argument, the user's memory descriptor), so that
- * every kind of primitive shares the binding, stepping, scratchpad and allocation-free call
- * machinery. A reorder exists only where oneDNN chose a layout other than the user's. Weights
- * keep their reordered copy between calls and are reordered again only when the weight
- * tensor's identity or version changes.
+ * the {@link Op}s (a convolution; or for a 1×1 layer a matmul or {@code sgemm} product or two,
+ * after a gather of a strided source), reorders of the outputs back. Built from the ops'
+ * bindings (role, oneDNN argument, the user's memory descriptor), so that every kind of op
+ * shares the binding, stepping, scratchpad and allocation-free call machinery. A reorder
+ * exists only where oneDNN chose a layout other than the user's; a small one runs in Java
+ * ({@link GatherStep}). Weights keep their reordered copy between calls and are reordered
+ * again only when the weight tensor's identity or version changes.
  */
 final class Pass implements AutoCloseable {
     /** The tensors a pass reads or writes, with the oneDNN argument id a convolution binds them to. */

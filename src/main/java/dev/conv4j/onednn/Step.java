@@ -9,6 +9,7 @@ import org.bytedeco.javacpp.Pointer;
  * prepare time; a call allocates nothing on the Java heap.
  */
 interface Step {
+    /** Runs the call on {@code stream} (the pass waits for the stream after its last step); a failure names {@code problem}. */
     void run(dnnl_stream stream, String problem);
 
     /** Bytes of the user-mode scratchpad it needs, 0 for none. */

@@ -50,13 +50,13 @@ final class UserMemory {
             }
             point(s);
         }
-        set(problem);
+        setDataHandle(problem);
     }
 
     /** Points the memory at a direct buffer of ours (pre-padding, timing). */
     void bind(FloatBuffer direct, String problem) {
         point(direct);
-        set(problem);
+        setDataHandle(problem);
     }
 
     /** The direct buffer the memory points at now (a {@link GatherStep} reads or writes it). */
@@ -77,7 +77,7 @@ final class UserMemory {
         t.markModified();
     }
 
-    private void set(String problem) {
+    private void setDataHandle(String problem) {
         int status = dnnl.dnnl_memory_set_data_handle(handle, data);
         if (status != 0) {
             throw NativeErrors.status(problem, "set_data_handle", status);
