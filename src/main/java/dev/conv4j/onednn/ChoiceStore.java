@@ -4,6 +4,7 @@ import dev.conv4j.CacheFile;
 import dev.conv4j.onednn.LayoutChoice.Choice;
 import dev.conv4j.onednn.LayoutChoice.Key;
 import java.io.UncheckedIOException;
+import java.util.Locale;
 import java.util.Properties;
 
 /**
@@ -87,7 +88,7 @@ final class ChoiceStore {
     /** The entry's key: the machine, then the problem and the options a decision depends on. */
     String name(Key key) {
         return machine + " | " + key.spec() + " | input " + key.src() + " | " + key.dir().label() + " | tensors "
-                + key.userLayout().name().toLowerCase(java.util.Locale.ROOT) + " | training=" + key.training()
+                + key.userLayout().name().toLowerCase(Locale.ROOT) + " | training=" + key.training()
                 + " | weightsUpdated=" + key.weightsUpdated();
     }
 }

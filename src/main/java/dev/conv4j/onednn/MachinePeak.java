@@ -2,11 +2,14 @@ package dev.conv4j.onednn;
 
 import dev.conv4j.Check;
 import dev.conv4j.bench.MatmulFigure;
+import java.nio.FloatBuffer;
+import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.matmul;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.dnnl.stream;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.LongPointer;
 import org.bytedeco.javacpp.PointerScope;
 
@@ -61,7 +64,7 @@ final class MachinePeak {
             memory c = new memory(pd.dst_desc(), eng);
             fill(a, n * (long) n, 1f);
             fill(b, pd.weights_desc().get_size() / Float.BYTES, 0.5f);
-            org.bytedeco.dnnl.IntMemoryMap args = new org.bytedeco.dnnl.IntMemoryMap();
+            IntMemoryMap args = new IntMemoryMap();
             args.put(dnnl.DNNL_ARG_SRC, a);
             args.put(dnnl.DNNL_ARG_WEIGHTS, b);
             args.put(dnnl.DNNL_ARG_DST, c);
@@ -84,9 +87,9 @@ final class MachinePeak {
     }
 
     private static void fill(memory m, long floats, float v) {
-        org.bytedeco.javacpp.FloatPointer p = new org.bytedeco.javacpp.FloatPointer(m.get_data_handle());
+        FloatPointer p = new FloatPointer(m.get_data_handle());
         p.capacity(floats);
-        java.nio.FloatBuffer buf = p.asBuffer();
+        FloatBuffer buf = p.asBuffer();
         for (int i = 0; i < buf.capacity(); i++) {
             buf.put(i, v);
         }

@@ -40,7 +40,7 @@ final class NativeRuntime {
                 s = NativeConfig.read();
                 threads();   // OMP_NUM_THREADS in range before OpenMP starts that many threads
                 NativeConfig.checkThreadsTakeEffect(s, System.getenv("OMP_NUM_THREADS"),
-                        java.lang.Runtime.getRuntime().availableProcessors());
+                        Runtime.getRuntime().availableProcessors());
             } catch (IllegalArgumentException e) {
                 bad = e;
                 s = null;
@@ -202,7 +202,7 @@ final class NativeRuntime {
      */
     static int ompThreads(String omp, String source) {
         if (omp == null) {
-            return java.lang.Runtime.getRuntime().availableProcessors();
+            return Runtime.getRuntime().availableProcessors();
         }
         int first = 0;
         String[] entries = omp.split(",");
@@ -223,7 +223,7 @@ final class NativeRuntime {
                 first = (int) n;
             }
         }
-        return first > 0 ? first : java.lang.Runtime.getRuntime().availableProcessors();
+        return first > 0 ? first : Runtime.getRuntime().availableProcessors();
     }
 
     static String platform() {

@@ -2,6 +2,7 @@ package dev.conv4j.onednn;
 
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.bytedeco.dnnl.global.dnnl;
@@ -77,7 +78,7 @@ final class OpenMpThreads {
         if (PROCESS_THREADS <= 1) {
             return "every pass on one thread (the process has one)";
         }
-        return String.format(java.util.Locale.ROOT, "a pass under %d µs also raced on one thread (omp_set_num_threads)",
+        return String.format(Locale.ROOT, "a pass under %d µs also raced on one thread (omp_set_num_threads)",
                 PassBuilder.ONE_THREAD_BELOW_NANOS / 1000);
     }
 
