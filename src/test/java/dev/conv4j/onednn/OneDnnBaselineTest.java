@@ -186,7 +186,8 @@ class OneDnnBaselineTest {
         assertEquals(2, r.runs());
         assertEquals(128, r.size());
         assertTrue(r.gflops() > 0 && Double.isFinite(r.gflops()), r.toString());
-        assertTrue(r.implementation().contains("matmul"), r.implementation());
+        // brg_matmul on AVX2 and wider; gemm:jit on SSE4.1: never a reference kernel.
+        assertFalse(r.implementation().isEmpty() || r.implementation().startsWith("ref"), r.implementation());
         assertEquals("size: must be in 64..16384, got 8",
                 assertThrows(IllegalArgumentException.class, () -> MachinePeak.measure(8, 1, 1, 0)).getMessage());
     }
