@@ -13,7 +13,6 @@ import org.bytedeco.dnnl.primitive_attr;
 import org.bytedeco.dnnl.reorder;
 import org.bytedeco.dnnl.stream;
 import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.Pointer;
 
 /**
  * A {@link Step} that moves a small tensor between two layouts in Java, where a oneDNN reorder
@@ -200,17 +199,5 @@ final class GatherStep implements Step {
                 dst.put(j, 0f);
             }
         }
-    }
-
-    @Override public long scratchpadBytes() {
-        return 0;
-    }
-
-    @Override public void useScratchpad(Pointer buffer, String problem) {
-        // none
-    }
-
-    @Override public long scratchpadAddress() {
-        return 0;
     }
 }

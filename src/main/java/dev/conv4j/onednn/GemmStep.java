@@ -5,7 +5,6 @@ import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.Pointer;
 
 /**
  * A {@link Step} that calls oneDNN's {@code dnnl_sgemm} (row-major {@code C = op(A) · op(B)}) on
@@ -121,17 +120,5 @@ final class GemmStep implements Step {
         if (status != 0) {
             throw NativeErrors.status(problem, what, status);
         }
-    }
-
-    @Override public long scratchpadBytes() {
-        return 0;
-    }
-
-    @Override public void useScratchpad(Pointer buffer, String problem) {
-        // none
-    }
-
-    @Override public long scratchpadAddress() {
-        return 0;
     }
 }

@@ -12,12 +12,18 @@ interface Step {
     /** Runs the call on {@code stream} (the pass waits for the stream after its last step); a failure names {@code problem}. */
     void run(dnnl_stream stream, String problem);
 
+    // A step without a scratchpad (a Java gather, an sgemm call) keeps these defaults.
+
     /** Bytes of the user-mode scratchpad it needs, 0 for none. */
-    long scratchpadBytes();
+    default long scratchpadBytes() {
+        return 0;
+    }
 
     /** Points its scratchpad at {@code buffer} of at least {@link #scratchpadBytes}; prepare time only. */
-    void useScratchpad(Pointer buffer, String problem);
+    default void useScratchpad(Pointer buffer, String problem) {}
 
     /** The address its scratchpad points at, 0 without one (tests). */
-    long scratchpadAddress();
+    default long scratchpadAddress() {
+        return 0;
+    }
 }
