@@ -316,6 +316,7 @@ final class Pass implements AutoCloseable {
             steps[i].run(stream, problem);
         }
         awaitStream(stream);
+        // Only now do the copies hold their tensors; one of the plan's own buffers is no tensor to remember.
         for (Role input : stepInput) {
             if (input != null && bound[input.ordinal()] != null) {
                 copy[input.ordinal()].record(bound[input.ordinal()]);
@@ -416,7 +417,7 @@ final class Pass implements AutoCloseable {
             weightsReorder.run(stream, problem);
         }
         awaitStream(stream);
-        cachedWei = null;
+        cachedWei = null;   // the primitive's weights are zeros now: the next call brings the caller's in
         if (warmUp) {
             runSteps(stream);
         }
