@@ -37,7 +37,7 @@ class ReadmeLayersExampleTest {
         ConvTranspose2d up = ConvTranspose2d.builder(64, 32, 3).stride(2).padding(1).outputPadding(1).build();
         DepthwiseConv2d dw = DepthwiseConv2d.builder(32, 2, 3).padding(1).bias(false).build();
         SeparableConv2d sep = SeparableConv2d.builder(32, 64, 3).padding("same").depthMultiplier(1).build();
-        ConvLayer any = ConvLayer.builder(spec).build();                                // the class that fits a ConvSpec
+        ConvLayer any = ConvLayer.builder(spec).build();                                // the class that fits spec, any ConvSpec
         // ---- end of the README's code ----
         List<Layer> all = List.of(conv, c1, up, dw, sep, any);
         assertEquals(Shape.of(1, 64, 4, 4), conv.outputShape(Shape.of(1, 3, 8, 8)));
