@@ -41,6 +41,15 @@ public record ConvSpec(int rank, int inChannels, int outChannels, int[] kernelSi
                        Padding padding, int[] dilation, int groups, PaddingMode paddingMode,
                        boolean transposed, int[] outputPadding, boolean bias) {
 
+    /**
+     * The largest stride per dimension. oneDNN 3.11's strided backward-data kernel
+     * ({@code brgconv_strided}) crashed the JVM with SIGFPE at strides 65536, 131072, 2^20 and
+     * 2^31 - 1 (even 1-D, at prepare or on the first call), and took 80-200 s to prepare at
+     * strides 65544-100000; every stride up to 65535 that was tried ran. No layer has a use
+     * for more: a stride beyond the padded input only leaves one output position.
+     */
+    public static final int MAX_STRIDE = 65535;
+
     /** Validates every parameter (the rules are in {@code validate}, one message per rule). */
     public ConvSpec {
         Check.arg(rank >= 1 && rank <= 3, "rank: must be 1, 2 or 3, got %d", rank);
@@ -89,7 +98,10 @@ public record ConvSpec(int rank, int inChannels, int outChannels, int[] kernelSi
      */
     public static Builder depthwise(int rank, int channels, int multiplier, int... kernelSize) {
         Check.arg(multiplier >= 1, "depth_multiplier: must be >= 1, got %d", multiplier);
-        return builder(rank, channels, channels * multiplier, kernelSize).groups(channels);
+        long outChannels = (long) channels * multiplier;   // an int product wraps: 4 · (2^30 + 1) gave 4
+        Check.arg(outChannels <= Integer.MAX_VALUE, "depth_multiplier: %d x in_channels %d = %d out_channels, more than %d",
+                multiplier, channels, outChannels, Integer.MAX_VALUE);
+        return builder(rank, channels, (int) outChannels, kernelSize).groups(channels);
     }
 
     /** A builder that starts from this spec's values. */
@@ -183,6 +195,8 @@ public record ConvSpec(int rank, int inChannels, int outChannels, int[] kernelSi
         for (int k = 0; k < rank; k++) {
             Check.arg(kernelSize[k] >= 1, "kernel_size: must be >= 1, got %s", Arrays.toString(kernelSize));
             Check.arg(stride[k] >= 1, "stride: must be >= 1, got %s", Arrays.toString(stride));
+            Check.arg(stride[k] <= MAX_STRIDE, "stride: must be at most %d (larger strides crash oneDNN), got %s",
+                    MAX_STRIDE, Arrays.toString(stride));
             Check.arg(dilation[k] >= 1, "dilation: must be >= 1 (PyTorch convention, 1 = dense), got %s",
                     Arrays.toString(dilation));
             Check.arg(outputPadding[k] >= 0, "output_padding: must be >= 0, got %s", Arrays.toString(outputPadding));
@@ -240,7 +254,7 @@ public record ConvSpec(int rank, int inChannels, int outChannels, int[] kernelSi
             this.rank = rank;
             this.inChannels = inChannels;
             this.outChannels = outChannels;
-            this.kernelSize = kernelSize.clone();
+            this.kernelSize = Objects.requireNonNull(kernelSize, "kernel_size").clone();
         }
 
         private Builder(ConvSpec s) {
@@ -255,8 +269,8 @@ public record ConvSpec(int rank, int inChannels, int outChannels, int[] kernelSi
             bias = s.bias;
         }
 
-        public Builder kernelSize(int... perDim) { kernelSize = perDim.clone(); return this; }
-        public Builder stride(int... perDim) { stride = perDim.clone(); return this; }
+        public Builder kernelSize(int... perDim) { kernelSize = Objects.requireNonNull(perDim, "kernel_size").clone(); return this; }
+        public Builder stride(int... perDim) { stride = Objects.requireNonNull(perDim, "stride").clone(); return this; }
         /** Symmetric padding, one value or one per dimension. */
         public Builder padding(int... perDim) { padding = Padding.of(perDim); return this; }
         /** Asymmetric padding: left and right per dimension. */
@@ -264,11 +278,14 @@ public record ConvSpec(int rank, int inChannels, int outChannels, int[] kernelSi
         public Builder padding(Padding p) { padding = Objects.requireNonNull(p, "padding"); return this; }
         /** {@code "same"}, {@code "valid"}, or a number. */
         public Builder padding(String p) { padding = Padding.parse(p); return this; }
-        public Builder dilation(int... perDim) { dilation = perDim.clone(); return this; }
+        public Builder dilation(int... perDim) { dilation = Objects.requireNonNull(perDim, "dilation").clone(); return this; }
         public Builder groups(int g) { groups = g; return this; }
         public Builder paddingMode(PaddingMode m) { paddingMode = Objects.requireNonNull(m, "padding_mode"); return this; }
         public Builder transposed(boolean t) { transposed = t; return this; }
-        public Builder outputPadding(int... perDim) { outputPadding = perDim.clone(); return this; }
+        public Builder outputPadding(int... perDim) {
+            outputPadding = Objects.requireNonNull(perDim, "output_padding").clone();
+            return this;
+        }
         public Builder bias(boolean b) { bias = b; return this; }
 
         /** @throws IllegalArgumentException naming the first invalid parameter */

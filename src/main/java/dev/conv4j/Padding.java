@@ -10,12 +10,14 @@ public sealed interface Padding permits Padding.Explicit, Padding.Same, Padding.
 
     /** Symmetric explicit padding: one value for every dimension, or one per dimension. */
     static Padding of(int... perDim) {
+        java.util.Objects.requireNonNull(perDim, "padding");
         return new Explicit(perDim.clone(), perDim.clone());
     }
 
     /** Asymmetric explicit padding: left (top, front) and right (bottom, back) per dimension. */
     static Padding of(int[] left, int[] right) {
-        return new Explicit(left.clone(), right.clone());
+        return new Explicit(java.util.Objects.requireNonNull(left, "padding (left)").clone(),
+                java.util.Objects.requireNonNull(right, "padding (right)").clone());
     }
 
     /**

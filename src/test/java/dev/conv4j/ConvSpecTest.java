@@ -89,6 +89,41 @@ class ConvSpecTest {
         rejects("stride: must be >= 1, got [0, 0]", () -> ConvSpec.conv2d(1, 1, 3).stride(0).build());
     }
 
+    /** oneDNN crashed the JVM (SIGFPE) preparing or running backward-data at stride 65536 and 2^31 - 1. */
+    @Test
+    void stride_atMostWhatOneDnnTakes() {
+        assertEquals(65535, ConvSpec.MAX_STRIDE);
+        accepts(() -> ConvSpec.conv2d(1, 1, 1).stride(ConvSpec.MAX_STRIDE).build());
+        accepts(() -> ConvSpec.transposed(1, 1, 1, 1).stride(ConvSpec.MAX_STRIDE).build());
+        rejects("stride: must be at most 65535 (larger strides crash oneDNN), got [65536, 1]",
+                () -> ConvSpec.conv2d(1, 1, 1).stride(65536, 1).build());
+        rejects("stride: must be at most 65535 (larger strides crash oneDNN), got [2147483647]",
+                () -> ConvSpec.transposed(1, 1, 1, 1).stride(Integer.MAX_VALUE).build());
+        rejects("problem \"mb1ic1ih1oc1kh1sh65536\": stride: must be at most 65535 (larger strides crash oneDNN), got [65536, 65536]",
+                () -> ProblemDesc.parse("mb1ic1ih1oc1kh1sh65536"));
+    }
+
+    /** A null array names its parameter instead of a variable of the builder's code. */
+    @Test
+    void nullArrays_nameTheParameter() {
+        for (String[] row : new String[][] {{"kernel_size", "k"}, {"kernel_size", "kernelSize"}, {"stride", "s"},
+                {"dilation", "d"}, {"output_padding", "op"}, {"padding", "p"}, {"padding (left)", "pl"}}) {
+            NullPointerException e = assertThrows(NullPointerException.class, () -> {
+                ConvSpec.Builder b = ConvSpec.conv2d(1, 1, 3);
+                switch (row[1]) {
+                    case "k" -> ConvSpec.conv2d(1, 1, (int[]) null);
+                    case "kernelSize" -> b.kernelSize((int[]) null);
+                    case "s" -> b.stride((int[]) null);
+                    case "d" -> b.dilation((int[]) null);
+                    case "op" -> b.outputPadding((int[]) null);
+                    case "p" -> b.padding((int[]) null);
+                    default -> b.padding(null, new int[] {1});
+                }
+            }, row[1]);
+            assertEquals(row[0], e.getMessage());
+        }
+    }
+
     @Test
     void dilation_mustBePositive_pyTorchConvention() {
         accepts(() -> ConvSpec.conv2d(1, 1, 3).dilation(1).build());
@@ -141,6 +176,16 @@ class ConvSpecTest {
         assertEquals(8, dw.groups());
         assertTrue(dw.isDepthwise());
         rejects("depth_multiplier: must be >= 1, got 0", () -> ConvSpec.depthwise(2, 8, 0, 3));
+    }
+
+    /** channels · multiplier in an int wrapped: 4 · (2^30 + 1) built a depthwise layer of multiplier 1. */
+    @Test
+    void depthMultiplier_outChannelsMustFitAnInt() {
+        accepts(() -> ConvSpec.depthwise(2, 1, Integer.MAX_VALUE, 1).build());
+        rejects("depth_multiplier: 1073741825 x in_channels 4 = 4294967300 out_channels, more than 2147483647",
+                () -> ConvSpec.depthwise(2, 4, (1 << 30) + 1, 3));
+        rejects("depth_multiplier: 65536 x in_channels 65536 = 4294967296 out_channels, more than 2147483647",
+                () -> ConvSpec.depthwise(2, 65536, 65536, 3));
     }
 
     // ---- relations between values ----------------------------------------------------------
@@ -253,7 +298,7 @@ class ConvSpecTest {
 
     @Test
     void output_sizeFitsAnInt() {
-        acceptsInput(ConvSpec.transposed(1, 1, 1, 1).stride(1 << 19).build(), Shape.of(1, 1, 1 << 10));
+        acceptsInput(ConvSpec.transposed(1, 1, 1, 1).stride(ConvSpec.MAX_STRIDE).build(), Shape.of(1, 1, 8193));
         // (2^20 − 1)·2^12 + 1 ≈ 2^32 would wrap to a small positive int without the check
         rejectsInput("output: width would be 4294963201 (input 1048576, stride 4096, kernel 1, padding 0 + 0), more than 2147483647",
                 ConvSpec.transposed(1, 1, 1, 1).stride(4096).build(), Shape.of(1, 1, 1 << 20));

@@ -68,6 +68,7 @@ class ValidationFuzzProperties {
         OUT_CHANNELS_NONPOSITIVE("out_channels"),
         KERNEL_NONPOSITIVE("kernel_size"),
         STRIDE_NONPOSITIVE("stride"),
+        STRIDE_TOO_LARGE("stride"),
         DILATION_NONPOSITIVE("dilation"),
         PADDING_NEGATIVE("padding"),
         GROUPS_NONPOSITIVE("groups"),
@@ -198,6 +199,8 @@ class ValidationFuzzProperties {
             case OUT_CHANNELS_NONPOSITIVE -> p.oc = -r.nextInt(4);
             case KERNEL_NONPOSITIVE -> p.k[k] = -r.nextInt(3);
             case STRIDE_NONPOSITIVE -> p.s[k] = -r.nextInt(3);
+            // oneDNN's strided backward-data kernel crashed the JVM at 65536 and 2^31 - 1
+            case STRIDE_TOO_LARGE -> p.s[k] = r.nextBoolean() ? Integer.MAX_VALUE : ConvSpec.MAX_STRIDE + 1 + r.nextInt(1 << 20);
             case DILATION_NONPOSITIVE -> p.d[k] = -r.nextInt(3);
             case PADDING_NEGATIVE -> {
                 p.same = p.validPad = false;
@@ -340,8 +343,8 @@ class ValidationFuzzProperties {
                 p.ic = p.oc = 1;
                 if (r.nextBoolean()) {
                     p.transposed = true;
-                    p.sp[k] = (1 << 16) + 1;
-                    p.s[k] = 1 << (15 + r.nextInt(3));
+                    p.s[k] = 1 << 15;                              // (i − 1)·s >= 2^31
+                    p.sp[k] = (1 << 16) + 1 + r.nextInt(1 << 16);
                 } else {
                     p.pl[k] = Integer.MAX_VALUE - r.nextInt(4);
                     p.pr[k] = Integer.MAX_VALUE - r.nextInt(4);
@@ -352,7 +355,7 @@ class ValidationFuzzProperties {
                 p.asPlain();
                 p.ic = p.oc = 1;
                 p.mode = PaddingMode.REPLICATE;
-                p.s[k] = 1 << 30;
+                p.s[k] = ConvSpec.MAX_STRIDE;                      // the output stays small: 2^31 / s
                 p.pl[k] = 1 << 30;
                 p.pr[k] = (1 << 30) + r.nextInt(8);
             }

@@ -190,7 +190,7 @@ public final class Parity {
      */
     public static double boundFactor(long terms) {
         Check.arg(terms >= 1, "terms: must be >= 1, got %d", terms);
-        return (terms + 3) / 2.0;
+        return terms / 2.0 + 1.5;   // not (terms + 3) / 2.0: terms may be Long.MAX_VALUE
     }
 
     /**
@@ -267,7 +267,8 @@ public final class Parity {
         int[] pr = ConvShapes.padRight(spec, src);
         for (int k = 0; k < spec.rank(); k++) {
             kernel *= spec.kernel(k);
-            padCopies *= 1 + pl[k] + pr[k];
+            // in long, saturating: padding of 2^31 - 1 on both sides wrapped an int to -1
+            padCopies = saturatingProduct(padCopies, 1L + pl[k] + pr[k]);
         }
         int g = spec.groups();
         // The plain convolution a transposed spec is the adjoint of: x has c channels, y has o.
@@ -280,9 +281,14 @@ public final class Parity {
         boolean toY = (dir == Direction.FWD) != spec.transposed();   // is the result the plain y?
         return switch (dir) {
             case FWD, BWD_D -> toY ? (long) (c / g) * kernel + 1
-                    : (long) (o / g) * kernel * (spec.paddingMode() == PaddingMode.ZEROS ? 1 : padCopies) + 1;
-            case BWD_W -> (long) src.dim(0) * perImage * padCopies;
+                    : saturatingProduct((long) (o / g) * kernel, spec.paddingMode() == PaddingMode.ZEROS ? 1 : padCopies) + 1;
+            case BWD_W -> saturatingProduct((long) src.dim(0) * perImage, padCopies);
         };
+    }
+
+    /** {@code a · b} for non-negative {@code a}, {@code b}, or {@code Long.MAX_VALUE - 1} where it would not fit. */
+    private static long saturatingProduct(long a, long b) {
+        return Math.multiplyHigh(a, b) != 0 || a * b < 0 || a * b == Long.MAX_VALUE ? Long.MAX_VALUE - 1 : a * b;
     }
 
     /** A bound's factor as printed: {@code 15.5}, or {@code 16} when whole. */

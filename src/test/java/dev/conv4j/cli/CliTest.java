@@ -248,6 +248,16 @@ class CliTest {
         assertOneLineError(run("check", "--problem", SMALL, "--batch", "shapes_resnet_50"), 2, "mutually exclusive");
         assertOneLineError(run("check"), 2, "--problem", "--batch");
         assertOneLineError(run("check", "--batch", "no_such_list"), 2, "batch: 'no_such_list' is neither a file nor a bundled list");
+        // oneDNN's strided backward-data kernel crashed the JVM (SIGFPE) on this one
+        assertOneLineError(run("check", "--problem", "mb1ic1ih1oc1kh1sh2147483647ph1073741823"), 2,
+                "stride: must be at most 65535 (larger strides crash oneDNN), got [2147483647, 2147483647]");
+    }
+
+    /** 1 + pl + pr in an int was -1 here: check's error bound came out negative and the problem was called bad input. */
+    @Test void checkTakesAPaddingWhoseSumOverflowsAnInt() {
+        Run r = run("check", "--problem", "mb1ic1iw1oc1kw1pw2147483647sw65535", "--dir", "bwd_w");
+        assertEquals(0, r.status(), r.toString());
+        assertTrue(r.out().contains("tests: 1, passed: 1, mistrusted: 0, failed: 0"), r.out());
     }
 
     @Test void verbosePrintsTheStackTrace() {
