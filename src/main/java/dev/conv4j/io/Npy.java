@@ -43,6 +43,8 @@ public final class Npy {
 
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
     private static final int ALIGN = 64;
+    /** The most dimensions an array may have: NumPy's own limit ({@code NPY_MAXDIMS} in NumPy 2). */
+    public static final int MAX_DIMS = 64;
 
     /**
      * Reads an array into a new off-heap channels-first tensor of the file's shape.
@@ -203,7 +205,7 @@ public final class Npy {
             Object shape = dict.get("shape");
             require(descr instanceof String && fortran instanceof Boolean && shape instanceof int[], file,
                     "header must have 'descr' (a string), 'fortran_order' (a bool) and 'shape' (a tuple), got %s",
-                    text.strip());
+                    abbreviate(text.strip(), 200));
             require(!(Boolean) fortran, file,
                     "Fortran-order arrays are not supported (save a C-order array, e.g. numpy.ascontiguousarray)");
             String d = (String) descr;
@@ -256,7 +258,9 @@ public final class Npy {
                 }
             }
             skipSpace();
-            require(pos == s.length(), file, "header: unexpected text after the dict: %s", s.substring(pos).strip());
+            if (pos != s.length()) {
+                throw error(file, "header: unexpected text after the dict: %s", rest());
+            }
             return out;
         }
 
@@ -290,7 +294,7 @@ public final class Npy {
                     break;
                 }
                 int start = pos;
-                while (pos < s.length() && Character.isDigit(s.charAt(pos))) {
+                while (pos < s.length() && s.charAt(pos) >= '0' && s.charAt(pos) <= '9') {
                     pos++;
                 }
                 // numpy may write a long as "3L" (Python 2)
@@ -298,10 +302,14 @@ public final class Npy {
                 if (pos < s.length() && s.charAt(pos) == 'L') {
                     pos++;
                 }
-                require(!digits.isEmpty(), file, "header: shape must hold non-negative integers, at \"%s\"",
-                        s.substring(start).strip());
+                // The message arguments are built only on failure: a header holds up to 1 MB, and
+                // building them for every dimension made parsing quadratic (minutes for 100000 dims).
+                if (digits.isEmpty()) {
+                    throw error(file, "header: shape must hold non-negative integers, at \"%s\"", rest());
+                }
                 require(digits.length() <= 10 && Long.parseLong(digits) <= Integer.MAX_VALUE, file,
                         "header: shape dimension %s is too large", digits);
+                require(dims.size() < MAX_DIMS, file, "header: shape has more than %d dimensions", MAX_DIMS);
                 dims.add(Integer.parseInt(digits));
                 skipSpace();
                 if (peek() == ',') {
@@ -317,9 +325,13 @@ public final class Npy {
         private String string() {
             skipSpace();
             char q = peek();
-            require(q == '\'' || q == '"', file, "header: expected a quoted string at \"%s\"", rest());
+            if (q != '\'' && q != '"') {
+                throw error(file, "header: expected a quoted string at \"%s\"", rest());
+            }
             int end = s.indexOf(q, pos + 1);
-            require(end > 0, file, "header: unterminated string at \"%s\"", rest());
+            if (end < 0) {
+                throw error(file, "header: unterminated string at \"%s\"", rest());
+            }
             String out = s.substring(pos + 1, end);
             pos = end + 1;
             return out;
@@ -327,7 +339,9 @@ public final class Npy {
 
         private void expect(char c) {
             skipSpace();
-            require(peek() == c, file, "header: expected '%c' at \"%s\"", c, rest());
+            if (peek() != c) {
+                throw error(file, "header: expected '%c' at \"%s\"", c, rest());
+            }
             pos++;
         }
 
@@ -341,9 +355,9 @@ public final class Npy {
             }
         }
 
+        /** The text at the parse position, for a message: at most 40 characters of it, in O(1). */
         private String rest() {
-            String r = s.substring(pos).strip();
-            return r.length() > 40 ? r.substring(0, 40) + "..." : r;
+            return abbreviate(s.substring(pos, Math.min(s.length(), pos + 256)).strip(), 40);
         }
     }
 
@@ -364,6 +378,10 @@ public final class Npy {
         while (b.hasRemaining()) {
             ch.write(b);
         }
+    }
+
+    private static String abbreviate(String text, int max) {
+        return text.length() > max ? text.substring(0, max) + "..." : text;
     }
 
     private static void require(boolean ok, Path file, String fmt, Object... args) {

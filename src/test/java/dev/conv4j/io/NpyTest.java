@@ -46,18 +46,18 @@ class NpyTest {
     /** A file with the given version, header dict, byte order and item size, padded like numpy. */
     private static byte[] npy(int major, String dict, ByteOrder order, double[] values, int itemSize) {
         int pre = major == 1 ? 10 : 12;
-        int total = pre + dict.length() + 1;
+        int total = pre + dict.getBytes(StandardCharsets.UTF_8).length + 1;
         int padded = (total + 63) / 64 * 64;
-        String header = dict + " ".repeat(padded - total) + "\n";
+        byte[] header = (dict + " ".repeat(padded - total) + "\n").getBytes(StandardCharsets.UTF_8);
         ByteBuffer b = ByteBuffer.allocate(padded + values.length * itemSize);
         b.put(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', (byte) major, 0});
         b.order(ByteOrder.LITTLE_ENDIAN);
         if (major == 1) {
-            b.putShort((short) header.length());
+            b.putShort((short) header.length);
         } else {
-            b.putInt(header.length());
+            b.putInt(header.length);
         }
-        b.put(header.getBytes(StandardCharsets.UTF_8));
+        b.put(header);
         b.order(order);
         for (double v : values) {
             if (itemSize == 4) {
@@ -240,6 +240,45 @@ class NpyTest {
                 "0-d arrays are not supported (shape ())");
         assertRejected(npy(1, "['descr']", ByteOrder.LITTLE_ENDIAN, new double[0], 4),
                 "header: expected '{' at \"['descr']\"");
+    }
+
+    /**
+     * A header may hold up to 1 MB. Building a message argument for every dimension and key
+     * made parsing quadratic: 100000 dimensions of 1 took six minutes. Now a shape has at most
+     * {@link Npy#MAX_DIMS} dimensions (NumPy's limit), many keys parse in linear time, and a
+     * message quotes at most a few dozen characters of the header.
+     */
+    @Test
+    void read_hugeHeaders_areRejectedOrReadInLinearTime() throws IOException {
+        String manyDims = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + "1, ".repeat(100_000) + "), }";
+        String oneTooMany = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + "1, ".repeat(Npy.MAX_DIMS + 1) + "), }";
+        StringBuilder keys = new StringBuilder("{'descr': '<f4', 'fortran_order': False, 'shape': (2,), ");
+        for (int i = 0; keys.length() < 1_000_000 - 64; i++) {
+            keys.append("'k").append(i).append("': True, ");
+        }
+        String manyKeys = keys.append('}').toString();
+        String deep = "{'descr': '<f4', 'fortran_order': False, 'shape': " + "(".repeat(200_000) + ", }";
+        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> {
+            assertRejected(npy(2, manyDims, ByteOrder.LITTLE_ENDIAN, new double[1], 4),
+                    "header: shape has more than 64 dimensions");
+            assertRejected(npy(1, oneTooMany, ByteOrder.LITTLE_ENDIAN, new double[1], 4),
+                    "header: shape has more than 64 dimensions");
+            assertArrayEquals(new float[] {1, 2},
+                    Npy.read(file("keys.npy", npy(2, manyKeys, ByteOrder.LITTLE_ENDIAN, new double[] {1, 2}, 4))).toArray());
+            assertRejected(npy(2, deep, ByteOrder.LITTLE_ENDIAN, new double[0], 4),
+                    "header: shape must hold non-negative integers, at \"" + "(".repeat(40) + "...\"");
+        });
+        String most = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + "1, ".repeat(Npy.MAX_DIMS) + "), }";
+        assertEquals(Npy.MAX_DIMS, Npy.read(file("most.npy", npy(1, most, ByteOrder.LITTLE_ENDIAN, new double[1], 4)))
+                .shape().rank());
+    }
+
+    /** Only ASCII digits are a size: Java's own parsing would take '\u0665' (Arabic-Indic five) as 5. */
+    @Test
+    void read_nonAsciiDigitsInTheShape_rejected() throws IOException {
+        assertRejected(npy(3, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, \u0665), }",
+                        ByteOrder.LITTLE_ENDIAN, new double[10], 4),
+                "header: shape must hold non-negative integers, at \"\u0665), }\"");
     }
 
     @Test
