@@ -126,6 +126,8 @@ public final class Tensor {
     }
 
     private static void checkLayout(Shape shape, Layout layout) {
+        // a null layout would make a tensor whose offset() reads it as channels-last
+        Check.arg(layout != null, "layout: expected CHANNELS_FIRST or CHANNELS_LAST, got null");
         Check.arg(layout == Layout.CHANNELS_FIRST || shape.rank() >= 3,
                 "layout: channels-last needs [N, C, spatial...], got %s", shape);
     }
@@ -153,10 +155,21 @@ public final class Tensor {
         version[0]++;
     }
 
-    /** Storage index of the element at logical index {@code idx} ({@code [n, c, spatial...]}). */
+    /**
+     * Storage index of the element at logical index {@code idx} ({@code [n, c, spatial...]}).
+     *
+     * @throws IllegalArgumentException if {@code idx} has another length than the rank or an
+     *         index outside {@code [0, dim)} (it would name another element's storage)
+     */
     public int offset(int... idx) {
         int rank = shape.rank();
-        Check.arg(idx.length == rank, "index: expected %d indices, got %d", rank, idx.length);
+        Check.arg(idx != null && idx.length == rank, "index: expected %d indices, got %s", rank,
+                idx == null ? "null" : idx.length);
+        for (int d = 0; d < rank; d++) {
+            if (idx[d] < 0 || idx[d] >= shape.dim(d)) {
+                Check.arg(false, "index: %s is outside shape %s (dimension %d)", Arrays.toString(idx), shape, d);
+            }
+        }
         long off = 0;
         if (layout == Layout.CHANNELS_FIRST) {
             for (int d = 0; d < rank; d++) {
