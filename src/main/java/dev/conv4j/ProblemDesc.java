@@ -356,7 +356,9 @@ public record ProblemDesc(String name, ConvSpec spec, Shape src, boolean deconv)
                     throw fail("key '%s' has no value", key);
                 }
                 String digits = str.substring(start, pos);
-                long v = digits.length() > 10 ? Long.MAX_VALUE : Long.parseLong(digits);
+                // leading zeros do not make a value large ("ih0000000000004" is 4, as benchdnn reads it)
+                String significant = digits.replaceFirst("^0+(?=.)", "");
+                long v = significant.length() > 10 ? Long.MAX_VALUE : Long.parseLong(significant);
                 if (v > Integer.MAX_VALUE) {
                     throw fail("key '%s' value %s is too large (at most %d)", key, digits, Integer.MAX_VALUE);
                 }

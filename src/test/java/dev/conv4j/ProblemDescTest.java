@@ -320,6 +320,15 @@ class ProblemDescTest {
         assertFalse(e.getMessage().contains("\n"));
     }
 
+    /** Leading zeros were counted as digits: "ih00000000000000000004" was "too large". */
+    @Test
+    void parse_leadingZeros_areTheSameValue() {
+        assertEquals(ProblemDesc.parse("mb1ic1ih4oc1kh3"), ProblemDesc.parse("mb01ic1ih00000000000000000004oc1kh003"));
+        assertEquals(ProblemDesc.parse("mb1ic1ih4oc1kh3"), ProblemDesc.parse("mb1ic1ih4oc1kh3ph0000000000000"));
+        assertEquals("problem \"ic1ih0099999999999oc1kh3\": key 'ih' value 0099999999999 is too large (at most 2147483647)",
+                assertThrows(IllegalArgumentException.class, () -> ProblemDesc.parse("ic1ih0099999999999oc1kh3")).getMessage());
+    }
+
     @Test
     void parseDeconv_outputTooLarge_throws() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
