@@ -70,6 +70,8 @@ public final class Datasets {
      */
     public static Dataset.Split fashionMnist(Path dir) {
         // A directory the user named and mistyped is not a data set to install.
+        // "" would be the working directory, and the error for a missing file read "not found in ;"
+        Check.arg(dir == null || !dir.toString().isEmpty(), "data: must not be empty: give the directory of the IDX files");
         Check.arg(dir == null || Files.isDirectory(dir), "data: no directory '%s'", dir);
         Path d = dir == null ? FASHION_MNIST_DEFAULT_DIR : dir;
         Path[] files = new Path[FASHION_MNIST_FILES.length];

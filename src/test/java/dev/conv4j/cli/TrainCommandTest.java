@@ -107,5 +107,7 @@ class TrainCommandTest {
     @Test void aDataDirectoryThatIsNotThereIsNamed() {
         Run r = run("train", "--dataset", "fashion-mnist", "--data", dir.resolve("nowhere").toString());
         assertOneLineError(r, "data: no directory '" + dir.resolve("nowhere") + "'");
+        assertOneLineError(run("train", "--dataset", "fashion-mnist", "--data", ""),
+                "data: must not be empty: give the directory of the IDX files");
     }
 }
