@@ -254,6 +254,7 @@ public final class ConvShapes {
      * @throws IllegalArgumentException naming the parameter, the value and the rule
      */
     public static void validateInput(ConvSpec spec, Shape src) {
+        java.util.Objects.requireNonNull(spec, "spec");   // every engine's prepare starts here
         int rank = spec.rank();
         Check.arg(src != null, "input: shape is missing");
         Check.arg(src.rank() == rank + 2, "input: expected %d dimensions [N, C%s] for a %d-D convolution, got %s",

@@ -16,6 +16,7 @@ public enum PaddingMode {
 
     /** Parses {@code zeros|reflect|replicate|circular} (any case). */
     public static PaddingMode parse(String s) {
+        java.util.Objects.requireNonNull(s, "padding_mode");
         for (PaddingMode m : values()) {
             if (m.name().equalsIgnoreCase(s.trim())) {
                 return m;
