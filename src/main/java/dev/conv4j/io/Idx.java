@@ -145,17 +145,22 @@ public final class Idx {
                 Check.arg(count <= Integer.MAX_VALUE - 8, "%s: %s has dimensions %s, too many elements",
                         param, name, Arrays.toString(Arrays.copyOf(dims, d + 1)));
             }
-            byte[] values = new byte[(int) count];
+            // The array grows as the data arrives: a header that claims 2^31 elements in a file of
+            // a few bytes allocated 2 GB (or ran out of heap) before it found the end of the data.
+            byte[] values = new byte[(int) Math.min(count, 1 << 20)];
             int read = 0;
-            while (read < values.length) {
+            while (read < count) {
+                if (read == values.length) {
+                    values = Arrays.copyOf(values, (int) Math.min(count, 2L * values.length));
+                }
                 int r = data.read(values, read, values.length - read);
                 if (r < 0) {
                     break;
                 }
                 read += r;
             }
-            Check.arg(read == values.length, "%s: %s ends after %d of its %d elements (dimensions %s)",
-                    param, name, read, values.length, Arrays.toString(dims));
+            Check.arg(read == count, "%s: %s ends after %d of its %d elements (dimensions %s)",
+                    param, name, read, count, Arrays.toString(dims));
             return new UbyteArray(dims, values);
         } catch (EOFException e) {
             throw new IllegalArgumentException(param + ": " + name + " ends inside its header", e);

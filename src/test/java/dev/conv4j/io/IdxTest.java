@@ -73,6 +73,29 @@ class IdxTest {
         assertTrue(e.getMessage().contains("short.gz"), e.getMessage());
     }
 
+    /** A header claiming 2^31 - 9 elements in a file of 16 data bytes allocated 2 GB before finding the data's end. */
+    @Test void aHeaderClaimingHugeDimensionsAllocatesOnlyWhatTheDataHolds() throws IOException {
+        Path f = dir.resolve("huge-idx1-ubyte");
+        Files.write(f, idx(0x08, new int[] {Integer.MAX_VALUE - 8}, new byte[16]));
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        long before = mx.getCurrentThreadAllocatedBytes();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Idx.readUbyte(f));
+        long allocated = mx.getCurrentThreadAllocatedBytes() - before;
+        assertEquals("idx: " + f + " ends after 16 of its 2147483639 elements (dimensions [2147483639])", e.getMessage());
+        assertTrue(allocated < 16 << 20, allocated + " bytes allocated");
+    }
+
+    /** Data longer than the first chunk arrives whole, through the growing array. */
+    @Test void readsDataLargerThanTheFirstChunk() throws IOException {
+        byte[] values = new byte[(1 << 21) + 3];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (byte) (i * 31);
+        }
+        Path f = dir.resolve("big.gz");
+        Files.write(f, gzip(idx(0x08, new int[] {values.length}, values)));
+        assertArrayEquals(values, Idx.readUbyte(f).data());
+    }
+
     @Test void rejectsTruncatedHeader() throws IOException {
         Path f = dir.resolve("header");
         Files.write(f, new byte[] {0, 0, 8, 3, 0, 0});
