@@ -36,6 +36,7 @@ public record PlanTensors(Shape src, Shape dst, Shape wei, Shape bia, Layout act
         PlanArgs.check("wei", wei, this.wei, null);
         PlanArgs.check("bia", bia, this.bia, null);
         PlanArgs.check("dst", dst, this.dst, activations);
+        notInPlace("dst", dst, "src", src, "wei", wei, "bia", bia);
     }
 
     /**
@@ -47,6 +48,7 @@ public record PlanTensors(Shape src, Shape dst, Shape wei, Shape bia, Layout act
         PlanArgs.check("diff_dst", diffDst, dst, activations);
         PlanArgs.check("wei", wei, this.wei, null);
         PlanArgs.check("diff_src", diffSrc, src, activations);
+        notInPlace("diff_src", diffSrc, "diff_dst", diffDst, "wei", wei, null, null);
     }
 
     /**
@@ -59,5 +61,23 @@ public record PlanTensors(Shape src, Shape dst, Shape wei, Shape bia, Layout act
         PlanArgs.check("diff_dst", diffDst, dst, activations);
         PlanArgs.check("diff_wei", diffWei, wei, null);
         PlanArgs.check("diff_bia", diffBia, bia, null);
+        notInPlace("diff_wei", diffWei, "src", src, "diff_dst", diffDst, null, null);
+        notInPlace("diff_bia", diffBia, "src", src, "diff_dst", diffDst, "diff_wei", diffWei);
+    }
+
+    /**
+     * Rejects an output that shares storage with an input (or another output): every output
+     * element reads many input elements, so a convolution cannot run in place. The reference
+     * engine silently computed garbage from an input it had already overwritten.
+     */
+    private static void notInPlace(String out, Tensor o, String a, Tensor ta, String b, Tensor tb, String c, Tensor tc) {
+        if (o == null) {
+            return;
+        }
+        String input = o.sharesStorage(ta) ? a : o.sharesStorage(tb) ? b : o.sharesStorage(tc) ? c : null;
+        if (input != null) {
+            throw new IllegalArgumentException(out + ": shares its storage with " + input
+                    + "; a convolution cannot write its output over an input, give it a tensor of its own");
+        }
     }
 }

@@ -245,6 +245,14 @@ public final class Tensor {
         return out;
     }
 
+    /**
+     * Whether this tensor and {@code other} are views of the same storage (the same tensor, a
+     * {@link #reshape} of it, or two wraps of one array); {@code false} for {@code null}.
+     */
+    public boolean sharesStorage(Tensor other) {
+        return other != null && (other.data == data || (array != null && other.array == array));
+    }
+
     /** A counter that changes on every write made through this class or {@link #markModified()}. */
     public long version() { return version[0]; }
 
