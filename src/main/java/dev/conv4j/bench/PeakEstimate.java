@@ -81,9 +81,11 @@ public record PeakEstimate(double gflops, String source, double gemmGflops, Stri
 
     /**
      * As {@link #forThreads(int, PrintWriter)}, but the FMA loop is measured now even if a
-     * figure is cached (and the cache updated): what {@code conv4j bench} uses, so that
-     * {@code % of peak} divides two figures measured in the same run. A shared or virtual
-     * machine's sustained clock changes over minutes; a figure cached earlier may not hold.
+     * figure is cached: what {@code conv4j bench} and {@code demo} use, so that {@code % of
+     * peak} divides two figures measured in the same run. A shared or virtual machine's
+     * sustained clock changes over minutes; a figure cached earlier may not hold. The cache
+     * keeps the higher of the two figures: one measured under load is low, and {@code conv4j
+     * info} reads the cache.
      */
     public static PeakEstimate measuredNow(int threads, PrintWriter log) {
         return forThreads(threads, log, true);
@@ -115,12 +117,13 @@ public record PeakEstimate(double gflops, String source, double gemmGflops, Stri
         return estimate(threads, cache, fma, gemm, gemmUnavailable, log, false);
     }
 
-    /** As above; with {@code freshLoop}, the loop's cached figure is not read, only replaced. */
+    /** As above; with {@code freshLoop}, the loop is measured now, and its cached figure only replaced by a higher one. */
     static PeakEstimate estimate(int threads, PeakCache cache, Measure fma, Measure gemm, String gemmUnavailable,
             PrintWriter log, boolean freshLoop) {
         String fmaKey = PeakCache.machineKey(threads, FMA_METHOD);
         String gemmKey = PeakCache.machineKey(threads, GEMM_METHOD);
-        OptionalDouble fmaCached = freshLoop ? OptionalDouble.empty() : cache.get(fmaKey);
+        OptionalDouble fmaKept = cache.get(fmaKey);
+        OptionalDouble fmaCached = freshLoop ? OptionalDouble.empty() : fmaKept;
         OptionalDouble gemmCached = cache.get(gemmKey);
         if (log != null && (fmaCached.isEmpty() || (gemm != null && gemmCached.isEmpty()))) {
             log.printf(Locale.ROOT, "measuring the fp32 peak of %s threads=%d (%s; cached in %s) ...%n",
@@ -128,7 +131,7 @@ public record PeakEstimate(double gflops, String source, double gemmGflops, Stri
             log.flush();
         }
 
-        Figure loop = figure(cache, fmaKey, fmaCached, "FMA loop", fma, "peak", log);
+        Figure loop = figure(cache, fmaKey, fmaCached, fmaKept, "FMA loop", fma, "peak", log);
         double peak = loop.gflops();
         String peakSource = loop.source();
         String fmaFailure = loop.failure();
@@ -138,7 +141,7 @@ public record PeakEstimate(double gflops, String source, double gemmGflops, Stri
         if (gemm == null) {
             gemmSource = gemmUnavailable;
         } else {
-            Figure g = figure(cache, gemmKey, gemmCached, "oneDNN matmul", gemm, "GEMM achievable", log);
+            Figure g = figure(cache, gemmKey, gemmCached, gemmCached, "oneDNN matmul", gemm, "GEMM achievable", log);
             gemmGflops = g.gflops();
             gemmSource = g.failure() == null ? g.source() : "the matmul failed: " + g.failure();
         }
@@ -148,9 +151,9 @@ public record PeakEstimate(double gflops, String source, double gemmGflops, Stri
             // cores with other work. Measure once more and keep the better figure.
             Attempt again = attempt(fma);
             if (again.measured() != null && again.measured().gflops() > peak) {
-                cache.put(fmaKey, again.measured().gflops());
                 peak = again.measured().gflops();
-                peakSource = "measured now: " + again.measured().how() + ", second try; cached in " + cache.file();
+                peakSource = "measured now: " + again.measured().how() + ", second try; "
+                        + keepHigher(cache, fmaKey, fmaKept, peak);
                 say(log, "peak", peak, peakSource);
             }
             if (gemmGflops > peak) {
@@ -188,10 +191,11 @@ public record PeakEstimate(double gflops, String source, double gemmGflops, Stri
 
     /**
      * The figure under {@code key}: {@code cached} if present, else measured now with
-     * {@code measure}, cached, and said on {@code log} as {@code label}.
+     * {@code measure}, cached unless {@code kept} (the file's figure) is higher, and said on
+     * {@code log} as {@code label}.
      */
-    private static Figure figure(PeakCache cache, String key, OptionalDouble cached, String what, Measure measure,
-                                 String label, PrintWriter log) {
+    private static Figure figure(PeakCache cache, String key, OptionalDouble cached, OptionalDouble kept, String what,
+                                 Measure measure, String label, PrintWriter log) {
         if (cached.isPresent()) {
             return new Figure(cached.getAsDouble(), what + ", cached in " + cache.file(), null);
         }
@@ -200,10 +204,18 @@ public record PeakEstimate(double gflops, String source, double gemmGflops, Stri
             return new Figure(Double.NaN, null, a.failure());
         }
         double gflops = a.measured().gflops();
-        cache.put(key, gflops);
-        String source = "measured now: " + a.measured().how() + "; cached in " + cache.file();
+        String source = "measured now: " + a.measured().how() + "; " + keepHigher(cache, key, kept, gflops);
         say(log, label, gflops, source);
         return new Figure(gflops, source, null);
+    }
+
+    /** Caches {@code gflops} under {@code key} unless {@code kept} is higher; says which. */
+    private static String keepHigher(PeakCache cache, String key, OptionalDouble kept, double gflops) {
+        if (kept.isPresent() && kept.getAsDouble() >= gflops) {
+            return String.format(Locale.ROOT, "%s keeps the higher %.1f", cache.file(), kept.getAsDouble());
+        }
+        cache.put(key, gflops);
+        return "cached in " + cache.file();
     }
 
     private static Attempt attempt(Measure m) {

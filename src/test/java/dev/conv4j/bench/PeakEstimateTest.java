@@ -55,6 +55,17 @@ class PeakEstimateTest {
     }
 
     @Test
+    void aFreshLoopBelowTheCachedFigure_countsForItsRun_butTheCacheKeepsTheHigher(@TempDir Path dir) {
+        PeakCache cache = new PeakCache(dir.resolve("peak.properties"));
+        PeakEstimate.estimate(2, cache, fma(180.0), gemm(130.0), null, null);
+        PeakEstimate loaded = PeakEstimate.estimate(2, cache, fma(150.0), gemm(1), null, null, true);
+        assertEquals(150.0, loaded.gflops(), 1e-9, "% of peak divides two figures of the same run");
+        assertTrue(loaded.source().endsWith("keeps the higher 180.0"), loaded.source());
+        assertEquals(180.0, PeakEstimate.estimate(2, cache, fma(1), gemm(1), null, null).gflops(), 1e-9);
+        assertEquals(2, fmaRuns.get(), "the kept figure is read back from the cache");
+    }
+
+    @Test
     void measuresBothOnceThenReadsThemFromTheCache(@TempDir Path dir) {
         PeakCache cache = new PeakCache(dir.resolve("peak.properties"));
         StringWriter log = new StringWriter();
