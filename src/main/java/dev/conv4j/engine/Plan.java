@@ -4,6 +4,7 @@ import dev.conv4j.ConvSpec;
 import dev.conv4j.Direction;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
+import java.util.Objects;
 
 /**
  * One convolution (spec + input shape) prepared to run many times. Tensors must have exactly
@@ -48,6 +49,7 @@ public interface Plan extends AutoCloseable {
      * is faster); 0 where it runs on the process's count.
      */
     default int threads(Direction dir) {
+        Objects.requireNonNull(dir, "dir");
         return 0;
     }
 

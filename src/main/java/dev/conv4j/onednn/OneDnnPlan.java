@@ -14,6 +14,7 @@ import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
 import java.lang.ref.Reference;
 import java.util.HashSet;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
@@ -157,6 +158,7 @@ final class OneDnnPlan implements Plan {
 
     /** What {@code read} says of the pass of {@code dir}, read while the plan is held open. */
     private <T> T ofPass(Direction dir, Function<Pass, T> read) {
+        Objects.requireNonNull(dir, "dir");
         enter();
         try {
             return read.apply(pass(dir));

@@ -12,6 +12,7 @@ import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
 import java.nio.FloatBuffer;
+import java.util.Objects;
 
 /**
  * A reference plan. A transposed spec runs as the adjoint of the plain convolution with its
@@ -52,7 +53,17 @@ final class ReferencePlan implements Plan {
     @Override public Shape weiShape() { return tensors.wei(); }
     @Override public Shape biaShape() { return tensors.bia(); }
     @Override public String engineName() { return "reference"; }
-    @Override public String implementation(Direction dir) { return "java:reference"; }
+    @Override public String implementation(Direction dir) {
+        Objects.requireNonNull(dir, "dir");
+        checkOpen();
+        return "java:reference";
+    }
+
+    @Override public int threads(Direction dir) {
+        Objects.requireNonNull(dir, "dir");
+        checkOpen();
+        return 0;   // the reference engine runs on the calling Java thread
+    }
 
     @Override public void forward(Tensor src, Tensor wei, Tensor bia, Tensor dst) {
         checkOpen();

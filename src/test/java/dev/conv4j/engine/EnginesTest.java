@@ -48,6 +48,26 @@ class EnginesTest {
         assertEquals("", err.toString(StandardCharsets.UTF_8));
     }
 
+    @Test void plansOfBothEngines_answerQueriesAlike_aNullDirectionAndUseAfterClose() {
+        dev.conv4j.ConvSpec spec = dev.conv4j.ConvSpec.conv2d(2, 3, 3).build();
+        int checked = 0;
+        for (Engine engine : new Engine[] {Engines.reference(), Engines.onednn()}) {
+            Plan plan = engine.prepare(spec, dev.conv4j.tensor.Shape.of(1, 2, 5, 5));
+            NullPointerException npe = assertThrows(NullPointerException.class, () -> plan.implementation(null));
+            assertEquals("dir", npe.getMessage(), engine.name());
+            assertEquals("dir", assertThrows(NullPointerException.class, () -> plan.threads(null)).getMessage(), engine.name());
+            assertTrue(plan.threads(dev.conv4j.Direction.FWD) >= 0, engine.name());
+            plan.close();
+            for (dev.conv4j.Direction dir : dev.conv4j.Direction.values()) {
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> plan.implementation(dir));
+                assertTrue(e.getMessage().contains("closed"), engine.name() + ": " + e.getMessage());
+                assertThrows(IllegalStateException.class, () -> plan.threads(dir), engine.name());
+            }
+            checked++;
+        }
+        assertEquals(2, checked);
+    }
+
     @Test void best_nativeLibraryPresent_isOneDnn() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         Engine e = Engines.best(Engines::onednn, new PrintStream(err, true, StandardCharsets.UTF_8));
