@@ -340,9 +340,9 @@ public record ProblemDesc(String name, ConvSpec spec, Shape src, boolean deconv)
                         end++;
                     }
                     if (end == pos) {
-                        throw fail("unexpected '%c' at \"%s\"", c, str.substring(pos));
+                        throw fail("unexpected '%c' at \"%s\"", c, clip(str.substring(pos), 60));
                     }
-                    throw fail("unknown key '%s' at \"%s\"", str.substring(pos, end), str.substring(pos));
+                    throw fail("unknown key '%s' at \"%s\"", clip(str.substring(pos, end), 60), clip(str.substring(pos), 60));
                 }
                 pos += key.length();
                 int start = pos;
@@ -351,7 +351,7 @@ public record ProblemDesc(String name, ConvSpec spec, Shape src, boolean deconv)
                 }
                 if (pos == start) {
                     if (pos + 1 < n && str.charAt(pos) == '-' && Character.isDigit(str.charAt(pos + 1))) {
-                        throw fail("key '%s' must not be negative, got %s", key, str.substring(pos));
+                        throw fail("key '%s' must not be negative, got %s", key, clip(str.substring(pos), 60));
                     }
                     throw fail("key '%s' has no value", key);
                 }
@@ -360,7 +360,7 @@ public record ProblemDesc(String name, ConvSpec spec, Shape src, boolean deconv)
                 String significant = digits.replaceFirst("^0+(?=.)", "");
                 long v = significant.length() > 10 ? Long.MAX_VALUE : Long.parseLong(significant);
                 if (v > Integer.MAX_VALUE) {
-                    throw fail("key '%s' value %s is too large (at most %d)", key, digits, Integer.MAX_VALUE);
+                    throw fail("key '%s' value %s is too large (at most %d)", key, clip(digits, 60), Integer.MAX_VALUE);
                 }
                 if (values.put(key, (int) v) != null) {
                     throw fail("key '%s' is given twice", key);
@@ -380,12 +380,12 @@ public record ProblemDesc(String name, ConvSpec spec, Shape src, boolean deconv)
         private String readName(String rest) {
             if (rest.startsWith("\"")) {
                 if (rest.length() < 2 || !rest.endsWith("\"") || rest.indexOf('"', 1) != rest.length() - 1) {
-                    throw fail("name: expected n\"...\" ending the problem, got n%s", rest);
+                    throw fail("name: expected n\"...\" ending the problem, got n%s", clip(rest, 60));
                 }
                 return rest.substring(1, rest.length() - 1);
             }
             if (rest.indexOf('"') >= 0) {
-                throw fail("name: expected n\"...\" ending the problem, got n%s", rest);
+                throw fail("name: expected n\"...\" ending the problem, got n%s", clip(rest, 60));
             }
             return rest;
         }
@@ -455,13 +455,18 @@ public record ProblemDesc(String name, ConvSpec spec, Shape src, boolean deconv)
 
         private IllegalArgumentException fail(String fmt, Object... args) {
             return new IllegalArgumentException(
-                    "problem \"" + escapeControls(problem) + "\": " + String.format(Locale.ROOT, fmt, args));
+                    "problem \"" + clip(escapeControls(problem), 120) + "\": " + String.format(Locale.ROOT, fmt, args));
         }
     }
 
     private static boolean isControl(int cp) {
         int type = Character.getType(cp);
         return type == Character.CONTROL || type == Character.LINE_SEPARATOR || type == Character.PARAGRAPH_SEPARATOR;
+    }
+
+    /** {@code s}, or its first {@code max} characters and its length: a message quotes a problem of megabytes in one short line. */
+    static String clip(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max) + "... (" + s.length() + " characters)";
     }
 
     /** {@code s} with control characters written as Java escapes (such as {@code \n}), for one-line messages. */

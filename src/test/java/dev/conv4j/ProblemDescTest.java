@@ -33,6 +33,25 @@ class ProblemDescTest {
     // ---- benchdnn defaults -------------------------------------------------------------------
 
     @Test
+    void aHugeProblem_isQuotedShortInItsOneLineError() {
+        String tail = "x".repeat(1_000_000);
+        int checked = 0;
+        for (String bad : new String[] {"mb1ic3ih8oc4kh3" + tail, tail + "mb1", "mb1ic3ih8oc4kh3n\"" + tail,
+                "mb1ic3ih" + "9".repeat(100_000) + "oc4kh3"}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ProblemDesc.parse(bad));
+            assertTrue(e.getMessage().length() < 400, () -> e.getMessage().length() + ": " + e.getMessage().substring(0, 400));
+            assertTrue(e.getMessage().startsWith("problem \"" + bad.substring(0, 120) + "... (" + bad.length() + " characters)\": "),
+                    e.getMessage());
+            assertEquals(1, e.getMessage().lines().count());
+            checked++;
+        }
+        assertEquals(4, checked);
+        // A short problem is quoted whole, as before.
+        assertEquals("problem \"mb1ic3ih8oc4kh3zz\": unknown key 'zz' at \"zz\"",
+                assertThrows(IllegalArgumentException.class, () -> ProblemDesc.parse("mb1ic3ih8oc4kh3zz")).getMessage());
+    }
+
+    @Test
     void parse_noMb_defaultsToTwo() {
         ProblemDesc p = parse("ic16ih7oc8kh3");
         assertEquals(2, p.mb());
