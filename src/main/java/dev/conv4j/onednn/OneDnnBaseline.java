@@ -140,7 +140,7 @@ final class OneDnnBaseline implements RawBaseline {
                 throw NativeErrors.unimplemented(problem, dir, "layout " + layout);
             }
             primitive prim = owned.own(new primitive(pd.get()));
-            ArgList args = new ArgList(userLayout != null, owned);
+            ArgList args = new ArgList(userLayout != null, problem, owned);
             memory output = null;
             memory.desc outputUserMd = null;
             for (Pass.Binding b : ConvPrimitives.bindings(m, dir)) {
@@ -268,9 +268,11 @@ final class OneDnnBaseline implements RawBaseline {
         final List<Call> before = new ArrayList<>();   // reorders of inputs on every run
         private final boolean userLayouts;   // false: no conversions
         private final Owned owned;
+        private final String problem;   // names the problem if a reorder made here fails
 
-        ArgList(boolean userLayouts, Owned owned) {
+        ArgList(boolean userLayouts, String problem, Owned owned) {
             this.userLayouts = userLayouts;
+            this.problem = problem;
             this.owned = owned;
         }
 
@@ -283,7 +285,7 @@ final class OneDnnBaseline implements RawBaseline {
             } else if (everyRun) {
                 before.add(reorderCall(user, m, owned));
             } else {
-                execute(new Call[] {reorderCall(user, m, owned)}, Holder.STREAM.get(), "baseline", "reorder of an input");
+                execute(new Call[] {reorderCall(user, m, owned)}, Holder.STREAM.get(), problem, "baseline reorder of an input");
             }
             ids.add(id);
             mems.add(m);
