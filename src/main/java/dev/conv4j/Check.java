@@ -16,6 +16,11 @@ public final class Check {
         }
     }
 
+    /** {@code text}, or its first {@code max} characters and "...": for quoting user input in a one-line message. */
+    public static String abbreviate(String text, int max) {
+        return text.length() > max ? text.substring(0, max) + "..." : text;
+    }
+
     /** Throws {@code IllegalStateException(String.format(fmt, args))} unless {@code ok}. */
     public static void state(boolean ok, String fmt, Object... args) {
         if (!ok) {

@@ -3,6 +3,7 @@ package dev.conv4j;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * All shape arithmetic of conv4j: resolved padding, output sizes (forward and transposed),
@@ -254,7 +255,7 @@ public final class ConvShapes {
      * @throws IllegalArgumentException naming the parameter, the value and the rule
      */
     public static void validateInput(ConvSpec spec, Shape src) {
-        java.util.Objects.requireNonNull(spec, "spec");   // every engine's prepare starts here
+        Objects.requireNonNull(spec, "spec");   // every engine's prepare starts here
         int rank = spec.rank();
         Check.arg(src != null, "input: shape is missing");
         Check.arg(src.rank() == rank + 2, "input: expected %d dimensions [N, C%s] for a %d-D convolution, got %s",

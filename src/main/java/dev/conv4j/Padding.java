@@ -1,6 +1,7 @@
 package dev.conv4j;
 
 import java.util.Arrays;
+import java.util.Objects;
 
 /**
  * How much padding a convolution has per spatial dimension, before the input size is known.
@@ -10,14 +11,14 @@ public sealed interface Padding permits Padding.Explicit, Padding.Same, Padding.
 
     /** Symmetric explicit padding: one value for every dimension, or one per dimension. */
     static Padding of(int... perDim) {
-        java.util.Objects.requireNonNull(perDim, "padding");
+        Objects.requireNonNull(perDim, "padding");
         return new Explicit(perDim.clone(), perDim.clone());
     }
 
     /** Asymmetric explicit padding: left (top, front) and right (bottom, back) per dimension. */
     static Padding of(int[] left, int[] right) {
-        return new Explicit(java.util.Objects.requireNonNull(left, "padding (left)").clone(),
-                java.util.Objects.requireNonNull(right, "padding (right)").clone());
+        return new Explicit(Objects.requireNonNull(left, "padding (left)").clone(),
+                Objects.requireNonNull(right, "padding (right)").clone());
     }
 
     /**
@@ -40,7 +41,7 @@ public sealed interface Padding permits Padding.Explicit, Padding.Same, Padding.
      * @throws IllegalArgumentException naming {@code padding} otherwise
      */
     static Padding parse(String p) {
-        java.util.Objects.requireNonNull(p, "padding");
+        Objects.requireNonNull(p, "padding");
         String v = p.trim().toLowerCase(java.util.Locale.ROOT);
         if (v.equals("same")) {
             return same();

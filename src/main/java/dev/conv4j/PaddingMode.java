@@ -1,5 +1,7 @@
 package dev.conv4j;
 
+import java.util.Objects;
+
 /**
  * What fills the padding (PyTorch's {@code padding_mode}). Only {@link #ZEROS} is allowed for
  * transposed convolutions, as in PyTorch.
@@ -16,7 +18,7 @@ public enum PaddingMode {
 
     /** Parses {@code zeros|reflect|replicate|circular} (any case). */
     public static PaddingMode parse(String s) {
-        java.util.Objects.requireNonNull(s, "padding_mode");
+        Objects.requireNonNull(s, "padding_mode");
         for (PaddingMode m : values()) {
             if (m.name().equalsIgnoreCase(s.trim())) {
                 return m;

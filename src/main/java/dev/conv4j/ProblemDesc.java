@@ -466,7 +466,7 @@ public record ProblemDesc(String name, ConvSpec spec, Shape src, boolean deconv)
 
     /** {@code s}, or its first {@code max} characters and its length: a message quotes a problem of megabytes in one short line. */
     static String clip(String s, int max) {
-        return s.length() <= max ? s : s.substring(0, max) + "... (" + s.length() + " characters)";
+        return s.length() <= max ? s : Check.abbreviate(s, max) + " (" + s.length() + " characters)";
     }
 
     /** {@code s} with control characters written as Java escapes (such as {@code \n}), for one-line messages. */

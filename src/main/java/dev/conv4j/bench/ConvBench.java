@@ -92,7 +92,8 @@ public final class ConvBench {
             stats = setup.sampler().sample(call);
         }
         double flops = ConvShapes.flops(p.spec, p.src, dir);
-        int threads = p.plan.threads(dir) > 0 ? p.plan.threads(dir) : setup.threads();
+        int own = p.plan.threads(dir);
+        int threads = own > 0 ? own : setup.threads();
         return BenchRow.of(p.problem, dir, p.src.dim(0), setup.engine().name(), setup.layoutLabel(),
                 threads, stats, flops, setup.peakGflops(), p.plan.implementation(dir), base);
     }

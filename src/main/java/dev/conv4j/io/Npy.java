@@ -1,5 +1,6 @@
 package dev.conv4j.io;
 
+import dev.conv4j.Check;
 import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
@@ -205,7 +206,7 @@ public final class Npy {
             Object shape = dict.get("shape");
             require(descr instanceof String && fortran instanceof Boolean && shape instanceof int[], file,
                     "header must have 'descr' (a string), 'fortran_order' (a bool) and 'shape' (a tuple), got %s",
-                    abbreviate(text.strip(), 200));
+                    Check.abbreviate(text.strip(), 200));
             require(!(Boolean) fortran, file,
                     "Fortran-order arrays are not supported (save a C-order array, e.g. numpy.ascontiguousarray)");
             String d = (String) descr;
@@ -357,7 +358,7 @@ public final class Npy {
 
         /** The text at the parse position, for a message: at most 40 characters of it, in O(1). */
         private String rest() {
-            return abbreviate(s.substring(pos, Math.min(s.length(), pos + 256)).strip(), 40);
+            return Check.abbreviate(s.substring(pos, Math.min(s.length(), pos + 256)).strip(), 40);
         }
     }
 
@@ -378,10 +379,6 @@ public final class Npy {
         while (b.hasRemaining()) {
             ch.write(b);
         }
-    }
-
-    private static String abbreviate(String text, int max) {
-        return text.length() > max ? text.substring(0, max) + "..." : text;
     }
 
     private static void require(boolean ok, Path file, String fmt, Object... args) {

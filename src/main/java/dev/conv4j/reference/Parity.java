@@ -286,9 +286,9 @@ public final class Parity {
         };
     }
 
-    /** {@code a · b} for non-negative {@code a}, {@code b}, or {@code Long.MAX_VALUE - 1} where it would not fit. */
+    /** {@code a · b} for non-negative {@code a}, {@code b}, at most {@code Long.MAX_VALUE - 1} (a term may be added). */
     private static long saturatingProduct(long a, long b) {
-        return Math.multiplyHigh(a, b) != 0 || a * b < 0 || a * b == Long.MAX_VALUE ? Long.MAX_VALUE - 1 : a * b;
+        return b != 0 && a > (Long.MAX_VALUE - 1) / b ? Long.MAX_VALUE - 1 : a * b;
     }
 
     /** A bound's factor as printed: {@code 15.5}, or {@code 16} when whole. */
