@@ -1,5 +1,6 @@
 package dev.conv4j;
 
+import dev.conv4j.bench.Relaunch;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -43,6 +44,7 @@ public final class ChildJvm {
                              List<String> args, long timeoutSeconds) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add(Relaunch.NATIVE_ACCESS);
         cmd.addAll(jvmArgs);
         cmd.add("-cp");
         cmd.add(classPath());

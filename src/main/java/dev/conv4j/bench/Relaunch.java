@@ -20,6 +20,13 @@ import java.util.Map;
 public final class Relaunch {
     private Relaunch() {}
 
+    /**
+     * The JVM option that lets JavaCPP and JNA load native libraries without a warning on JDK
+     * 22+ (Java 17 accepts it too). A child started with {@code -cp} reads no jar manifest, whose
+     * {@code Enable-Native-Access} covers {@code java -jar}, so every child gets the option.
+     */
+    public static final String NATIVE_ACCESS = "--enable-native-access=ALL-UNNAMED";
+
     /** Set in the child's environment, so that a child never starts another. */
     public static final String MARKER = "CONV4J_RELAUNCHED_THREADS";
 
@@ -37,7 +44,11 @@ public final class Relaunch {
     static List<String> command(List<String> jvmOptions, String mainClass, List<String> args) {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
+        List<String> inherited = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        cmd.addAll(inherited);
+        if (!inherited.contains(NATIVE_ACCESS)) {
+            cmd.add(NATIVE_ACCESS);
+        }
         cmd.addAll(jvmOptions);
         cmd.add("-cp");
         cmd.add(System.getProperty("java.class.path"));
