@@ -16,7 +16,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * heap, 3 warm-up and 5 measured iterations of 1 s, the mean time of a call in microseconds.
  */
 @State(Scope.Benchmark)
-@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g"})
+@Fork(value = 1, jvmArgsAppend = {"-Xms2g", "-Xmx2g", Relaunch.NATIVE_ACCESS})
 @Warmup(iterations = 3, time = 1)
 @Measurement(iterations = 5, time = 1)
 @BenchmarkMode(Mode.AverageTime)

@@ -32,7 +32,7 @@ import org.openjdk.jmh.annotations.TearDown;
  * </pre>
  * {@code raw} ignores the {@code engine} parameter (it is always oneDNN).
  */
-@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})   // a tiny problem: 1 GB is plenty
+@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g", Relaunch.NATIVE_ACCESS})   // a tiny problem: 1 GB is plenty
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class CallOverheadBenchmark extends BenchmarkSettings {
 
