@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Locale;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -81,7 +82,7 @@ public final class LabeledCsv {
         try {
             return Float.parseFloat(field.trim());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
                     "csv: %s line %d field %d is not a number: \"%s\"", name, line, column, field), e);
         }
     }
@@ -91,7 +92,7 @@ public final class LabeledCsv {
         try {
             label = Integer.parseInt(field.trim());
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
+            throw new IllegalArgumentException(String.format(Locale.ROOT,
                     "csv: %s line %d field %d (the label) is not an integer: \"%s\"", name, line, column, field), e);
         }
         Check.arg(label >= 0, "csv: %s line %d label must be >= 0, got %d", name, line, label);

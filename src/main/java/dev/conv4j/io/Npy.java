@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -96,12 +97,12 @@ public final class Npy {
             for (int d : h.shape) {
                 count *= d;
                 require(count <= Tensor.MAX_ELEMENTS, file, "shape %s has more than the %d elements a tensor can hold",
-                        java.util.Arrays.toString(h.shape), Tensor.MAX_ELEMENTS);
+                        Arrays.toString(h.shape), Tensor.MAX_ELEMENTS);
             }
             long dataBytes = count * h.itemSize;
             require(size - dataStart >= dataBytes, file,
                     "truncated: shape %s needs %d data bytes, the file has %d after the header",
-                    java.util.Arrays.toString(h.shape), dataBytes, size - dataStart);
+                    Arrays.toString(h.shape), dataBytes, size - dataStart);
             require(size - dataStart == dataBytes, file, "%d unexpected bytes after the %d data bytes",
                     size - dataStart - dataBytes, dataBytes);
 

@@ -4,6 +4,7 @@ import dev.conv4j.Check;
 import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
@@ -80,7 +81,7 @@ public final class Dropout extends JavaLayer {
         if (keep.length < n) {
             keep = new boolean[n];
         }
-        java.util.Arrays.fill(keep, 0, n, v);
+        Arrays.fill(keep, 0, n, v);
     }
 
     @Override public void backward(Tensor dy, Tensor dx) {

@@ -1,5 +1,7 @@
 package dev.conv4j.train;
 
+import java.util.Arrays;
+
 /**
  * The matrix product behind {@link Dense}: {@code C (+)= A · B} on float arrays, blocked for
  * the caches and parallel over tiles of C.
@@ -39,7 +41,7 @@ final class Gemm {
         }
         if (!accumulate) {
             for (int i = 0; i < m; i++) {
-                java.util.Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
+                Arrays.fill(c, cOff + i * ldc, cOff + i * ldc + n, 0f);
             }
         }
         if (k == 0) {

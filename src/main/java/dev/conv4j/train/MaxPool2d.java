@@ -4,6 +4,7 @@ import dev.conv4j.Check;
 import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
+import java.util.Arrays;
 
 /**
  * 2-D max pooling without padding, PyTorch's {@code nn.MaxPool2d(kernel, stride)}:
@@ -235,7 +236,7 @@ public final class MaxPool2d extends JavaLayer {
         float[] g = read(dy, dys);
         float[] out = target(dx, dxs);
         Parallel.forRange(planes, Math.max(1, GRAIN / planeIn), (from, to) -> {
-            java.util.Arrays.fill(out, from * planeIn, to * planeIn, 0f);
+            Arrays.fill(out, from * planeIn, to * planeIn, 0f);
             for (int p = from; p < to; p++) {
                 int inBase = p * planeIn;
                 int outBase = p * planeOut;

@@ -1,5 +1,7 @@
 package dev.conv4j.train;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.RecursiveAction;
@@ -40,8 +42,8 @@ final class Parallel {
         ForkJoinTask.invokeAll(split(n, chunks, body));
     }
 
-    private static java.util.List<RecursiveAction> split(int n, int chunks, Range body) {
-        java.util.List<RecursiveAction> tasks = new java.util.ArrayList<>(chunks);
+    private static List<RecursiveAction> split(int n, int chunks, Range body) {
+        List<RecursiveAction> tasks = new ArrayList<>(chunks);
         for (int c = 0; c < chunks; c++) {
             int from = (int) ((long) n * c / chunks);
             int to = (int) ((long) n * (c + 1) / chunks);

@@ -2,13 +2,14 @@ package dev.conv4j.train;
 
 import dev.conv4j.Check;
 import dev.conv4j.nn.ConvLayer;
-import dev.conv4j.nn.SeparableConv2d;
 import dev.conv4j.nn.Layer;
 import dev.conv4j.nn.Parameter;
+import dev.conv4j.nn.SeparableConv2d;
 import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -226,7 +227,7 @@ public final class Sequential implements AutoCloseable {
     public void resetTimes() {
         convNanos = 0;
         otherNanos = 0;
-        java.util.Arrays.fill(layerNanos, 0);
+        Arrays.fill(layerNanos, 0);
     }
 
     private Buffers buffersFor(Input x) {

@@ -5,7 +5,9 @@ import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -157,8 +159,8 @@ public final class Trainer {
     /** Input tensors and label arrays per batch size, reused across batches. */
     private static final class Batches {
         private final Dataset data;
-        private final java.util.Map<Integer, Tensor> inputs = new java.util.HashMap<>();
-        private final java.util.Map<Shape, Tensor> grads = new java.util.HashMap<>();
+        private final Map<Integer, Tensor> inputs = new HashMap<>();
+        private final Map<Shape, Tensor> grads = new HashMap<>();
         private float[] staging = new float[0];
         int[] labels = new int[0];
 
