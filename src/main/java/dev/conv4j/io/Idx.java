@@ -90,12 +90,8 @@ public final class Idx {
     }
 
     private static UbyteArray readUbyte(InputStream in, String param, String name) throws IOException {
-        InputStream raw = in.markSupported() ? in : new BufferedInputStream(in);
-        raw.mark(2);
-        int b0 = raw.read();
-        int b1 = raw.read();
-        raw.reset();
-        if (b0 == 0x1f && b1 == 0x8b) {
+        InputStream raw = Gzip.markable(in);
+        if (Gzip.startsWithMagic(raw)) {
             // A broken gzip stream fails inside the JDK with a ZipException or an EOFException
             // that names neither the file nor the rule: it is bad input, and says so.
             InputStream gzip;

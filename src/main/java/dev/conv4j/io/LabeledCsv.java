@@ -1,7 +1,6 @@
 package dev.conv4j.io;
 
 import dev.conv4j.Check;
-import java.io.BufferedInputStream;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -46,12 +45,8 @@ public final class LabeledCsv {
      */
     public static Samples read(InputStream in, String name, int features) throws IOException {
         Check.arg(features >= 1, "features: must be >= 1, got %d", features);
-        InputStream raw = in.markSupported() ? in : new BufferedInputStream(in);
-        raw.mark(2);
-        int b0 = raw.read();
-        int b1 = raw.read();
-        raw.reset();
-        InputStream body = (b0 == 0x1f && b1 == 0x8b) ? new GZIPInputStream(raw) : raw;
+        InputStream raw = Gzip.markable(in);
+        InputStream body = Gzip.startsWithMagic(raw) ? new GZIPInputStream(raw) : raw;
         BufferedReader reader = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8));
         float[] values = new float[features * 256];
         int[] labels = new int[256];

@@ -1,45 +1,20 @@
 package dev.conv4j.io;
 
+import static dev.conv4j.io.IdxTestFiles.gzip;
+import static dev.conv4j.io.IdxTestFiles.idx;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.zip.GZIPOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class IdxTest {
     @TempDir Path dir;
-
-    /** An IDX file: magic 0x0000, type, rank, big-endian dims, then the bytes. */
-    static byte[] idx(int type, int[] dims, byte[] data) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        DataOutputStream out = new DataOutputStream(bytes);
-        out.writeShort(0);
-        out.writeByte(type);
-        out.writeByte(dims.length);
-        for (int d : dims) {
-            out.writeInt(d);
-        }
-        out.write(data);
-        out.flush();
-        return bytes.toByteArray();
-    }
-
-    static byte[] gzip(byte[] plain) throws IOException {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-        try (OutputStream gz = new GZIPOutputStream(bytes)) {
-            gz.write(plain);
-        }
-        return bytes.toByteArray();
-    }
 
     private static final byte[] IMAGES = {0, 1, 2, (byte) 127, (byte) 128, (byte) 255, 7, 8, 9, 10, 11, 12};
 

@@ -24,7 +24,7 @@ class LabeledCsvTest {
     }
 
     @Test void readsGzip() throws IOException {
-        byte[] gz = IdxTest.gzip("1,2,9\n3,4,8\n".getBytes(StandardCharsets.UTF_8));
+        byte[] gz = IdxTestFiles.gzip("1,2,9\n3,4,8\n".getBytes(StandardCharsets.UTF_8));
         LabeledCsv.Samples s = LabeledCsv.read(new ByteArrayInputStream(gz), "tiny.csv.gz", 2);
         assertArrayEquals(new float[] {1, 2, 3, 4}, s.values());
         assertArrayEquals(new int[] {9, 8}, s.labels());
