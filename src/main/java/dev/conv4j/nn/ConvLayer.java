@@ -57,9 +57,26 @@ public abstract class ConvLayer implements Layer {
             return new Options(engine, layout, layoutPolicy, init, s, planCacheSize, prefix);
         }
 
+        /** Every option at its default. */
         static Options defaults() {
-            return new Options(Layers.defaultEngine(), Layout.CHANNELS_FIRST, LayoutPolicy.ANY,
-                    Init.Scheme.PYTORCH_DEFAULT, ThreadLocalRandom.current().nextLong(), DEFAULT_PLAN_CACHE_SIZE, "");
+            return of(null, Layout.CHANNELS_FIRST, LayoutPolicy.ANY, Init.Scheme.PYTORCH_DEFAULT, null,
+                    DEFAULT_PLAN_CACHE_SIZE);
+        }
+
+        /**
+         * The options a builder collected, unprefixed; a {@code null} engine is
+         * {@link Layers#defaultEngine()} (as of now) and a {@code null} seed a random one.
+         */
+        static Options of(Engine engine, Layout layout, LayoutPolicy layoutPolicy, Init.Scheme init, Long seed,
+                          int planCacheSize) {
+            return new Options(engine != null ? engine : Layers.defaultEngine(), layout, layoutPolicy, init,
+                    seed != null ? seed : ThreadLocalRandom.current().nextLong(), planCacheSize, "");
+        }
+
+        /** The one rule on the plan cache size, checked by the builders' setters and again by the layer. */
+        static int checkPlanCacheSize(int n) {
+            Check.arg(n >= 1, "plan_cache_size: must be >= 1, got %d", n);
+            return n;
         }
     }
 
@@ -87,8 +104,7 @@ public abstract class ConvLayer implements Layer {
         this.engine = Objects.requireNonNull(options.engine(), "engine");
         this.layout = options.layout();
         this.layoutPolicy = options.layoutPolicy();
-        Check.arg(options.planCacheSize() >= 1, "plan_cache_size: must be >= 1, got %d", options.planCacheSize());
-        this.plans = new PlanCache(options.planCacheSize());
+        this.plans = new PlanCache(Options.checkPlanCacheSize(options.planCacheSize()));
         // In training mode an optimizer changes the weights between calls: AUTO counts their re-layout.
         this.trainingOptions = PlanOptions.DEFAULT.withLayout(layoutPolicy).withUserLayout(layout).withWeightsUpdated(true);
         this.inferenceOptions = trainingOptions.withTraining(false).withWeightsUpdated(false);
@@ -193,8 +209,7 @@ public abstract class ConvLayer implements Layer {
         public Builder<L> seed(long s) { seed = s; return this; }
         /** Most plans (input shapes × modes) kept at once; default 8. */
         public Builder<L> planCacheSize(int n) {
-            Check.arg(n >= 1, "plan_cache_size: must be >= 1, got %d", n);
-            planCacheSize = n;
+            planCacheSize = Options.checkPlanCacheSize(n);
             return this;
         }
 
@@ -204,9 +219,7 @@ public abstract class ConvLayer implements Layer {
         /** @throws IllegalArgumentException naming the first invalid parameter */
         public L build() {
             ConvSpec s = spec.build();
-            Options o = new Options(engine != null ? engine : Layers.defaultEngine(), layout, layoutPolicy, init,
-                    seed != null ? seed : ThreadLocalRandom.current().nextLong(), planCacheSize, "");
-            return factory.apply(s, o);
+            return factory.apply(s, Options.of(engine, layout, layoutPolicy, init, seed, planCacheSize));
         }
     }
 

@@ -3,7 +3,7 @@ package dev.conv4j.nn;
 import dev.conv4j.ConvSpec;
 
 /**
- * PyTorch's {@code nn.ConvTranspose2d}: The adjoint (backward-data) of the 2-D convolution with the channel counts swapped, plus a bias;
+ * PyTorch's {@code nn.ConvTranspose2d}: the adjoint (backward-data) of the 2-D convolution with the channel counts swapped, plus a bias;
  * output size per spatial dimension {@code (i − 1)·s − p_l − p_r + d·(k − 1) + 1 + output_padding}.
  *
  * <p>Input {@code [N, C_in, H, W]}, weight {@code [IC, OC/G, KH, KW]}, bias {@code [OC]}. Defaults as in

@@ -18,6 +18,12 @@ import java.util.Objects;
  * Whoever writes {@link #value()}'s buffer directly (an optimizer step) calls
  * {@link #markModified()} afterwards, so that engines which keep a re-laid-out copy of the
  * weights (oneDNN) refresh it exactly then and at no other time.
+ *
+ * <p>A layer's backward adds its gradient in one of two ways, both of which overwrite a
+ * cleared gradient instead of adding to zeros: a backward that computes into a tensor asks
+ * {@link #gradTarget} where to write and hands the result to {@link #gradFrom}; one that
+ * computes into an array of its own asks {@link #clearedGrad()}, copies into it and calls
+ * {@link #gradWritten()}, or else adds into {@link #grad()}.
  */
 public final class Parameter {
     private final String name;
@@ -43,7 +49,7 @@ public final class Parameter {
 
     public Shape shape() { return value.shape(); }
 
-    /** The values; read by forward and backward, written by optimizers and {@link ConvLayer#load}. */
+    /** The values; read by forward and backward, written by optimizers and {@link Layer#load}. */
     public Tensor value() { return value; }
 
     /** The accumulated gradient ({@code ∂loss/∂value} summed over backward calls since the last {@link #zeroGrad()}). */

@@ -214,8 +214,7 @@ public final class SeparableConv2d implements Layer {
         public Builder seed(long s) { seed = s; return this; }
         /** Plan cache size of each part, default 8. */
         public Builder planCacheSize(int n) {
-            Check.arg(n >= 1, "plan_cache_size: must be >= 1, got %d", n);
-            planCacheSize = n;
+            planCacheSize = ConvLayer.Options.checkPlanCacheSize(n);
             return this;
         }
 
@@ -226,8 +225,8 @@ public final class SeparableConv2d implements Layer {
                     .bias(depthwiseBias).build();
             ConvSpec pw = ConvSpec.conv2d(inChannels * depthMultiplier, outChannels, 1).bias(bias).build();
             Random seeds = new Random(seed != null ? seed : ThreadLocalRandom.current().nextLong());
-            ConvLayer.Options o = new ConvLayer.Options(engine != null ? engine : Layers.defaultEngine(), layout,
-                    layoutPolicy, init, 0L, planCacheSize, "");
+            // Each part draws from its own seed, both from the one given.
+            ConvLayer.Options o = ConvLayer.Options.of(engine, layout, layoutPolicy, init, 0L, planCacheSize);
             DepthwiseConv2d d = new DepthwiseConv2d(dw, o.withPrefix("depthwise.").withSeed(seeds.nextLong()));
             Conv2d p = new Conv2d(pw, o.withPrefix("pointwise.").withSeed(seeds.nextLong()));
             return new SeparableConv2d(d, p);
