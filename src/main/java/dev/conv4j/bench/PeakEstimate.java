@@ -71,27 +71,48 @@ public record PeakEstimate(double gflops, String source, double gemmGflops, Stri
     }
 
     /**
+     * Which figures a run measures now even if the cache has them. A shared or virtual
+     * machine's sustained clock changes over minutes, so a figure cached earlier may not hold
+     * for a run that divides by it. A figure measured now counts for its run; the cache keeps
+     * the higher of it and the cached one (a figure measured under load is low, and {@code
+     * conv4j info} reads the cache).
+     */
+    enum Fresh {
+        /** Both from the cache (measured only when missing): {@code conv4j info}. */
+        NONE,
+        /** The FMA loop now, the matmul from the cache: {@code conv4j demo}, which prints the peak alone. */
+        LOOP,
+        /** Both now: {@code conv4j bench}, which prints both. */
+        BOTH
+    }
+
+    /**
      * The figures at {@code threads} threads: cached, or measured now (about 2 s each) and cached.
      *
      * @param log where to say that a measurement is running (a line before, one after), or {@code null}
      */
     public static PeakEstimate forThreads(int threads, PrintWriter log) {
-        return forThreads(threads, log, false);
+        return forThreads(threads, log, Fresh.NONE);
     }
 
     /**
-     * As {@link #forThreads(int, PrintWriter)}, but the FMA loop is measured now even if a
-     * figure is cached: what {@code conv4j bench} and {@code demo} use, so that {@code % of
-     * peak} divides two figures measured in the same run. A shared or virtual machine's
-     * sustained clock changes over minutes; a figure cached earlier may not hold. The cache
-     * keeps the higher of the two figures: one measured under load is low, and {@code conv4j
-     * info} reads the cache.
+     * As {@link #forThreads(int, PrintWriter)}, but both figures are measured now even if
+     * cached ({@link Fresh#BOTH}): what {@code conv4j bench} uses, so that {@code % of peak}
+     * and the matmul figure beside it are of the same run.
      */
     public static PeakEstimate measuredNow(int threads, PrintWriter log) {
-        return forThreads(threads, log, true);
+        return forThreads(threads, log, Fresh.BOTH);
     }
 
-    private static PeakEstimate forThreads(int threads, PrintWriter log, boolean freshLoop) {
+    /**
+     * As {@link #measuredNow}, but only the FMA loop is measured now ({@link Fresh#LOOP}):
+     * for a run that divides by the peak and shows no matmul figure ({@code conv4j demo}).
+     */
+    public static PeakEstimate loopMeasuredNow(int threads, PrintWriter log) {
+        return forThreads(threads, log, Fresh.LOOP);
+    }
+
+    private static PeakEstimate forThreads(int threads, PrintWriter log, Fresh fresh) {
         Measure fma = () -> {
             FmaPeak.Result r = FmaPeak.measureInChild(threads, FMA_BUDGET_MILLIS, FMA_TIMEOUT_SECONDS);
             return new Measured(r.gflops(), r.describe());
@@ -103,7 +124,7 @@ public record PeakEstimate(double gflops, String source, double gemmGflops, Stri
                     r.implementation(), r.size(), r.size(), r.size(), r.runs()));
         };
         return estimate(threads, PeakCache.atDefaultLocation(), fma, gemm,
-                unavailable == null ? null : "it is measured with oneDNN: " + unavailable, log, freshLoop);
+                unavailable == null ? null : "it is measured with oneDNN: " + unavailable, log, fresh);
     }
 
     /**
@@ -114,20 +135,21 @@ public record PeakEstimate(double gflops, String source, double gemmGflops, Stri
      */
     static PeakEstimate estimate(int threads, PeakCache cache, Measure fma, Measure gemm, String gemmUnavailable,
             PrintWriter log) {
-        return estimate(threads, cache, fma, gemm, gemmUnavailable, log, false);
+        return estimate(threads, cache, fma, gemm, gemmUnavailable, log, Fresh.NONE);
     }
 
-    /** As above; with {@code freshLoop}, the loop is measured now, and its cached figure only replaced by a higher one. */
+    /** As above; what {@code fresh} names is measured now, and its cached figure only replaced by a higher one. */
     static PeakEstimate estimate(int threads, PeakCache cache, Measure fma, Measure gemm, String gemmUnavailable,
-            PrintWriter log, boolean freshLoop) {
+            PrintWriter log, Fresh fresh) {
         String fmaKey = PeakCache.machineKey(threads, FMA_METHOD);
         String gemmKey = PeakCache.machineKey(threads, GEMM_METHOD);
         OptionalDouble fmaKept = cache.get(fmaKey);
-        OptionalDouble fmaCached = freshLoop ? OptionalDouble.empty() : fmaKept;
-        OptionalDouble gemmCached = cache.get(gemmKey);
+        OptionalDouble fmaCached = fresh == Fresh.NONE ? fmaKept : OptionalDouble.empty();
+        OptionalDouble gemmKept = cache.get(gemmKey);
+        OptionalDouble gemmCached = fresh == Fresh.BOTH ? OptionalDouble.empty() : gemmKept;
         if (log != null && (fmaCached.isEmpty() || (gemm != null && gemmCached.isEmpty()))) {
             log.printf(Locale.ROOT, "measuring the fp32 peak of %s threads=%d (%s; cached in %s) ...%n",
-                    CacheFile.cpuModel(), threads, freshLoop ? "in this run" : "once", cache.file());
+                    CacheFile.cpuModel(), threads, fresh == Fresh.NONE ? "once" : "in this run", cache.file());
             log.flush();
         }
 
@@ -141,7 +163,7 @@ public record PeakEstimate(double gflops, String source, double gemmGflops, Stri
         if (gemm == null) {
             gemmSource = gemmUnavailable;
         } else {
-            Figure g = figure(cache, gemmKey, gemmCached, gemmCached, "oneDNN matmul", gemm, "GEMM achievable", log);
+            Figure g = figure(cache, gemmKey, gemmCached, gemmKept, "oneDNN matmul", gemm, "GEMM achievable", log);
             gemmGflops = g.gflops();
             gemmSource = g.failure() == null ? g.source() : "the matmul failed: " + g.failure();
         }

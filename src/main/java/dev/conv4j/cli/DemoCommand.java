@@ -121,7 +121,7 @@ public final class DemoCommand implements Callable<Integer> {
     }
 
     private static double measurePeak() {
-        return PeakEstimate.measuredNow(OneDnnEngine.threads(), null).gflops();
+        return PeakEstimate.loopMeasuredNow(OneDnnEngine.threads(), null).gflops();
     }
 
     private static Stats timed(Runnable call) {

@@ -44,7 +44,7 @@ class PeakEstimateTest {
         PeakCache cache = new PeakCache(dir.resolve("peak.properties"));
         PeakEstimate.estimate(2, cache, fma(150.0), gemm(130.0), null, null);
         StringWriter log = new StringWriter();
-        PeakEstimate fresh = PeakEstimate.estimate(2, cache, fma(180.0), gemm(1), null, new PrintWriter(log), true);
+        PeakEstimate fresh = PeakEstimate.estimate(2, cache, fma(180.0), gemm(1), null, new PrintWriter(log), PeakEstimate.Fresh.LOOP);
         assertEquals(180.0, fresh.gflops(), 1e-9);
         assertEquals(130.0, fresh.gemmGflops(), 1e-9);
         assertTrue(log.toString().contains("threads=2 (in this run; cached in"), log.toString());
@@ -58,11 +58,30 @@ class PeakEstimateTest {
     void aFreshLoopBelowTheCachedFigure_countsForItsRun_butTheCacheKeepsTheHigher(@TempDir Path dir) {
         PeakCache cache = new PeakCache(dir.resolve("peak.properties"));
         PeakEstimate.estimate(2, cache, fma(180.0), gemm(130.0), null, null);
-        PeakEstimate loaded = PeakEstimate.estimate(2, cache, fma(150.0), gemm(1), null, null, true);
+        PeakEstimate loaded = PeakEstimate.estimate(2, cache, fma(150.0), gemm(1), null, null, PeakEstimate.Fresh.LOOP);
         assertEquals(150.0, loaded.gflops(), 1e-9, "% of peak divides two figures of the same run");
         assertTrue(loaded.source().endsWith("keeps the higher 180.0"), loaded.source());
         assertEquals(180.0, PeakEstimate.estimate(2, cache, fma(1), gemm(1), null, null).gflops(), 1e-9);
         assertEquals(2, fmaRuns.get(), "the kept figure is read back from the cache");
+    }
+
+    @Test
+    void bothFresh_measuresTheMatmulDespiteTheCache_andTheCacheKeepsTheHigherOfEach(@TempDir Path dir) {
+        PeakCache cache = new PeakCache(dir.resolve("peak.properties"));
+        PeakEstimate.estimate(2, cache, fma(150.0), gemm(70.0), null, null);   // a matmul measured under load
+        PeakEstimate now = PeakEstimate.estimate(2, cache, fma(140.0), gemm(130.0), null, null, PeakEstimate.Fresh.BOTH);
+        assertEquals(140.0, now.gflops(), 1e-9);
+        assertEquals(130.0, now.gemmGflops(), 1e-9, "the run's own matmul figure, not the cached 70");
+        assertEquals(2, fmaRuns.get());
+        assertEquals(2, gemmRuns.get());
+        PeakEstimate read = PeakEstimate.estimate(2, cache, fma(1), gemm(1), null, null);
+        assertEquals(150.0, read.gflops(), 1e-9, "the cache keeps the higher loop figure");
+        assertEquals(130.0, read.gemmGflops(), 1e-9, "and the higher matmul figure");
+        PeakEstimate lower = PeakEstimate.estimate(2, cache, fma(150.0), gemm(100.0), null, null, PeakEstimate.Fresh.BOTH);
+        assertEquals(100.0, lower.gemmGflops(), 1e-9);
+        assertTrue(lower.gemmSource().endsWith("keeps the higher 130.0"), lower.gemmSource());
+        assertEquals(130.0, PeakEstimate.estimate(2, cache, fma(1), gemm(1), null, null).gemmGflops(), 1e-9);
+        assertEquals(3, gemmRuns.get(), "read back from the cache without measuring");
     }
 
     @Test
