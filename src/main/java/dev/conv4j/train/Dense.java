@@ -139,9 +139,7 @@ public final class Dense extends JavaLayer {
     }
 
     @Override public void backward(Tensor dy, Tensor dx) {
-        if (input == null) {
-            Check.state(false, "%s: backward needs a forward pass in training mode first", this);
-        }
+        requireTrainingForward(input != null);
         int n = input.shape().dim(0);
         checkMatrix("diff_dst", dy, n, out);
         if (dx != null) {

@@ -58,7 +58,7 @@ public final class Dropout extends JavaLayer {
             commit(y, out);
             input = isTraining() ? x.shape() : null;
             if (isTraining()) {
-                fillKeep(n, true);
+                keepAll(n);   // backward then passes dy through unchanged
             }
             return;
         }
@@ -77,15 +77,15 @@ public final class Dropout extends JavaLayer {
         input = x.shape();
     }
 
-    private void fillKeep(int n, boolean v) {
+    private void keepAll(int n) {
         if (keep.length < n) {
             keep = new boolean[n];
         }
-        Arrays.fill(keep, 0, n, v);
+        Arrays.fill(keep, 0, n, true);
     }
 
     @Override public void backward(Tensor dy, Tensor dx) {
-        Check.state(input != null, "%s: backward needs a forward pass in training mode first", this);
+        requireTrainingForward(input != null);
         checkShape("diff_dst", dy, input, inputLayout);
         if (dx == null) {
             return;

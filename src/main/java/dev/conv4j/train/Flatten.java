@@ -37,7 +37,7 @@ public final class Flatten extends JavaLayer {
     }
 
     @Override public void backward(Tensor dy, Tensor dx) {
-        Check.state(input != null, "%s: backward needs a forward pass in training mode first", this);
+        requireTrainingForward(input != null);
         checkShape("diff_dst", dy, outputShape(input), Layout.CHANNELS_FIRST);
         if (dx != null) {
             checkShape("diff_src", dx, input, inputLayout);

@@ -68,7 +68,7 @@ public abstract class JavaLayer implements Layer {
 
     @Override public Tensor backward(Tensor dy) {
         Shape in = lastInputShape();
-        Check.state(in != null, "%s: backward needs a forward pass in training mode first", this);
+        requireTrainingForward(in != null);
         Tensor dx = Tensor.wrap(new float[(int) in.elementCount()], in, lastInputLayout());
         backward(dy, dx);
         return dx;
@@ -100,6 +100,18 @@ public abstract class JavaLayer implements Layer {
     @Override public void close() {}
 
     // ---- helpers for subclasses --------------------------------------------------------------
+
+    /**
+     * The check at the start of every backward: {@code ran} says whether a training forward came
+     * first. A plain {@code if}, so that a passing check allocates nothing (no varargs array).
+     *
+     * @throws IllegalStateException if not
+     */
+    protected final void requireTrainingForward(boolean ran) {
+        if (!ran) {
+            Check.state(false, "%s: backward needs a forward pass in training mode first", this);
+        }
+    }
 
     /**
      * Checks that {@code t} is a tensor of shape {@code expected} in {@code layout} (any

@@ -220,7 +220,7 @@ public final class MaxPool2d extends JavaLayer {
     }
 
     @Override public void backward(Tensor dy, Tensor dx) {
-        Check.state(input != null, "%s: backward needs a forward pass in training mode first", this);
+        requireTrainingForward(input != null);
         Shape outShape = outputShape(input);
         checkShape("diff_dst", dy, outShape, inputLayout);
         if (dx == null) {

@@ -44,7 +44,7 @@ public final class ReLU extends JavaLayer {
     }
 
     @Override public void backward(Tensor dy, Tensor dx) {
-        Check.state(input != null, "%s: backward needs a forward pass in training mode first", this);
+        requireTrainingForward(input != null);
         checkShape("diff_dst", dy, input.shape(), input.layout());
         if (dx == null) {
             return;
