@@ -35,18 +35,19 @@ public final class Dense extends JavaLayer {
     private final Parameter weight;
     private final Parameter bias;     // null without bias
     private final Map<String, Parameter> named;
-    private final float[] w;          // [out, in], a copy of the weight
+    private final DenseOnEngine onEngine;   // null: the products run in Gemm
+    private Tensor input;                   // the last training forward's, for backward
+    // The Java GEMM's arrays (w and gradW are null on an engine):
+    private final float[] w;                // [out, in], a copy of the weight
+    private long weightVersion = Long.MIN_VALUE;   // the weight's version w was copied at
+    private final float[] gradW;            // [out, in], this backward's weight gradient
+    private float[] inputValues;            // the last training forward's x as an array
     private final Scratch xt = new Scratch();   // xᵀ [in, N]
     private final Scratch yt = new Scratch();   // yᵀ [out, N]
-    private long weightVersion = Long.MIN_VALUE;
-    private final float[] gradW;      // scratch for the weight gradient
-    private final Scratch xs = new Scratch();
+    private final Scratch xs = new Scratch();   // x, y, dy and dx as arrays, when their tensors are off-heap
     private final Scratch ys = new Scratch();
     private final Scratch dys = new Scratch();
     private final Scratch dxs = new Scratch();
-    private Tensor input;
-    private float[] inputValues;
-    private final DenseOnEngine onEngine;   // null: the products run in Gemm
 
     /** {@code nn.Linear(in, out)} with bias, initialised from {@code seed}. */
     public Dense(int in, int out, long seed) {

@@ -32,11 +32,11 @@ final class DenseOnEngine implements AutoCloseable {
     private Plan trainingPlan;
     private Plan inferencePlan;
     private boolean closed;
-    private final View x = new View();
-    private final View y = new View();
-    private final View dy = new View();
-    private final View dx = new View();
-    private final View dwImage = new View();   // the weight gradient written, as [out, in, 1, 1]
+    private final View srcImage = new View();
+    private final View dstImage = new View();
+    private final View diffDstImage = new View();
+    private final View diffSrcImage = new View();
+    private final View diffWeiImage = new View();   // the weight gradient written, as [out, in, 1, 1]
 
     DenseOnEngine(Engine engine, Parameter weight, Parameter bias) {
         this.engine = engine;
@@ -48,21 +48,21 @@ final class DenseOnEngine implements AutoCloseable {
         this.weightImage = weight.value().reshape(Shape.of(out, in, 1, 1));
     }
 
-    /** {@code y = x · Wᵀ + b}; shapes checked by the caller. */
-    void forward(Tensor input, Tensor output, boolean training) {
-        Tensor x4 = x.of(input);
-        plan(x4.shape(), training).forward(x4, weightImage, bias == null ? null : bias.value(), y.of(output));
+    /** {@code dst = src · Wᵀ + b}; shapes checked by the caller. */
+    void forward(Tensor src, Tensor dst, boolean training) {
+        Tensor src4 = srcImage.of(src);
+        plan(src4.shape(), training).forward(src4, weightImage, bias == null ? null : bias.value(), dstImage.of(dst));
     }
 
     /**
-     * Adds {@code dW = dyᵀ · x} and {@code db = Σ_n dy} into the gradients and writes
-     * {@code dx = dy · W} unless {@code gradInput} is null; {@code input} is the last training
-     * forward's.
+     * Adds {@code dW = diffDstᵀ · src} and {@code db = Σ_n diffDst} into the gradients and writes
+     * {@code diffSrc = diffDst · W} unless {@code diffSrc} is null; {@code src} is the last
+     * training forward's.
      */
-    void backward(Tensor input, Tensor gradOutput, Tensor gradInput) {
-        Tensor x4 = x.of(input);
-        Tensor dy4 = dy.of(gradOutput);
-        Plan plan = plan(x4.shape(), true);
+    void backward(Tensor src, Tensor diffDst, Tensor diffSrc) {
+        Tensor src4 = srcImage.of(src);
+        Tensor diffDst4 = diffDstImage.of(diffDst);
+        Plan plan = plan(src4.shape(), true);
         // A cleared gradient is overwritten in place, else this call's goes to scratch first.
         Tensor dw = weight.gradTarget(weightDelta);
         if (dw == null) {
@@ -72,23 +72,23 @@ final class DenseOnEngine implements AutoCloseable {
         if (bias != null && db == null) {
             biasDelta = db = Tensor.allocate(bias.shape());
         }
-        plan.backwardWeights(x4, dy4, dwImage.of(dw), db);
+        plan.backwardWeights(src4, diffDst4, diffWeiImage.of(dw), db);
         weight.gradFrom(dw);
         if (bias != null) {
             bias.gradFrom(db);
         }
-        if (gradInput != null) {
-            plan.backwardData(dy4, weightImage, dx.of(gradInput));
+        if (diffSrc != null) {
+            plan.backwardData(diffDst4, weightImage, diffSrcImage.of(diffSrc));
         }
     }
 
-    /** The plan of {@code mode} for images of shape {@code x4}, prepared when the batch size changes. */
-    private Plan plan(Shape x4, boolean training) {
+    /** The plan of that mode for images of shape {@code src4}, prepared when the batch size changes. */
+    private Plan plan(Shape src4, boolean training) {
         if (closed) {
             Check.state(false, "Dense(in_features=%d, out_features=%d) is closed", spec.inChannels(), spec.outChannels());
         }
         Plan p = training ? trainingPlan : inferencePlan;
-        if (p != null && p.srcShape().equals(x4)) {
+        if (p != null && p.srcShape().equals(src4)) {
             return p;
         }
         if (p != null) {
@@ -97,7 +97,7 @@ final class DenseOnEngine implements AutoCloseable {
         // In training an optimizer changes the weights between calls: AUTO counts their re-layout.
         PlanOptions options = (training ? PlanOptions.DEFAULT.withWeightsUpdated(true) : PlanOptions.inference())
                 .withLayout(LayoutPolicy.AUTO);
-        p = engine.prepare(spec, x4, options);
+        p = engine.prepare(spec, src4, options);
         if (training) {
             trainingPlan = p;
         } else {
@@ -123,13 +123,13 @@ final class DenseOnEngine implements AutoCloseable {
 
     /** The image view {@code [N, F, 1, 1]} of a caller's {@code [N, F]} tensor, kept while it is the same tensor. */
     private static final class View {
-        private Tensor of;
+        private Tensor matrix;
         private Tensor image;
 
         Tensor of(Tensor t) {
-            if (t != of) {
+            if (t != matrix) {
                 image = t.reshape(Shape.of(t.shape().dim(0), t.shape().dim(1), 1, 1));
-                of = t;
+                matrix = t;
             }
             return image;
         }
