@@ -49,7 +49,6 @@ final class PlanCache implements AutoCloseable {
     }
 
     int size() { return plans.size(); }
-    int capacity() { return capacity; }
     /** Plans prepared so far (cache misses). */
     int prepared() { return prepared; }
     /** Plans closed because the cache was full. */
