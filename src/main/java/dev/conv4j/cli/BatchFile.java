@@ -29,6 +29,9 @@ public final class BatchFile {
     /** Where bundled lists live on the class path. */
     public static final String BUNDLED_DIR = "problems/";
 
+    /** The end of the name of the bundled lists of transposed convolutions. */
+    public static final String DECONV_SUFFIX = "_deconv";
+
     private BatchFile() {}
 
     /**
@@ -96,9 +99,6 @@ public final class BatchFile {
         }
         return lines;
     }
-
-    /** The end of the name of the bundled lists of transposed convolutions. */
-    public static final String DECONV_SUFFIX = "_deconv";
 
     /** The problem lines of {@code lines}: comments, blank lines and {@code --} option lines dropped. */
     public static List<String> parse(List<String> lines) {

@@ -110,8 +110,7 @@ public final class BenchCommand implements Callable<Integer> {
         String fmt = format.trim().toLowerCase(Locale.ROOT);
         Check.arg(List.of("table", "csv", "json").contains(fmt), "format: unknown format '%s', expected table, csv or json", format);
         LayoutPolicy policy = layoutPolicy("layout", layout);
-        Layout userLayout = tensors != null ? tensorLayout(tensors)
-                : policy == LayoutPolicy.CHANNELS_LAST ? Layout.CHANNELS_LAST : Layout.CHANNELS_FIRST;
+        Layout userLayout = tensors != null ? tensorLayout(tensors) : defaultTensorLayout(policy);
         String engineName = engine.trim().toLowerCase(Locale.ROOT);
         Check.arg(!engineName.equals("best"),
                 "engine: bench times the engine it names, so not best (which may fall back); expected onednn or reference");
@@ -157,12 +156,10 @@ public final class BenchCommand implements Callable<Integer> {
                 err.println("peak: " + estimate.describe());
             }
         }
-        // A user who computes channels-last keeps activations channels-last (the default under
-        // that policy): the plan then reorders nothing.
         PlanOptions options = PlanOptions.DEFAULT.withLayout(policy).withUserLayout(userLayout);
         // The tensors' layout shows in the label only where it is not the policy's default.
-        boolean defaultTensors = userLayout == (policy == LayoutPolicy.CHANNELS_LAST ? Layout.CHANNELS_LAST : Layout.CHANNELS_FIRST);
-        String label = layoutLabel(policy) + (defaultTensors ? "" : userLayout == Layout.CHANNELS_LAST ? "/nhwc" : "/nchw");
+        String label = layoutLabel(policy) + (userLayout == defaultTensorLayout(policy) ? ""
+                : userLayout == Layout.CHANNELS_LAST ? "/nhwc" : "/nchw");
         ConvBench bench = new ConvBench(new ConvBench.Setup(eng, options, label,
                 current, peakGflops, sampler, baseline ? OneDnnEngine.baselineFactory(rawLayout, outputs.equals("user") ? userLayout : null) : null));
 
@@ -176,7 +173,7 @@ public final class BenchCommand implements Callable<Integer> {
         for (ProblemDesc p : problems) {
             try (ConvBench.Prepared prepared = bench.prepare(p.format(), p.spec(), p.src(), training)) {
                 for (Direction d : dirs) {
-                    progress.show(p.name().isEmpty() ? p.format() : p.name(), d.label());
+                    progress.show(ProblemOptions.label(p), d.label());
                     BenchRow row = bench.measure(prepared, d);
                     progress.done();
                     rows.add(row);
@@ -216,6 +213,14 @@ public final class BenchCommand implements Callable<Integer> {
             default -> throw new IllegalArgumentException(
                     param + ": unknown layout policy '" + s + "', expected any, channels-last, channels-first or auto");
         };
+    }
+
+    /**
+     * The tensors' layout without {@code --tensors}: a user who computes channels-last keeps
+     * activations channels-last, so under that policy the plan reorders nothing.
+     */
+    static Layout defaultTensorLayout(LayoutPolicy policy) {
+        return policy == LayoutPolicy.CHANNELS_LAST ? Layout.CHANNELS_LAST : Layout.CHANNELS_FIRST;
     }
 
     static Layout tensorLayout(String s) {

@@ -75,7 +75,7 @@ public final class CheckCommand implements Callable<Integer> {
             }
             try (plan) {
                 for (Direction dir : dirs) {
-                    progress.show(p.name().isEmpty() ? p.format() : p.name(), dir.label());
+                    progress.show(ProblemOptions.label(p), dir.label());
                     try {
                         Result[] results = Parity.check(plan, dir, SEED);
                         report(out, progress, counts, results[0].status(), line(results[0].status(), dir, p, results));

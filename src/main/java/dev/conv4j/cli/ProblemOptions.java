@@ -51,6 +51,11 @@ public final class ProblemOptions {
         return out;
     }
 
+    /** How a progress bar names {@code p}: its {@code n"name"} if it has one, else its descriptor. */
+    static String label(ProblemDesc p) {
+        return p.name().isEmpty() ? p.format() : p.name();
+    }
+
     /** Whether {@code --deconv} was given. */
     public boolean deconv() {
         return deconv;

@@ -1,5 +1,6 @@
 package dev.conv4j.cli;
 
+import dev.conv4j.Check;
 import dev.conv4j.train.TrainingRun;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -69,9 +70,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override public Integer call() {
         String s = schedule.trim().toLowerCase(Locale.ROOT);
-        if (!s.equals("cosine") && !s.equals("constant")) {
-            throw new IllegalArgumentException("schedule: unknown schedule '" + schedule + "', expected cosine or constant");
-        }
+        Check.arg(s.equals("cosine") || s.equals("constant"),
+                "schedule: unknown schedule '%s', expected cosine or constant", schedule);
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         TrainingRun.Config config = new TrainingRun.Config(dataset, epochs, batch, lr, optimizer, momentum, seed,
