@@ -4,10 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.conv4j.bench.BenchReport;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -117,7 +121,7 @@ class BenchCommandTest {
     @Test
     void aChartThatCannotBeWrittenFailsBeforeTheRun(@TempDir Path dir) throws Exception {
         Path file = Files.writeString(dir.resolve("file"), "x");
-        List<Path> bad = new java.util.ArrayList<>(List.of(file.resolve("bench.png"), file.resolve("sub/bench.png")));
+        List<Path> bad = new ArrayList<>(List.of(file.resolve("bench.png"), file.resolve("sub/bench.png")));
         if (Files.isDirectory(Path.of("/proc/self"))) {
             bad.add(Path.of("/proc/x.png"));   // root may write anywhere but there
         }
@@ -199,15 +203,15 @@ class BenchCommandTest {
     void helpShowsTheCsvHeaderAndNoFormatWarnings() {
         // picocli reports a bad format string ("% o") on System.err, not on the command's writer.
         java.io.PrintStream saved = System.err;
-        java.io.ByteArrayOutputStream sysErr = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream sysErr = new ByteArrayOutputStream();
         Run r;
-        System.setErr(new java.io.PrintStream(sysErr, true, java.nio.charset.StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(sysErr, true, StandardCharsets.UTF_8));
         try {
             r = run("bench", "--help");
         } finally {
             System.setErr(saved);
         }
-        assertEquals("", sysErr.toString(java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals("", sysErr.toString(StandardCharsets.UTF_8));
         assertTrue(r.out().contains(BenchReport.CSV_HEADER.substring(0, 40)), r.out());
         assertEquals(0, r.status());
         assertTrue(r.out().contains("% of this machine's measured fp32 peak"), r.out());

@@ -2,7 +2,10 @@ package dev.conv4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.conv4j.ChildJvm;
 import dev.conv4j.io.Npy;
@@ -16,8 +19,10 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -88,7 +93,7 @@ class CliBadInputTest {
     }
 
     private List<String> runArgs(Object... overrides) {
-        Map<String, Object> opts = new java.util.LinkedHashMap<>();
+        Map<String, Object> opts = new LinkedHashMap<>();
         opts.put("--problem", PROBLEM);
         opts.put("--src", src);
         opts.put("--wei", wei);
@@ -228,19 +233,19 @@ class CliBadInputTest {
     /** A FIFO would block the read until a writer appears, a directory fails with a bare "Is a directory". */
     @Test void inputsThatAreNotRegularFiles() throws Exception {
         Path fifo = dev.conv4j.TestFiles.fifo(dir, "f.npy");
-        org.junit.jupiter.api.Assumptions.assumeTrue(fifo != null, "mkfifo is not available");
-        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+        assumeTrue(fifo != null, "mkfifo is not available");
+        assertTimeoutPreemptively(Duration.ofSeconds(30),
                 () -> assertBadInput(runArgs("--src", fifo), "src: '" + fifo + "' is not a regular file"));
         Path subdir = Files.createDirectory(dir.resolve("a_dir.npy"));
         assertBadInput(runArgs("--wei", subdir), "wei: '" + subdir + "' is not a regular file");
-        IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Npy.read(subdir));
         assertEquals("npy file " + subdir + ": not a regular file", e.getMessage());
     }
 
     @Test void anUnreadableInputNamesTheOptionAndTheFile() throws IOException {
         Path locked = write("locked.npy", Shape.of(3));
-        org.junit.jupiter.api.Assumptions.assumeTrue(locked.toFile().setReadable(false, false) && !Files.isReadable(locked),
+        assumeTrue(locked.toFile().setReadable(false, false) && !Files.isReadable(locked),
                 "permissions are not enforced here (root?)");
         assertBadInput(runArgs("--bia", locked), "bia: cannot read '" + locked + "': permission denied");
     }
@@ -266,7 +271,7 @@ class CliBadInputTest {
      */
     @Test void unreadableBatchAndDataFilesAreOneLineWithoutExceptionNames() throws IOException {
         Path mem = Path.of("/proc/self/mem");
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isRegularFile(mem), "no /proc/self/mem here");
+        assumeTrue(Files.isRegularFile(mem), "no /proc/self/mem here");
         List<List<String>> cases = new ArrayList<>();
         cases.add(List.of("check", "--batch", mem.toString()));
         cases.add(List.of("bench", "--batch", mem.toString(), "--peak", "100"));

@@ -6,12 +6,17 @@ import static dev.conv4j.cli.CliTest.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.conv4j.ChildJvm;
 import dev.conv4j.engine.Engine;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -42,7 +47,7 @@ class CliLimitsTest {
                 return cls == CheckCommand.class ? cls.cast(new CheckCommand(oom)) : CommandLine.defaultFactory().create(cls);
             }
         };
-        List<String> args = new java.util.ArrayList<>(List.of("check", "--dir", "fwd", "--problem", "mb1ic1ih8oc1kh3"));
+        List<String> args = new ArrayList<>(List.of("check", "--dir", "fwd", "--problem", "mb1ic1ih8oc1kh3"));
         args.addAll(List.of(extra));
         return run(factory, args.toArray(String[]::new));
     }
@@ -98,15 +103,15 @@ class CliLimitsTest {
     /** scripts/conv4j checks CONV4J_THREADS itself, before it builds or starts anything. */
     @Test void scriptRejectsABadConv4jThreads() throws Exception {
         Path script = Path.of("scripts", "conv4j").toAbsolutePath();
-        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isRegularFile(script), "no " + script);
+        assumeTrue(Files.isRegularFile(script), "no " + script);
         int checked = 0;
         for (String bad : new String[] {"abc", "100000", "-1", "1025", "4x"}) {
             ProcessBuilder pb = new ProcessBuilder("bash", script.toString(), "info").redirectErrorStream(true);
             pb.environment().put("CONV4J_THREADS", bad);
             pb.environment().remove("OMP_NUM_THREADS");
             Process p = pb.start();
-            String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-            assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertTrue(p.waitFor(60, TimeUnit.SECONDS));
             assertEquals(Main.BAD_INPUT, p.exitValue(), output);
             assertEquals("CONV4J_THREADS: must be an integer in [0, 1024], got '" + bad + "'\n", output);
             checked++;
@@ -122,13 +127,13 @@ class CliLimitsTest {
     /** A JVM option java does not know: one line from scripts/conv4j, before it builds or starts anything. */
     @Test void scriptSaysWhenTheJvmDidNotStartWithItsOptions() throws Exception {
         Path script = Path.of("scripts", "conv4j").toAbsolutePath();
-        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isRegularFile(script), "no " + script);
+        assumeTrue(Files.isRegularFile(script), "no " + script);
         ProcessBuilder pb = new ProcessBuilder("bash", script.toString(), "info").redirectErrorStream(true);
         pb.environment().put("CONV4J_JAVA_OPTS", "-Xfoo");
         pb.environment().remove("CONV4J_THREADS");
         Process p = pb.start();
-        String output = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS));
         assertEquals(Main.BAD_INPUT, p.exitValue(), output);
         assertEquals(1, output.lines().count(), output);
         assertTrue(output.startsWith("conv4j: the JVM did not start with CONV4J_JAVA_OPTS='-Xfoo': "), output);

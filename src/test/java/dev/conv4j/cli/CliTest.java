@@ -17,9 +17,12 @@ import dev.conv4j.onednn.ForwardingPlan;
 import dev.conv4j.onednn.OneDnnEngine;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -74,11 +77,11 @@ class CliTest {
      */
     @Test void everyCommandHasHelp() {
         java.io.PrintStream stderr = System.err;
-        java.io.ByteArrayOutputStream warnings = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream warnings = new ByteArrayOutputStream();
         List<String> commands = Main.commandLine(CommandLine.defaultFactory()).getSubcommands().keySet().stream()
                 .filter(c -> !c.equals("help")).toList();   // picocli's own help command has a usage of its own
         try {
-            System.setErr(new java.io.PrintStream(warnings, true, java.nio.charset.StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(warnings, true, StandardCharsets.UTF_8));
             for (String command : commands) {
                 Run r = run(command, "--help");
                 assertEquals(0, r.status(), command);
@@ -88,7 +91,7 @@ class CliTest {
         } finally {
             System.setErr(stderr);
         }
-        assertEquals("", warnings.toString(java.nio.charset.StandardCharsets.UTF_8));
+        assertEquals("", warnings.toString(StandardCharsets.UTF_8));
         assertTrue(commands.containsAll(List.of("demo", "info", "check", "run", "bench", "train")), commands.toString());
         assertTrue(run("check", "--help").out().contains("more than 30% of the reachable"));
         assertTrue(run("train", "--help").out().contains("images, 20%"));

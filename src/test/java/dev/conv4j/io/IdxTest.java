@@ -8,8 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -42,7 +44,7 @@ class IdxTest {
     @Test void rejectsTruncatedData() throws IOException {
         Path f = dir.resolve("short.gz");
         byte[] full = idx(0x08, new int[] {2, 2, 3}, IMAGES);
-        Files.write(f, gzip(java.util.Arrays.copyOf(full, full.length - 2)));
+        Files.write(f, gzip(Arrays.copyOf(full, full.length - 2)));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Idx.readUbyte(f));
         assertTrue(e.getMessage().contains("ends after 10 of its 12 elements"), e.getMessage());
         assertTrue(e.getMessage().contains("short.gz"), e.getMessage());
@@ -52,7 +54,7 @@ class IdxTest {
     @Test void aHeaderClaimingHugeDimensionsAllocatesOnlyWhatTheDataHolds() throws IOException {
         Path f = dir.resolve("huge-idx1-ubyte");
         Files.write(f, idx(0x08, new int[] {Integer.MAX_VALUE - 8}, new byte[16]));
-        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long before = mx.getCurrentThreadAllocatedBytes();
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Idx.readUbyte(f));
         long allocated = mx.getCurrentThreadAllocatedBytes() - before;
@@ -90,7 +92,7 @@ class IdxTest {
                 e.getMessage());
 
         Path cut = dir.resolve("cut.gz");
-        Files.write(cut, java.util.Arrays.copyOf(good, good.length / 2));
+        Files.write(cut, Arrays.copyOf(good, good.length / 2));
         e = assertThrows(IllegalArgumentException.class, () -> Idx.readUbyte(cut));
         assertEquals("idx: '" + cut + "' is not a gzip file (its compressed data ends too early)", e.getMessage());
 

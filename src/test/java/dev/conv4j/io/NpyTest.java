@@ -3,6 +3,7 @@ package dev.conv4j.io;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.conv4j.tensor.Layout;
@@ -15,6 +16,7 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -258,7 +260,7 @@ class NpyTest {
         }
         String manyKeys = keys.append('}').toString();
         String deep = "{'descr': '<f4', 'fortran_order': False, 'shape': " + "(".repeat(200_000) + ", }";
-        org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(20), () -> {
+        assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
             assertRejected(npy(2, manyDims, ByteOrder.LITTLE_ENDIAN, new double[1], 4),
                     "header: shape has more than 64 dimensions");
             assertRejected(npy(1, oneTooMany, ByteOrder.LITTLE_ENDIAN, new double[1], 4),

@@ -13,6 +13,7 @@ import dev.conv4j.engine.Plan;
 import dev.conv4j.engine.PlanOptions;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -90,7 +91,7 @@ class PlanCacheTest {
                     plan.forward(x, w, layer.bias().value(), ref);
                     assertArrayEquals(ref.toArray(), y1.toArray(), engine.name());
                 }
-                assertFalse(java.util.Arrays.equals(y0.toArray(), y1.toArray()));
+                assertFalse(Arrays.equals(y0.toArray(), y1.toArray()));
             }
         }
     }

@@ -1,6 +1,8 @@
 package dev.conv4j.nn;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.conv4j.engine.Engine;
@@ -15,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.TreeSet;
@@ -139,7 +142,7 @@ class TorchFixtureTest {
             double err = Math.abs((double) actual.get(i) - torch.get(i));
             double bound = C * EPS * magnitude.get(i);
             if (err > bound) {
-                throw new AssertionError(String.format(java.util.Locale.ROOT,
+                throw new AssertionError(String.format(Locale.ROOT,
                         "%s[%d]: conv4j %s, torch %s, |diff| %.3g > bound %.3g (%.2f x)", what, i,
                         actual.get(i), torch.get(i), err, bound, err / bound));
             }
@@ -191,7 +194,7 @@ class TorchFixtureTest {
             b.load(tmp);
             assertTrue(b.depthwise().weight().value().version() > before, "load marks the weights modified");
             for (String n : a.namedParameters().keySet()) {
-                org.junit.jupiter.api.Assertions.assertArrayEquals(a.namedParameters().get(n).value().toArray(),
+                assertArrayEquals(a.namedParameters().get(n).value().toArray(),
                         b.namedParameters().get(n).value().toArray(), n);
             }
         }
@@ -201,14 +204,14 @@ class TorchFixtureTest {
     void loadRejectsAMissingOrMisshapenFileAndChangesNothing(@org.junit.jupiter.api.io.TempDir Path tmp) throws Exception {
         try (Conv2d c = Conv2d.builder(3, 5, 2).seed(3).build()) {
             float[] before = c.weight().value().toArray();
-            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> c.load(tmp));
             assertTrue(e.getMessage().startsWith("weight: missing file"), e.getMessage());
             Files.copy(root().resolve("conv2d_valid/weight.npy"), tmp.resolve("weight.npy"));
             Npy.write(tmp.resolve("bias.npy"), Tensor.zeros(4));
-            e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> c.load(tmp));
+            e = assertThrows(IllegalArgumentException.class, () -> c.load(tmp));
             assertTrue(e.getMessage().contains("has shape [4], expected [5]"), e.getMessage());
-            org.junit.jupiter.api.Assertions.assertArrayEquals(before, c.weight().value().toArray(),
+            assertArrayEquals(before, c.weight().value().toArray(),
                     "nothing loaded when one file is bad");
         }
     }

@@ -9,6 +9,7 @@ import dev.conv4j.io.IdxTestFiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -71,7 +72,7 @@ class DatasetsTest {
     private static String key(Dataset d, int i) {
         float[] img = new float[d.imageSize()];
         d.copyImage(i, img, 0);
-        return java.util.Arrays.toString(img) + d.label(i);
+        return Arrays.toString(img) + d.label(i);
     }
 
     private static long fingerprint(Dataset d) {
@@ -108,7 +109,7 @@ class DatasetsTest {
     /** Writes the four files: {@code n} training and {@code m} test images of {@code h x w}, labels {@code label}. */
     private void writeFashion(int n, int m, int h, int w, byte label) throws IOException {
         byte[] trainLabels = new byte[n];
-        java.util.Arrays.fill(trainLabels, label);
+        Arrays.fill(trainLabels, label);
         Files.write(dir.resolve("train-images-idx3-ubyte"), IdxTestFiles.idx(new int[] {n, h, w}, new byte[n * h * w]));
         Files.write(dir.resolve("train-labels-idx1-ubyte"), IdxTestFiles.idx(new int[] {n}, trainLabels));
         Files.write(dir.resolve("t10k-images-idx3-ubyte"), IdxTestFiles.idx(new int[] {m, h, w}, new byte[m * h * w]));

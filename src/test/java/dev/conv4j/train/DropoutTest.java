@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.conv4j.tensor.Tensor;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -55,8 +56,8 @@ class DropoutTest {
         float[] a1 = a.forward(x).toArray();
         float[] a2 = a.forward(x).toArray();
         assertArrayEquals(a1, b.forward(x).toArray());
-        assertFalse(java.util.Arrays.equals(a1, a2));
-        assertFalse(java.util.Arrays.equals(a1, c.forward(x).toArray()));
+        assertFalse(Arrays.equals(a1, a2));
+        assertFalse(Arrays.equals(a1, c.forward(x).toArray()));
     }
 
     @Test void evalModeAndZeroProbabilityAreTheIdentity() {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -45,9 +46,9 @@ class LayerGradientTest {
     @Test void reluKnownValues() {
         ReLU relu = new ReLU();
         Tensor y = relu.forward(Tensor.wrap(new float[] {-2, 0, 3, -0.5f}, 4));
-        assertEquals("[0.0, 0.0, 3.0, 0.0]", java.util.Arrays.toString(y.toArray()));
+        assertEquals("[0.0, 0.0, 3.0, 0.0]", Arrays.toString(y.toArray()));
         Tensor dx = relu.backward(Tensor.wrap(new float[] {1, 1, 1, 1}, 4));
-        assertEquals("[0.0, 0.0, 1.0, 0.0]", java.util.Arrays.toString(dx.toArray()));
+        assertEquals("[0.0, 0.0, 1.0, 0.0]", Arrays.toString(dx.toArray()));
     }
 
     /**
@@ -108,11 +109,11 @@ class LayerGradientTest {
                      3, 2, 4, 4, nan, nan, 9, -2};
         MaxPool2d pool = new MaxPool2d(2);
         float[] y = pool.forward(Tensor.wrap(x, 1, 1, 2, 8)).toArray();
-        assertEquals("[NaN, 4.0, NaN, 9.0]", java.util.Arrays.toString(y));
+        assertEquals("[NaN, 4.0, NaN, 9.0]", Arrays.toString(y));
         float[] dx = pool.backward(Tensor.wrap(new float[] {1, 2, 3, 4}, 1, 1, 1, 4)).toArray();
         float[] expected = {0, 1, 2, 0, 0, 0, 0, 4,
                             0, 0, 0, 0, 3, 0, 0, 0};
-        assertEquals(java.util.Arrays.toString(expected), java.util.Arrays.toString(dx));
+        assertEquals(Arrays.toString(expected), Arrays.toString(dx));
     }
 
     /**
@@ -164,7 +165,7 @@ class LayerGradientTest {
                 }
             }
         }
-        assertEquals(java.util.Arrays.toString(expectedDx), java.util.Arrays.toString(dx));
+        assertEquals(Arrays.toString(expectedDx), Arrays.toString(dx));
     }
 
     /** Distinct values 0.05 apart, in random order: no window has a tie within ε. */
@@ -200,11 +201,11 @@ class LayerGradientTest {
             0, 0, 9, 8,
             0, 0, 7, 6}, 1, 1, 4, 4);
         Tensor y = pool.forward(x);
-        assertEquals("[5.0, 2.0, 0.0, 9.0]", java.util.Arrays.toString(y.toArray()));
+        assertEquals("[5.0, 2.0, 0.0, 9.0]", Arrays.toString(y.toArray()));
         Tensor dx = pool.backward(Tensor.wrap(new float[] {10, 20, 30, 40}, 1, 1, 2, 2));
         // A tie goes to the first element of the window in row-major order, as in PyTorch.
         assertEquals("[0.0, 10.0, 20.0, 0.0, 0.0, 0.0, 0.0, 0.0, 30.0, 0.0, 40.0, 0.0, 0.0, 0.0, 0.0, 0.0]",
-                java.util.Arrays.toString(dx.toArray()));
+                Arrays.toString(dx.toArray()));
     }
 
     @Test void maxPoolRejectsSmallInput() {
@@ -350,7 +351,7 @@ class LayerGradientTest {
         float[] dy = uniform(72, rnd, -1, 1);
         for (JavaLayer layer : new JavaLayer[] {new MaxPool2d(2), new ReLU()}) {
             Shape o = layer.outputShape(s);
-            float[] dyv = java.util.Arrays.copyOf(dy, (int) o.elementCount());
+            float[] dyv = Arrays.copyOf(dy, (int) o.elementCount());
             Tensor yHeap = layer.forward(Tensor.wrap(x, s, dev.conv4j.tensor.Layout.CHANNELS_FIRST));
             float[] dxHeap = layer.backward(heap(o, dyv)).toArray();
             Tensor xOff = Tensor.of(s, x);
@@ -358,8 +359,8 @@ class LayerGradientTest {
             layer.forward(xOff, yOff);
             Tensor dxOff = Tensor.allocate(s);
             layer.backward(Tensor.of(o, dyv), dxOff);
-            assertEquals(java.util.Arrays.toString(yHeap.toArray()), java.util.Arrays.toString(yOff.toArray()), layer.toString());
-            assertEquals(java.util.Arrays.toString(dxHeap), java.util.Arrays.toString(dxOff.toArray()), layer.toString());
+            assertEquals(Arrays.toString(yHeap.toArray()), Arrays.toString(yOff.toArray()), layer.toString());
+            assertEquals(Arrays.toString(dxHeap), Arrays.toString(dxOff.toArray()), layer.toString());
         }
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.conv4j.nn.Parameter;
 import dev.conv4j.tensor.Shape;
+import java.lang.management.ManagementFactory;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -120,7 +121,7 @@ class OptimizerTest {
     }
 
     private static long allocatedByAllThreads() {
-        var mx = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         long sum = 0;
         for (Thread t : Thread.getAllStackTraces().keySet()) {
             sum += Math.max(0, mx.getThreadAllocatedBytes(t.getId()));

@@ -10,6 +10,7 @@ import dev.conv4j.nn.Conv2d;
 import dev.conv4j.nn.Parameter;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
+import java.util.Arrays;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -120,7 +121,7 @@ class SequentialTest {
             model.train();
             float[] a = model.forward(x).toArray();
             float[] b = model.forward(x).toArray();
-            assertEquals(false, java.util.Arrays.equals(a, b), "training mode draws new masks");
+            assertEquals(false, Arrays.equals(a, b), "training mode draws new masks");
         }
     }
 
