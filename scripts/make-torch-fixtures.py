@@ -23,6 +23,7 @@ import sys
 import numpy as np
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 
 class SeparableConv2d(nn.Module):
@@ -39,27 +40,58 @@ class SeparableConv2d(nn.Module):
         return self.pointwise(self.depthwise(x))
 
 
-# name -> (module factory, input shape). Keep TorchFixtureTest's table in step with this one.
+class AsymmetricPaddingConv2d(nn.Conv2d):
+    """nn.Conv2d with a left and a right padding per dimension, as conv4j's
+    Padding.of(left, right): the input padded in padding_mode, then an unpadded convolution.
+    Its state_dict is nn.Conv2d's (weight, bias)."""
+
+    def __init__(self, cin, cout, k, pad_left, pad_right, pad_mode="zeros", **kwargs):
+        super().__init__(cin, cout, k, padding=0, **kwargs)
+        self.pad_left, self.pad_right, self.pad_mode = tuple(pad_left), tuple(pad_right), pad_mode
+        self.pads = []
+        for left, right in reversed(list(zip(pad_left, pad_right))):  # F.pad: last dimension first
+            self.pads += [left, right]
+
+    def forward(self, x):
+        x = F.pad(x, self.pads, mode="constant" if self.pad_mode == "zeros" else self.pad_mode)
+        return self._conv_forward(x, self.weight, self.bias)
+
+    def extra_repr(self):
+        return super().extra_repr() + ", pad_left=%s, pad_right=%s, pad_mode=%s" % (
+            self.pad_left, self.pad_right, self.pad_mode)
+
+
+# name -> (module factory, input shape, seed). Keep TorchFixtureTest's table in step with this one.
 CASES = {
-    "conv1d_groups_stride": (lambda: nn.Conv1d(4, 6, 3, stride=2, padding=1, groups=2), (2, 4, 9)),
-    "conv1d_same_dilation": (lambda: nn.Conv1d(2, 3, 4, dilation=2, padding="same"), (2, 2, 11)),
-    "conv2d_same_even_kernel": (lambda: nn.Conv2d(3, 4, (3, 4), padding="same"), (1, 3, 6, 7)),
+    "conv1d_groups_stride": (lambda: nn.Conv1d(4, 6, 3, stride=2, padding=1, groups=2), (2, 4, 9), 1000),
+    "conv1d_same_dilation": (lambda: nn.Conv1d(2, 3, 4, dilation=2, padding="same"), (2, 2, 11), 1001),
+    "conv2d_same_even_kernel": (lambda: nn.Conv2d(3, 4, (3, 4), padding="same"), (1, 3, 6, 7), 1005),
     "conv2d_reflect_dilation": (lambda: nn.Conv2d(3, 4, 3, padding=2, dilation=2, padding_mode="reflect"),
-                                (2, 3, 7, 8)),
+                                (2, 3, 7, 8), 1003),
     "conv2d_replicate_stride_nobias": (lambda: nn.Conv2d(2, 3, 3, stride=2, padding=1, padding_mode="replicate",
-                                                         bias=False), (2, 2, 7, 6)),
+                                                         bias=False), (2, 2, 7, 6), 1004),
     "conv2d_circular_groups": (lambda: nn.Conv2d(4, 6, 3, padding=1, groups=2, padding_mode="circular"),
-                               (1, 4, 5, 6)),
-    "conv2d_valid": (lambda: nn.Conv2d(3, 5, 2, padding="valid"), (2, 3, 5, 4)),
+                               (1, 4, 5, 6), 1002),
+    "conv2d_valid": (lambda: nn.Conv2d(3, 5, 2, padding="valid"), (2, 3, 5, 4), 1006),
     "conv3d_groups_stride": (lambda: nn.Conv3d(2, 4, (2, 3, 3), stride=(1, 2, 1), padding=(0, 1, 1), groups=2),
-                             (1, 2, 4, 6, 5)),
+                             (1, 2, 4, 6, 5), 1007),
     "convtranspose1d_groups_dilation": (lambda: nn.ConvTranspose1d(4, 2, 4, stride=3, dilation=2,
-                                                                   output_padding=2, groups=2), (1, 4, 5)),
+                                                                   output_padding=2, groups=2), (1, 4, 5), 1008),
     "convtranspose2d_output_padding": (lambda: nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1,
-                                                                  output_padding=1), (2, 4, 4, 5)),
-    "convtranspose3d_stride": (lambda: nn.ConvTranspose3d(2, 2, 2, stride=2), (1, 2, 2, 3, 2)),
-    "depthwise_multiplier": (lambda: nn.Conv2d(3, 6, 3, padding=1, groups=3), (2, 3, 6, 6)),
-    "separable": (lambda: SeparableConv2d(3, 5, 3, padding="same", depth_multiplier=2), (2, 3, 6, 7)),
+                                                                  output_padding=1), (2, 4, 4, 5), 1009),
+    "convtranspose3d_stride": (lambda: nn.ConvTranspose3d(2, 2, 2, stride=2), (1, 2, 2, 3, 2), 1010),
+    "depthwise_multiplier": (lambda: nn.Conv2d(3, 6, 3, padding=1, groups=3), (2, 3, 6, 6), 1011),
+    "separable": (lambda: SeparableConv2d(3, 5, 3, padding="same", depth_multiplier=2), (2, 3, 6, 7), 1012),
+    # each case has its own seed: adding one changes no other case's files
+    "conv2d_asymmetric_circular_stride": (lambda: AsymmetricPaddingConv2d(3, 4, 3, (1, 0), (0, 2), "circular",
+                                                                         stride=2), (2, 3, 7, 6), 1013),
+    "conv3d_reflect_dilation": (lambda: nn.Conv3d(2, 3, (2, 3, 3), padding=(1, 2, 1), dilation=(1, 2, 1),
+                                                  padding_mode="reflect"), (1, 2, 3, 5, 4), 1014),
+    "convtranspose2d_dilation_groups": (lambda: nn.ConvTranspose2d(4, 6, (3, 2), stride=(1, 2), padding=(2, 0),
+                                                                   output_padding=(1, 1), dilation=(2, 3), groups=2),
+                                        (2, 4, 4, 3), 1015),
+    "convtranspose1d_depthwise": (lambda: nn.ConvTranspose1d(3, 6, 3, stride=2, padding=1, output_padding=1,
+                                                             groups=3), (3, 3, 6), 1016),
 }
 
 
@@ -71,8 +103,8 @@ def main():
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
         os.path.dirname(os.path.abspath(__file__)), "..", "src", "test", "resources", "torch")
     torch.set_num_threads(1)
-    for seed, (name, (make, shape)) in enumerate(sorted(CASES.items())):
-        torch.manual_seed(1000 + seed)
+    for name, (make, shape, seed) in sorted(CASES.items()):
+        torch.manual_seed(seed)
         module = make()
         x = torch.randn(*shape, requires_grad=True)
         y = module(x)
