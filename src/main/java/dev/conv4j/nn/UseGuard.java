@@ -4,15 +4,23 @@ import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * Detects overlapping calls on an object that is confined to one thread at a time: the
- * second caller gets an {@link IllegalStateException} instead of corrupting shared state.
- * One compare-and-set per call; the set and clear also publish the object's state to the
- * next thread that uses it.
+ * Detects overlapping calls on an object that is confined to one thread at a time (a
+ * {@link Layer}, a model): the second caller gets an {@link IllegalStateException} instead of
+ * corrupting shared state. One compare-and-set per call, no allocation; the set and clear also
+ * publish the object's state to the next thread that uses it. Layers of other packages (e.g.
+ * {@code dev.conv4j.train}'s Java layers) use it too, so that every layer keeps {@link Layer}'s
+ * promise alike.
  */
-final class UseGuard {
+public final class UseGuard {
     private final AtomicReference<Thread> user = new AtomicReference<>();
 
-    void enter(Object owner) {
+    /**
+     * Marks the start of a call on {@code owner}; pair it with {@link #exit()} in a
+     * {@code finally} block.
+     *
+     * @throws IllegalStateException if another thread is inside a call on the same object
+     */
+    public void enter(Object owner) {
         Thread me = Thread.currentThread();
         if (!user.compareAndSet(null, me)) {
             Thread other = user.get();
@@ -22,7 +30,8 @@ final class UseGuard {
         }
     }
 
-    void exit() {
+    /** Marks the end of the call {@link #enter} began. */
+    public void exit() {
         user.set(null);
     }
 }

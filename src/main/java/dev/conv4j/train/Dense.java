@@ -110,6 +110,15 @@ public final class Dense extends JavaLayer {
     }
 
     @Override public void forward(Tensor x, Tensor y) {
+        enter();
+        try {
+            runForward(x, y);
+        } finally {
+            exit();
+        }
+    }
+
+    private void runForward(Tensor x, Tensor y) {
         // The checks allocate nothing unless they fail: a training loop calls this every batch.
         if (x == null || x.shape().rank() != 2 || x.shape().dim(1) != in) {
             Check.arg(x != null, "input: expected a tensor, got null");
@@ -140,6 +149,15 @@ public final class Dense extends JavaLayer {
     }
 
     @Override public void backward(Tensor dy, Tensor dx) {
+        enter();
+        try {
+            runBackward(dy, dx);
+        } finally {
+            exit();
+        }
+    }
+
+    private void runBackward(Tensor dy, Tensor dx) {
         requireTrainingForward(input != null);
         int n = input.shape().dim(0);
         checkMatrix("diff_dst", dy, n, out);
@@ -210,8 +228,13 @@ public final class Dense extends JavaLayer {
      * on the Java GEMM.
      */
     @Override public void close() {
-        if (onEngine != null) {
-            onEngine.close();
+        enter();
+        try {
+            if (onEngine != null) {
+                onEngine.close();
+            }
+        } finally {
+            exit();
         }
     }
 

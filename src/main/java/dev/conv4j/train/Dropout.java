@@ -45,6 +45,15 @@ public final class Dropout extends JavaLayer {
     }
 
     @Override public void forward(Tensor x, Tensor y) {
+        enter();
+        try {
+            runForward(x, y);
+        } finally {
+            exit();
+        }
+    }
+
+    private void runForward(Tensor x, Tensor y) {
         Check.arg(x != null, "input: expected a tensor, got null");
         checkShape("output", y, x.shape(), x.layout());
         inputLayout = x.layout();
@@ -85,6 +94,15 @@ public final class Dropout extends JavaLayer {
     }
 
     @Override public void backward(Tensor dy, Tensor dx) {
+        enter();
+        try {
+            runBackward(dy, dx);
+        } finally {
+            exit();
+        }
+    }
+
+    private void runBackward(Tensor dy, Tensor dx) {
         requireTrainingForward(input != null);
         checkShape("diff_dst", dy, input, inputLayout);
         if (dx == null) {

@@ -28,6 +28,15 @@ public final class Flatten extends JavaLayer {
     }
 
     @Override public void forward(Tensor x, Tensor y) {
+        enter();
+        try {
+            runForward(x, y);
+        } finally {
+            exit();
+        }
+    }
+
+    private void runForward(Tensor x, Tensor y) {
         Check.arg(x != null, "input: expected a tensor, got null");
         checkShape("output", y, outputShape(x.shape()), Layout.CHANNELS_FIRST);
         boolean transpose = x.layout() == Layout.CHANNELS_LAST && x.shape().rank() >= 3;
@@ -37,6 +46,15 @@ public final class Flatten extends JavaLayer {
     }
 
     @Override public void backward(Tensor dy, Tensor dx) {
+        enter();
+        try {
+            runBackward(dy, dx);
+        } finally {
+            exit();
+        }
+    }
+
+    private void runBackward(Tensor dy, Tensor dx) {
         requireTrainingForward(input != null);
         checkShape("diff_dst", dy, outputShape(input), Layout.CHANNELS_FIRST);
         if (dx != null) {

@@ -3,6 +3,7 @@ package dev.conv4j.train;
 import dev.conv4j.Check;
 import dev.conv4j.nn.Layer;
 import dev.conv4j.nn.Parameter;
+import dev.conv4j.nn.UseGuard;
 import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
@@ -16,7 +17,9 @@ import java.util.Map;
  * <p>Tensors may be on the heap ({@link Tensor#wrap}) or off-heap ({@link Tensor#allocate});
  * heap tensors are read and written in place, off-heap ones through a reused scratch array
  * (one bulk copy). Like every {@link Layer}, a layer keeps what backward needs from the last
- * training forward and is confined to one thread at a time; its loops run in parallel on the
+ * training forward and is confined to one thread at a time (an overlapping call from a second
+ * thread throws {@link IllegalStateException}: a subclass wraps its {@code forward} and
+ * {@code backward} in {@link #enter()} and {@link #exit()}); its loops run in parallel on the
  * common fork-join pool where the work pays for it.
  *
  * <p>Activations may be channels-first or channels-last (as the convolutions around the layer
@@ -25,6 +28,7 @@ import java.util.Map;
  * layout of the activations they belong to.
  */
 public abstract class JavaLayer implements Layer {
+    private final UseGuard guard = new UseGuard();
     private boolean training = true;
 
     /** The output shape for an input of shape {@code input}. */
@@ -85,11 +89,35 @@ public abstract class JavaLayer implements Layer {
     }
 
     @Override public void train() {
-        training = true;
+        setTraining(true);
     }
 
     @Override public void eval() {
-        training = false;
+        setTraining(false);
+    }
+
+    private void setTraining(boolean t) {
+        enter();
+        try {
+            training = t;
+        } finally {
+            exit();
+        }
+    }
+
+    /**
+     * Begins a call that reads or writes the layer's state; pair it with {@link #exit()} in a
+     * {@code finally} block.
+     *
+     * @throws IllegalStateException if another thread is inside a call on this layer
+     */
+    protected final void enter() {
+        guard.enter(this);
+    }
+
+    /** Ends the call {@link #enter()} began. */
+    protected final void exit() {
+        guard.exit();
     }
 
     @Override public boolean isTraining() {

@@ -53,6 +53,15 @@ public final class MaxPool2d extends JavaLayer {
     }
 
     @Override public void forward(Tensor x, Tensor y) {
+        enter();
+        try {
+            runForward(x, y);
+        } finally {
+            exit();
+        }
+    }
+
+    private void runForward(Tensor x, Tensor y) {
         Check.arg(x != null, "input: expected a tensor, got null");
         Shape outShape = outputShape(x.shape());
         checkShape("output", y, outShape, x.layout());
@@ -220,6 +229,15 @@ public final class MaxPool2d extends JavaLayer {
     }
 
     @Override public void backward(Tensor dy, Tensor dx) {
+        enter();
+        try {
+            runBackward(dy, dx);
+        } finally {
+            exit();
+        }
+    }
+
+    private void runBackward(Tensor dy, Tensor dx) {
         requireTrainingForward(input != null);
         Shape outShape = outputShape(input);
         checkShape("diff_dst", dy, outShape, inputLayout);

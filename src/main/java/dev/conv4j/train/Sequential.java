@@ -5,6 +5,7 @@ import dev.conv4j.nn.ConvLayer;
 import dev.conv4j.nn.Layer;
 import dev.conv4j.nn.Parameter;
 import dev.conv4j.nn.SeparableConv2d;
+import dev.conv4j.nn.UseGuard;
 import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
@@ -29,12 +30,16 @@ import java.util.Map;
  * {@link #otherNanos()}) so a training loop can report where an epoch goes.
  *
  * <p>The model owns its layers: {@link #close()} closes them. Not thread-safe (see
- * {@link Layer}).
+ * {@link Layer}): confine a model to one thread at a time; an overlapping call from a second
+ * thread throws {@link IllegalStateException} (its buffers between the layers are reused, so
+ * a second forward would overwrite the first's activations even where no one layer is
+ * called by both at once).
  */
 public final class Sequential implements AutoCloseable {
     private static final int MAX_SHAPES = 4;
 
     private final List<Layer> layers;
+    private final UseGuard guard = new UseGuard();
     private final Map<Input, Buffers> buffers = new LinkedHashMap<>(8, 0.75f, true);
     private Buffers last;        // buffers of the last forward
     private boolean training = true;
@@ -92,20 +97,34 @@ public final class Sequential implements AutoCloseable {
 
     /** Training mode for every layer (the default). */
     public void train() {
-        for (Layer l : layers) {
-            l.train();
+        guard.enter(this);
+        try {
+            setTraining(true);
+        } finally {
+            guard.exit();
         }
-        training = true;
+    }
+
+    private void setTraining(boolean t) {
+        for (Layer l : layers) {
+            if (t) {
+                l.train();
+            } else {
+                l.eval();
+            }
+        }
+        training = t;
         last = null;
     }
 
     /** Inference mode for every layer: no backward, dropout off, inference plans. */
     public void eval() {
-        for (Layer l : layers) {
-            l.eval();
+        guard.enter(this);
+        try {
+            setTraining(false);
+        } finally {
+            guard.exit();
         }
-        training = false;
-        last = null;
     }
 
     public boolean isTraining() {
@@ -143,6 +162,15 @@ public final class Sequential implements AutoCloseable {
      *         with the same input shape
      */
     public Tensor forward(Tensor x) {
+        guard.enter(this);
+        try {
+            return runForward(x);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private Tensor runForward(Tensor x) {
         Layout first = inputLayout(x);
         Buffers b = buffersFor(new Input(x.shape(), first));
         b.input = x;
@@ -179,6 +207,15 @@ public final class Sequential implements AutoCloseable {
      * @param dy gradient of the loss with respect to the last output; read
      */
     public void backward(Tensor dy) {
+        guard.enter(this);
+        try {
+            runBackward(dy);
+        } finally {
+            guard.exit();
+        }
+    }
+
+    private void runBackward(Tensor dy) {
         Check.state(training && last != null, "Sequential: backward needs a forward pass in training mode first");
         Buffers b = last;
         Tensor g = dy;
@@ -277,11 +314,16 @@ public final class Sequential implements AutoCloseable {
 
     /** Closes every layer. */
     @Override public void close() {
-        for (Layer l : layers) {
-            l.close();
+        guard.enter(this);
+        try {
+            for (Layer l : layers) {
+                l.close();
+            }
+            buffers.clear();
+            last = null;
+        } finally {
+            guard.exit();
         }
-        buffers.clear();
-        last = null;
     }
 
     @Override public String toString() {
