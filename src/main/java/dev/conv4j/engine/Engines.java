@@ -5,6 +5,7 @@ import dev.conv4j.onednn.OneDnnEngine;
 import dev.conv4j.reference.ReferenceEngine;
 import java.io.PrintStream;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /** The engines conv4j ships. */
@@ -27,22 +28,32 @@ public final class Engines {
         return OneDnnEngine.get();
     }
 
+    /** Whether {@link #best()} has warned of its fallback in this process. */
+    private static final AtomicBoolean WARNED = new AtomicBoolean();
+
     /**
      * oneDNN when its native library loads on this machine, else the reference engine, with
-     * a one-line warning on stderr saying why.
+     * a one-line warning on stderr saying why: once per process, however many calls (and
+     * threads) ask.
      *
      * @throws IllegalArgumentException if a native-config setting is wrong: a mistake to fix,
      *         not a reason to run without oneDNN
      */
     public static Engine best() {
-        return best(Engines::onednn, System.err);
+        return best(Engines::onednn, System.err, WARNED);
     }
 
     static Engine best(Supplier<Engine> onednn, PrintStream warnings) {
+        return best(onednn, warnings, new AtomicBoolean());
+    }
+
+    private static Engine best(Supplier<Engine> onednn, PrintStream warnings, AtomicBoolean warned) {
         try {
             return onednn.get();
         } catch (NativeBackendException e) {   // only a load failure; a settings error (IllegalArgumentException) propagates
-            warnings.println("warning: falling back to the reference engine: " + e.getMessage());
+            if (warned.compareAndSet(false, true)) {
+                warnings.println("warning: falling back to the reference engine: " + e.getMessage());
+            }
             return reference();
         }
     }

@@ -13,8 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The native library missing: simulated in a child JVM ({@code -Dconv4j.onednn.simulateLoadFailure=true}
  * makes oneDNN's one-time load fail as an {@link UnsatisfiedLinkError} would), because a JVM
- * loads it at most once. {@link Engines#best()} then returns the reference engine with a
- * one-line warning naming the platform and the missing artifact, and {@link Engines#onednn()}
+ * loads it at most once. {@link Engines#best()}, first called by 8 threads at once and then
+ * once more, then returns the reference engine to every caller with one warning line in all
+ * (it printed one per call) naming the platform and the missing artifact, and {@link Engines#onednn()}
  * throws {@code NativeBackendException} with the same explanation; nothing crashes.
  */
 class EnginesFallbackTest {
@@ -24,7 +25,7 @@ class EnginesFallbackTest {
         ChildJvm.Result r = ChildJvm.run(dir, Map.of(), List.of("-Dconv4j.onednn.simulateLoadFailure=true"),
                 FallbackProbe.class.getName(), List.of(), 120);
         assertEquals(0, r.status(), r::toString);
-        assertEquals(1, r.errLines().size(), () -> "one warning line on stderr\n" + r);
+        assertEquals(1, r.errLines().size(), () -> "one warning line on stderr for 9 calls on 8 threads\n" + r);
         String warning = r.errLines().get(0);
         assertTrue(warning.startsWith("warning: falling back to the reference engine: "), warning);
         assertTrue(warning.contains("linux-x86_64") || warning.contains(System.getProperty("os.name").toLowerCase()),
