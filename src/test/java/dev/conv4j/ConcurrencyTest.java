@@ -2,6 +2,7 @@ package dev.conv4j;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.conv4j.engine.Engine;
@@ -9,6 +10,8 @@ import dev.conv4j.engine.Engines;
 import dev.conv4j.engine.Plan;
 import dev.conv4j.tensor.Shape;
 import dev.conv4j.tensor.Tensor;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -256,5 +259,55 @@ class ConcurrencyTest {
             assertEquals(THREADS - 1, closedErrors.get(), engine.name());
             plan.close();   // idempotent
         }
+    }
+
+    /**
+     * {@code close()} waits for a long call in flight on another thread without spinning on a
+     * core: it spun until the call returned, taking a core from the call's OpenMP threads on a
+     * 2-core machine. Calls run back to back on one thread; the first close that had to wait
+     * at least 50 ms is measured (a close that fell between two calls waits for nothing).
+     */
+    @Test
+    void closingAPlanWaitsForACallInFlightWithoutHoldingACore() throws Exception {
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        assertTrue(mx.isCurrentThreadCpuTimeSupported());
+        ConvSpec spec = ConvSpec.conv2d(64, 64, 3).padding(1).build();
+        Shape srcShape = Shape.of(8, 64, 56, 56);   // 1.9 GFLOP a call: tens of milliseconds or more
+        Tensor x = Tensor.allocate(srcShape);
+        Tensor w = Tensor.allocate(ConvShapes.wei(spec));
+        Tensor b = Tensor.allocate(ConvShapes.bia(spec));
+        Tensor y = Tensor.allocate(spec.outputShape(srcShape));
+        long waitedNanos = 0;
+        long cpuNanos = 0;
+        int tries = 0;
+        while (waitedNanos < 50_000_000L && tries < 5) {
+            tries++;
+            Plan plan = Engines.onednn().prepare(spec, srcShape, dev.conv4j.engine.PlanOptions.inference());
+            AtomicInteger calls = new AtomicInteger();
+            Thread runner = new Thread(() -> {
+                try {
+                    while (true) {
+                        plan.forward(x, w, b, y);
+                        calls.incrementAndGet();
+                    }
+                } catch (IllegalStateException e) {
+                    assertTrue(e.getMessage().contains("is closed"), e.getMessage());
+                }
+            }, "runner");
+            runner.start();
+            while (calls.get() == 0) {
+                Thread.sleep(1);
+            }
+            long cpu0 = mx.getCurrentThreadCpuTime();
+            long t0 = System.nanoTime();
+            plan.close();
+            waitedNanos = System.nanoTime() - t0;
+            cpuNanos = mx.getCurrentThreadCpuTime() - cpu0;
+            runner.join(60_000);
+            assertFalse(runner.isAlive());
+        }
+        assertTrue(waitedNanos >= 50_000_000L, "no close had to wait in " + tries + " tries");
+        assertTrue(cpuNanos < waitedNanos / 4, String.format(java.util.Locale.ROOT,
+                "close() used %.1f ms of CPU while it waited %.1f ms for the call", cpuNanos / 1e6, waitedNanos / 1e6));
     }
 }

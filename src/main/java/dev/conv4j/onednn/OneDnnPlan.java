@@ -17,6 +17,7 @@ import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.dnnl.engine;
@@ -335,9 +336,15 @@ final class OneDnnPlan implements Plan {
     }
 
     @Override public void close() {
-        // Wait for a call in flight on another thread: its native objects are about to go.
-        while (!busy.compareAndSet(false, true)) {
-            Thread.onSpinWait();
+        // Wait for a call in flight on another thread: its native objects are about to go. Spin
+        // briefly, then sleep in steps of 0.1 ms: a call can run for seconds, and a spinning
+        // closer held a core of the two that call's OpenMP threads were computing on.
+        for (int spins = 0; !busy.compareAndSet(false, true); spins++) {
+            if (spins < 1_000) {
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(100_000L);
+            }
         }
         try {
             if (closed) {
