@@ -156,6 +156,26 @@ final class ConvPrimitives {
         return true;
     }
 
+    /**
+     * Why channels-last backward-weights may have no implementation left, when the problem is
+     * one {@link #defective} applies to (its only kernel may be the one passed over: oneDNN
+     * lists no other for a strided transposed 1×1 layer); else empty.
+     */
+    static String passedOver(DnnlMapping m, Direction dir, LayoutPolicy layout) {
+        if (dir != Direction.BWD_W || layout != LayoutPolicy.CHANNELS_LAST || !m.strided() || !fewChannels(m)) {
+            return "";
+        }
+        return ": its jit_1x1 kernel is passed over, as it writes past its workspace on strided 1x1 layers with fewer"
+                + " than " + RTUS_SAFE_CHANNELS + " channels per group (oneDNN issue 6035); layout ANY or AUTO"
+                + " may compute it";
+    }
+
+    private static boolean fewChannels(DnnlMapping m) {
+        long[] w = m.weiDims();
+        int c = w.length - m.srcDims().length;   // 1 when grouped: {G, OC/G, IC/G, K...}
+        return Math.min(w[c], w[c + 1]) < RTUS_SAFE_CHANNELS;
+    }
+
     /** Input or output channels per group below which {@link #defective} holds, whatever the ISA's block. */
     static final long RTUS_SAFE_CHANNELS = 16;
 
@@ -177,10 +197,7 @@ final class ConvPrimitives {
         if (dir != Direction.BWD_W || !pd.impl_info_str().getString().contains("jit_1x1")) {
             return false;
         }
-        long[] w = m.weiDims();
-        int c = w.length - m.srcDims().length;   // 1 when grouped: {G, OC/G, IC/G, K...}
-        boolean fewChannels = Math.min(w[c], w[c + 1]) < RTUS_SAFE_CHANNELS;
-        return m.strided() && fewChannels
+        return m.strided() && fewChannels(m)
                 && (!pd.src_desc().notEquals(computeMd(m.srcDims(), m, LayoutPolicy.CHANNELS_LAST))
                         || !pd.diff_dst_desc().notEquals(computeMd(m.dstDims(), m, LayoutPolicy.CHANNELS_LAST)));
     }

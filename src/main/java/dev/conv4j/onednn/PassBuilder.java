@@ -288,7 +288,7 @@ final class PassBuilder {
         });
         if (pd == null) {
             if (required) {
-                throw NativeErrors.unimplemented(problem, dir, "layout " + layout);
+                throw NativeErrors.unimplemented(problem, dir, "layout " + layout + ConvPrimitives.passedOver(m, dir, layout));
             }
             return null;
         }

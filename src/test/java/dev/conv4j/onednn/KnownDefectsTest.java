@@ -2,11 +2,14 @@ package dev.conv4j.onednn;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.conv4j.ConvSpec;
 import dev.conv4j.Direction;
+import dev.conv4j.NativeBackendException;
 import dev.conv4j.engine.LayoutPolicy;
+import dev.conv4j.engine.Plan;
 import dev.conv4j.engine.PlanOptions;
 import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
@@ -92,6 +95,26 @@ class KnownDefectsTest {
                 PlanOptions.DEFAULT.withLayout(LayoutPolicy.CHANNELS_LAST).withUserLayout(Layout.CHANNELS_LAST))) {
             assertFalse(p.implementation(Direction.BWD_W).startsWith("jit_1x1"), p.implementation(Direction.BWD_W));
             assertEquals(backwardWeights(spec, src, LayoutPolicy.CHANNELS_LAST).get(0), p.implementation(Direction.BWD_W));
+        }
+    }
+
+    /**
+     * A strided transposed 1×1 layer with few channels has no channels-last backward-weights
+     * kernel but the defective one: the plan refuses it saying why and what computes it, and
+     * the layouts it names do.
+     */
+    @Test void aTransposedLayerWithOnlyTheDefectiveKernel_isRefusedSayingWhy_andAnyComputesIt() {
+        ConvSpec spec = ConvSpec.transposed(2, 12, 8, 1).stride(2).dilation(2, 1).outputPadding(1).build();
+        Shape src = Shape.of(1, 12, 5, 1);
+        OneDnnEngine engine = OneDnnEngine.get();
+        PlanOptions channelsLast = PlanOptions.DEFAULT.withLayout(LayoutPolicy.CHANNELS_LAST).withUserLayout(Layout.CHANNELS_LAST);
+        NativeBackendException e = assertThrows(NativeBackendException.class, () -> engine.prepare(spec, src, channelsLast).close());
+        assertTrue(e.getMessage().contains("bwd_w (layout CHANNELS_LAST: its jit_1x1 kernel is passed over"), e.getMessage());
+        assertTrue(e.getMessage().contains("layout ANY or AUTO may compute it"), e.getMessage());
+        for (LayoutPolicy ok : new LayoutPolicy[] {LayoutPolicy.ANY, LayoutPolicy.AUTO}) {
+            try (Plan plan = engine.prepare(spec, src, channelsLast.withLayout(ok))) {
+                assertFalse(plan.implementation(Direction.BWD_W).isEmpty(), ok.toString());
+            }
         }
     }
 }
