@@ -36,6 +36,11 @@ import java.util.Map;
  * called by both at once).
  */
 public final class Sequential implements AutoCloseable {
+    /**
+     * Input shapes whose buffers are kept, least recently used dropped first: enough for
+     * {@link Trainer#fit}, which sees a full and a last, smaller training batch, and the same
+     * two in evaluation.
+     */
     private static final int MAX_SHAPES = 4;
 
     private final List<Layer> layers;
