@@ -18,6 +18,7 @@ public final class Dropout extends JavaLayer {
     private final double p;
     private final float scale;
     private final SplittableRandom random;
+    // The arrays an off-heap x, y or dy is handled in; dx reuses y's, which is stored by then.
     private final Scratch xs = new Scratch();
     private final Scratch ys = new Scratch();
     private final Scratch dys = new Scratch();

@@ -11,6 +11,7 @@ import dev.conv4j.tensor.Tensor;
  */
 public final class ReLU extends JavaLayer {
     private static final int GRAIN = 1 << 16;
+    // The arrays an off-heap x, y or dy is handled in; dx reuses y's, which is stored by then.
     private final Scratch xs = new Scratch();
     private final Scratch ys = new Scratch();
     private final Scratch dys = new Scratch();
