@@ -117,6 +117,17 @@ public final class Tensor {
         return wrap(values, Shape.of(dims), Layout.CHANNELS_FIRST);
     }
 
+    /**
+     * A zero-filled tensor on the Java heap (a {@code float[]} of its own), for Java code that
+     * computes into an array; the shape's size is checked first, as {@link #allocate} does.
+     *
+     * @throws IllegalArgumentException {@code "what: shape has count elements, more than ..."}
+     */
+    public static Tensor onHeap(String what, Shape shape, Layout layout) {
+        checkElementCount(what, shape.elementCount(), shape);
+        return wrap(new float[(int) shape.elementCount()], shape, layout);
+    }
+
     /** A tensor viewing {@code values} (not copied) with the given shape and layout. */
     public static Tensor wrap(float[] values, Shape shape, Layout layout) {
         int n = checkedSize(shape);

@@ -65,7 +65,7 @@ public abstract class JavaLayer implements Layer {
     @Override public Tensor forward(Tensor x) {
         Check.arg(x != null, "input: expected a tensor, got null");
         Shape out = outputShape(x.shape());
-        Tensor y = Tensor.wrap(new float[(int) out.elementCount()], out, outputLayout(x.layout()));
+        Tensor y = Tensor.onHeap("output", out, outputLayout(x.layout()));
         forward(x, y);
         return y;
     }
@@ -73,7 +73,7 @@ public abstract class JavaLayer implements Layer {
     @Override public Tensor backward(Tensor dy) {
         Shape in = lastInputShape();
         requireTrainingForward(in != null);
-        Tensor dx = Tensor.wrap(new float[(int) in.elementCount()], in, lastInputLayout());
+        Tensor dx = Tensor.onHeap("input gradient", in, lastInputLayout());
         backward(dy, dx);
         return dx;
     }

@@ -306,7 +306,7 @@ public final class Sequential implements AutoCloseable {
     }
 
     private static Tensor heap(Shape s, Layout layout) {
-        return Tensor.wrap(new float[Math.toIntExact(s.elementCount())], s, layout);
+        return Tensor.onHeap("activation", s, layout);
     }
 
     /**

@@ -189,7 +189,7 @@ public final class Trainer {
         }
 
         Tensor gradFor(Shape logits) {
-            return grads.computeIfAbsent(logits, s -> Tensor.wrap(new float[(int) s.elementCount()], s, Layout.CHANNELS_FIRST));
+            return grads.computeIfAbsent(logits, s -> Tensor.onHeap("logits", s, Layout.CHANNELS_FIRST));
         }
     }
 }
