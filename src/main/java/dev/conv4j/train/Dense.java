@@ -109,16 +109,7 @@ public final class Dense extends JavaLayer {
         return Shape.of(x.dim(0), out);
     }
 
-    @Override public void forward(Tensor x, Tensor y) {
-        enter();
-        try {
-            runForward(x, y);
-        } finally {
-            exit();
-        }
-    }
-
-    private void runForward(Tensor x, Tensor y) {
+    @Override protected void computeForward(Tensor x, Tensor y) {
         // The checks allocate nothing unless they fail: a training loop calls this every batch.
         if (x == null || x.shape().rank() != 2 || x.shape().dim(1) != in) {
             Check.arg(x != null, "input: expected a tensor, got null");
@@ -148,16 +139,7 @@ public final class Dense extends JavaLayer {
         inputValues = isTraining() ? xv : null;
     }
 
-    @Override public void backward(Tensor dy, Tensor dx) {
-        enter();
-        try {
-            runBackward(dy, dx);
-        } finally {
-            exit();
-        }
-    }
-
-    private void runBackward(Tensor dy, Tensor dx) {
+    @Override protected void computeBackward(Tensor dy, Tensor dx) {
         requireTrainingForward(input != null);
         int n = input.shape().dim(0);
         checkMatrix("diff_dst", dy, n, out);

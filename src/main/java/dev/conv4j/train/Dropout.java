@@ -45,16 +45,7 @@ public final class Dropout extends JavaLayer {
         return in;
     }
 
-    @Override public void forward(Tensor x, Tensor y) {
-        enter();
-        try {
-            runForward(x, y);
-        } finally {
-            exit();
-        }
-    }
-
-    private void runForward(Tensor x, Tensor y) {
+    @Override protected void computeForward(Tensor x, Tensor y) {
         Check.arg(x != null, "input: expected a tensor, got null");
         checkShape("output", y, x.shape(), x.layout());
         inputLayout = x.layout();
@@ -94,16 +85,7 @@ public final class Dropout extends JavaLayer {
         Arrays.fill(keep, 0, n, true);
     }
 
-    @Override public void backward(Tensor dy, Tensor dx) {
-        enter();
-        try {
-            runBackward(dy, dx);
-        } finally {
-            exit();
-        }
-    }
-
-    private void runBackward(Tensor dy, Tensor dx) {
+    @Override protected void computeBackward(Tensor dy, Tensor dx) {
         requireTrainingForward(input != null);
         checkShape("diff_dst", dy, input, inputLayout);
         if (dx == null) {

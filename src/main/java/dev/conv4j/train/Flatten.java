@@ -27,16 +27,7 @@ public final class Flatten extends JavaLayer {
         return Layout.CHANNELS_FIRST;
     }
 
-    @Override public void forward(Tensor x, Tensor y) {
-        enter();
-        try {
-            runForward(x, y);
-        } finally {
-            exit();
-        }
-    }
-
-    private void runForward(Tensor x, Tensor y) {
+    @Override protected void computeForward(Tensor x, Tensor y) {
         Check.arg(x != null, "input: expected a tensor, got null");
         checkShape("output", y, outputShape(x.shape()), Layout.CHANNELS_FIRST);
         boolean transpose = x.layout() == Layout.CHANNELS_LAST && x.shape().rank() >= 3;
@@ -45,16 +36,7 @@ public final class Flatten extends JavaLayer {
         inputLayout = x.layout();
     }
 
-    @Override public void backward(Tensor dy, Tensor dx) {
-        enter();
-        try {
-            runBackward(dy, dx);
-        } finally {
-            exit();
-        }
-    }
-
-    private void runBackward(Tensor dy, Tensor dx) {
+    @Override protected void computeBackward(Tensor dy, Tensor dx) {
         requireTrainingForward(input != null);
         checkShape("diff_dst", dy, outputShape(input), Layout.CHANNELS_FIRST);
         if (dx != null) {

@@ -18,8 +18,9 @@ import java.util.Map;
  * heap tensors are read and written in place, off-heap ones through a reused scratch array
  * (one bulk copy). Like every {@link Layer}, a layer keeps what backward needs from the last
  * training forward and is confined to one thread at a time (an overlapping call from a second
- * thread throws {@link IllegalStateException}: a subclass wraps its {@code forward} and
- * {@code backward} in {@link #enter()} and {@link #exit()}); its loops run in parallel on the
+ * thread throws {@link IllegalStateException}: {@code forward} and {@code backward} run a
+ * subclass's {@code computeForward} and {@code computeBackward} inside {@link #enter()} and
+ * {@link #exit()}); its loops run in parallel on the
  * common fork-join pool where the work pays for it.
  *
  * <p>Activations may be channels-first or channels-last (as the convolutions around the layer
@@ -48,8 +49,19 @@ public abstract class JavaLayer implements Layer {
      * @param x input; read (in training mode kept for backward: do not modify it before then)
      * @param y output of shape {@link #outputShape} in layout {@link #outputLayout}; overwritten
      * @throws IllegalArgumentException if a shape does not fit
+     * @throws IllegalStateException if another thread is inside a call on this layer
      */
-    public abstract void forward(Tensor x, Tensor y);
+    public final void forward(Tensor x, Tensor y) {
+        enter();
+        try {
+            computeForward(x, y);
+        } finally {
+            exit();
+        }
+    }
+
+    /** {@link #forward(Tensor, Tensor)}'s work, inside the one-thread guard. */
+    protected abstract void computeForward(Tensor x, Tensor y);
 
     /**
      * Back-propagates through the last training forward: adds parameter gradients into
@@ -58,9 +70,20 @@ public abstract class JavaLayer implements Layer {
      *
      * @param dy gradient with respect to the last output; read
      * @param dx gradient with respect to the last input, or {@code null}; overwritten
-     * @throws IllegalStateException if no training forward came first
+     * @throws IllegalStateException if no training forward came first, or another thread is
+     *         inside a call on this layer
      */
-    public abstract void backward(Tensor dy, Tensor dx);
+    public final void backward(Tensor dy, Tensor dx) {
+        enter();
+        try {
+            computeBackward(dy, dx);
+        } finally {
+            exit();
+        }
+    }
+
+    /** {@link #backward(Tensor, Tensor)}'s work, inside the one-thread guard. */
+    protected abstract void computeBackward(Tensor dy, Tensor dx);
 
     @Override public Tensor forward(Tensor x) {
         Check.arg(x != null, "input: expected a tensor, got null");

@@ -52,16 +52,7 @@ public final class MaxPool2d extends JavaLayer {
         return Shape.of(in.dim(0), in.dim(1), (in.dim(2) - kernel) / stride + 1, (in.dim(3) - kernel) / stride + 1);
     }
 
-    @Override public void forward(Tensor x, Tensor y) {
-        enter();
-        try {
-            runForward(x, y);
-        } finally {
-            exit();
-        }
-    }
-
-    private void runForward(Tensor x, Tensor y) {
+    @Override protected void computeForward(Tensor x, Tensor y) {
         Check.arg(x != null, "input: expected a tensor, got null");
         Shape outShape = outputShape(x.shape());
         checkShape("output", y, outShape, x.layout());
@@ -228,16 +219,7 @@ public final class MaxPool2d extends JavaLayer {
         }
     }
 
-    @Override public void backward(Tensor dy, Tensor dx) {
-        enter();
-        try {
-            runBackward(dy, dx);
-        } finally {
-            exit();
-        }
-    }
-
-    private void runBackward(Tensor dy, Tensor dx) {
+    @Override protected void computeBackward(Tensor dy, Tensor dx) {
         requireTrainingForward(input != null);
         Shape outShape = outputShape(input);
         checkShape("diff_dst", dy, outShape, inputLayout);

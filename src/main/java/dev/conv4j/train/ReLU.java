@@ -22,16 +22,7 @@ public final class ReLU extends JavaLayer {
         return input;
     }
 
-    @Override public void forward(Tensor x, Tensor y) {
-        enter();
-        try {
-            runForward(x, y);
-        } finally {
-            exit();
-        }
-    }
-
-    private void runForward(Tensor x, Tensor y) {
+    @Override protected void computeForward(Tensor x, Tensor y) {
         Check.arg(x != null, "input: expected a tensor, got null");
         checkShape("output", y, x.shape(), x.layout());
         // Off-heap tensors are read and written chunk by chunk on the threads that use them: in
@@ -53,16 +44,7 @@ public final class ReLU extends JavaLayer {
         inputValues = isTraining() ? in : null;
     }
 
-    @Override public void backward(Tensor dy, Tensor dx) {
-        enter();
-        try {
-            runBackward(dy, dx);
-        } finally {
-            exit();
-        }
-    }
-
-    private void runBackward(Tensor dy, Tensor dx) {
+    @Override protected void computeBackward(Tensor dy, Tensor dx) {
         requireTrainingForward(input != null);
         checkShape("diff_dst", dy, input.shape(), input.layout());
         if (dx == null) {
