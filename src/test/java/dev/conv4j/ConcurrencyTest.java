@@ -15,11 +15,6 @@ import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 import org.junit.jupiter.api.Test;
@@ -105,25 +100,7 @@ class ConcurrencyTest {
 
     /** Runs {@code body(thread)} on {@value #THREADS} threads started together; returns the sum of their counts. */
     static int onThreads(IntFunction<Integer> body) throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(THREADS);
-        CyclicBarrier start = new CyclicBarrier(THREADS);
-        try {
-            List<Future<Integer>> results = new ArrayList<>();
-            for (int t = 0; t < THREADS; t++) {
-                int thread = t;
-                results.add(pool.submit(() -> {
-                    start.await(30, TimeUnit.SECONDS);
-                    return body.apply(thread);
-                }));
-            }
-            int total = 0;
-            for (Future<Integer> f : results) {
-                total += f.get(120, TimeUnit.SECONDS);
-            }
-            return total;
-        } finally {
-            pool.shutdownNow();
-        }
+        return TestThreads.onThreads(THREADS, 120, body);
     }
 
     @Test

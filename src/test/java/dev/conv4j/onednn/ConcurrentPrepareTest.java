@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.conv4j.ConvShapes;
 import dev.conv4j.ConvSpec;
 import dev.conv4j.PaddingMode;
+import dev.conv4j.TestThreads;
 import dev.conv4j.engine.Engines;
 import dev.conv4j.engine.LayoutPolicy;
 import dev.conv4j.engine.Plan;
@@ -16,11 +17,6 @@ import dev.conv4j.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -65,46 +61,34 @@ class ConcurrentPrepareTest {
         }
         long oneThreadBelow = PassBuilder.oneThreadBelowNanos;
         PassBuilder.oneThreadBelowNanos = Long.MAX_VALUE;   // every AUTO race also on one thread
-        ExecutorService pool = Executors.newFixedThreadPool(THREADS);
-        CyclicBarrier start = new CyclicBarrier(THREADS);
         try {
-            List<Future<Integer>> results = new ArrayList<>();
-            for (int t = 0; t < THREADS; t++) {
-                int thread = t;
-                results.add(pool.submit(() -> {
-                    start.await(60, TimeUnit.SECONDS);
-                    int own = OpenMpThreads.current();
-                    Random pick = new Random(thread);
-                    int checked = 0;
-                    for (int i = 0; i < PLANS; i++) {
-                        if (thread == 0 && i % 3 == 0) {
-                            LayoutChoice.clear();   // the next AUTO plans race again, on both threads
-                        }
-                        int k = pick.nextInt(expected.size());
-                        Case c = CASES.get(k / Layout.values().length);
-                        Layout l = Layout.values()[k % Layout.values().length];
-                        LayoutPolicy policy = LayoutPolicy.values()[(thread + i) % LayoutPolicy.values().length];
-                        Expected e = expected.get(k);
-                        PlanOptions options = PlanOptions.DEFAULT.withUserLayout(l).withLayout(policy);
-                        try (Plan p = Engines.onednn().prepare(c.spec(), c.src(), options)) {
-                            List<float[]> got = run(p, e.x(), e.w(), e.b(), e.dy());
-                            for (int j = 0; j < got.size(); j++) {
-                                assertArrayEquals(e.results().get(j), got.get(j), c + " " + l + " " + policy + " result " + j);
-                            }
-                            assertEquals(own, OpenMpThreads.current(), "the thread's OpenMP count after a call");
-                            checked++;
-                        }
+            int total = TestThreads.onThreads(THREADS, 300, thread -> {
+                int own = OpenMpThreads.current();
+                Random pick = new Random(thread);
+                int checked = 0;
+                for (int i = 0; i < PLANS; i++) {
+                    if (thread == 0 && i % 3 == 0) {
+                        LayoutChoice.clear();   // the next AUTO plans race again, on both threads
                     }
-                    return checked;
-                }));
-            }
-            int total = 0;
-            for (Future<Integer> f : results) {
-                total += f.get(300, TimeUnit.SECONDS);
-            }
+                    int k = pick.nextInt(expected.size());
+                    Case c = CASES.get(k / Layout.values().length);
+                    Layout l = Layout.values()[k % Layout.values().length];
+                    LayoutPolicy policy = LayoutPolicy.values()[(thread + i) % LayoutPolicy.values().length];
+                    Expected e = expected.get(k);
+                    PlanOptions options = PlanOptions.DEFAULT.withUserLayout(l).withLayout(policy);
+                    try (Plan p = Engines.onednn().prepare(c.spec(), c.src(), options)) {
+                        List<float[]> got = run(p, e.x(), e.w(), e.b(), e.dy());
+                        for (int j = 0; j < got.size(); j++) {
+                            assertArrayEquals(e.results().get(j), got.get(j), c + " " + l + " " + policy + " result " + j);
+                        }
+                        assertEquals(own, OpenMpThreads.current(), "the thread's OpenMP count after a call");
+                        checked++;
+                    }
+                }
+                return checked;
+            });
             assertEquals(THREADS * PLANS, total);
         } finally {
-            pool.shutdownNow();
             PassBuilder.oneThreadBelowNanos = oneThreadBelow;
         }
     }
