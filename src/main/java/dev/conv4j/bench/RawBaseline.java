@@ -7,7 +7,9 @@ import dev.conv4j.tensor.Shape;
 /**
  * The same convolution called on the backend directly, without conv4j's facade: what
  * {@code conv4j bench --baseline} compares a plan with. Created per (problem, direction),
- * run many times, closed once.
+ * run many times, closed once. Like a plan, one run at a time: a run while another thread's
+ * is in flight, or after close, is an {@link IllegalStateException}, and a close waits for a
+ * run in flight.
  */
 public interface RawBaseline extends AutoCloseable {
 

@@ -78,7 +78,7 @@ final class OneDnnBaseline implements RawBaseline {
     private final dnnl_stream strm;
     private final String impl;
     private final String problem;
-    private boolean closed;
+    private final CallGate gate = new CallGate();
 
     /** One primitive and its argument array, built once and passed as is to the C API. */
     private record Call(dnnl_primitive prim, dnnl_exec_arg_t args, int nargs) {}
@@ -189,10 +189,23 @@ final class OneDnnBaseline implements RawBaseline {
 
     @Override
     public void run() {
-        Check.state(!closed, "baseline: used after close");
-        // The C API, as conv4j's plans use it: the C++ execute() builds an argument vector per
-        // call, and its wait() returns a new Java wrapper per call.
-        execute(calls, strm, problem, "baseline execute");
+        enter();
+        try {
+            // The C API, as conv4j's plans use it: the C++ execute() builds an argument vector per
+            // call, and its wait() returns a new Java wrapper per call.
+            execute(calls, strm, problem, "baseline execute");
+        } finally {
+            gate.exit();
+        }
+    }
+
+    /** As a plan's calls: one at a time, none after close (the same gate, so that both pay alike). */
+    private void enter() {
+        switch (gate.tryEnter()) {
+            case ENTERED -> { }
+            case CLOSED -> throw new IllegalStateException("baseline: used after close");
+            case IN_USE -> throw new IllegalStateException("baseline: in use by another thread; create one per thread");
+        }
     }
 
     /** Runs {@code calls} in order and waits, through the C API; a failure names {@code what}. */
@@ -219,7 +232,7 @@ final class OneDnnBaseline implements RawBaseline {
      * user's layout when converting (tests); valid until close.
      */
     FloatBuffer output() {
-        Check.state(!closed, "baseline: used after close");
+        Check.state(!gate.isClosed(), "baseline: used after close");
         return GatherStep.view(output);
     }
 
@@ -228,13 +241,10 @@ final class OneDnnBaseline implements RawBaseline {
         return impl;
     }
 
+    /** Waits for a run in flight on another thread, then releases the native objects; idempotent. */
     @Override
     public void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
-        owned.close();
+        gate.close(owned::close);
     }
 
     // ---- helpers -----------------------------------------------------------------------

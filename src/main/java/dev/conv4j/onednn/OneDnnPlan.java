@@ -16,8 +16,6 @@ import java.lang.ref.Reference;
 import java.util.HashSet;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.LockSupport;
 import java.util.function.Function;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.dnnl.engine;
@@ -53,8 +51,7 @@ final class OneDnnPlan implements Plan {
     private final CroppedDst cropped;   // null unless the primitive leaves destination columns
     private Tensor diffWeiCf;           // channels-first result for a channels-last diff_wei
 
-    private final AtomicBoolean busy = new AtomicBoolean();
-    private volatile boolean closed;
+    private final CallGate gate = new CallGate();
     private volatile Throwable closedAt;
 
     OneDnnPlan(NativeRuntime rt, ConvSpec spec, Shape src, PlanOptions options) {
@@ -310,56 +307,36 @@ final class OneDnnPlan implements Plan {
     // ---- lifecycle ----------------------------------------------------------------------------
 
     private void enter() {
-        if (!busy.compareAndSet(false, true)) {
-            checkOpen();
-            throw new IllegalStateException("Plan for " + problem
+        switch (gate.tryEnter()) {
+            case ENTERED -> { }
+            case CLOSED -> throw closedError();
+            case IN_USE -> throw new IllegalStateException("Plan for " + problem
                     + " is in use by another thread: a plan is not thread-safe, prepare one per thread");
-        }
-        if (closed) {
-            busy.set(false);
-            checkOpen();
         }
     }
 
     private void exit() {
-        busy.set(false);
+        gate.exit();
     }
 
-    private void checkOpen() {
-        if (closed) {
-            String msg = "Plan for " + problem + " is closed";
-            if (TRACK) {
-                throw new IllegalStateException(msg, closedAt);
-            }
-            throw new IllegalStateException(msg + " (run with -Dconv4j.trackResources=true to record where)");
+    private IllegalStateException closedError() {
+        String msg = "Plan for " + problem + " is closed";
+        if (TRACK) {
+            return new IllegalStateException(msg, closedAt);
         }
+        return new IllegalStateException(msg + " (run with -Dconv4j.trackResources=true to record where)");
     }
 
+    /** Waits for a call in flight on another thread (its native objects are about to go), then releases them. */
     @Override public void close() {
-        // Wait for a call in flight on another thread: its native objects are about to go. Spin
-        // briefly, then sleep in steps of 0.1 ms: a call can run for seconds, and a spinning
-        // closer held a core of the two that call's OpenMP threads were computing on.
-        for (int spins = 0; !busy.compareAndSet(false, true); spins++) {
-            if (spins < 1_000) {
-                Thread.onSpinWait();
-            } else {
-                LockSupport.parkNanos(100_000L);
-            }
-        }
-        try {
-            if (closed) {
-                return;   // idempotent
-            }
-            closed = true;
+        gate.close(() -> {
             if (TRACK) {
                 closedAt = new Throwable("plan closed here");
             }
             closeAll(fwd, bwdData, bwdWeights);
             converted.close();
             owned.close();
-        } finally {
-            busy.set(false);
-        }
+        });
     }
 
     @Override public String toString() {

@@ -141,6 +141,38 @@ class OneDnnBaselineTest {
         assertEquals("baseline: used after close", assertThrows(IllegalStateException.class, b::run).getMessage());
     }
 
+    /**
+     * Closing a baseline while another thread runs it waits for the run in flight (closing
+     * under it freed the primitive it was executing: a JVM crash, not an exception), and the
+     * runner's next run fails clearly.
+     */
+    @Test
+    void closeWaitsForARunInFlightAndLaterRunsFailClearly() throws Exception {
+        ConvSpec spec = ConvSpec.conv2d(64, 64, 3).padding(1).build();
+        OneDnnBaseline b = OneDnnBaseline.create(spec, Shape.of(4, 64, 56, 56), Direction.FWD, false);
+        java.util.concurrent.atomic.AtomicInteger runs = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicReference<String> ended = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread runner = new Thread(() -> {
+            try {
+                while (true) {
+                    b.run();
+                    runs.incrementAndGet();
+                }
+            } catch (IllegalStateException e) {
+                ended.set(e.getMessage());
+            }
+        }, "runner");
+        runner.start();
+        while (runs.get() < 2) {
+            Thread.sleep(1);
+        }
+        b.close();
+        runner.join(60_000);
+        assertFalse(runner.isAlive());
+        assertEquals("baseline: used after close", ended.get());
+        b.close();   // idempotent
+    }
+
     @Test
     void rejectsWhatHasNoRawPrimitiveBeforeAnyNativeCall() {
         ConvSpec reflect = ConvSpec.conv2d(2, 2, 3).padding(1).paddingMode(PaddingMode.REFLECT).build();
