@@ -178,12 +178,17 @@ public final class FmaPeak {
         }
     }
 
-    /** The last non-blank line that is not the incubator warning. */
-    private static String lastLine(String text) {
+    /**
+     * The last non-blank line that is not the incubator warning nor a stack frame: of an
+     * uncaught exception, the exception's own line, not the frame it was thrown in.
+     */
+    static String lastLine(String text) {
         String last = "";
         for (String l : text.split("\\R")) {
-            if (!l.isBlank() && !l.contains("Using incubator modules")) {
-                last = l.trim();
+            String t = l.trim();
+            if (!t.isEmpty() && !t.contains("Using incubator modules") && !t.startsWith("at ")
+                    && !(t.startsWith("...") && t.endsWith("more"))) {
+                last = t;
             }
         }
         return last;

@@ -44,6 +44,20 @@ class FmaPeakTest {
         }
     }
 
+    /** A child that died of an exception is reported by the exception's line, not by the frame it was thrown in. */
+    @Test
+    void aChildsExceptionIsReportedByItsOwnLine() {
+        String stderr = "WARNING: Using incubator modules: jdk.incubator.vector\n"
+                + "Exception in thread \"main\" java.lang.IllegalStateException: fma peak: something\n"
+                + "\tat dev.conv4j.bench.FmaLoop.measure(FmaLoop.java:218)\n"
+                + "\tat dev.conv4j.bench.FmaLoop.main(FmaLoop.java:313)\n"
+                + "Caused by: java.lang.ArithmeticException: / by zero\n"
+                + "\tat dev.conv4j.bench.FmaLoop.size(FmaLoop.java:230)\n"
+                + "\t... 2 more\n";
+        assertEquals("Caused by: java.lang.ArithmeticException: / by zero", FmaPeak.lastLine(stderr));
+        assertEquals("fma_peak gflops=1.0", FmaPeak.lastLine("fma_peak gflops=1.0\n\n"));
+    }
+
     @Test
     void measureInChild_shortBudget_returnsAParsedResult() throws Exception {
         FmaPeak.Result r = FmaPeak.measureInChild(1, 100, TIMEOUT_SECONDS);
