@@ -15,7 +15,7 @@ import java.util.Properties;
  *
  * <p>An entry's key names the machine (CPU model, the ISA oneDNN uses, threads, oneDNN's
  * version: what a choice's implementation index depends on) and the problem ({@link Key});
- * its value is the candidate, the index, the threads (0: the process's) and the
+ * its value is the candidate (with {@code *N} for a pass in slices of N images), the index, the threads (0: the process's) and the
  * implementation's name, which the caller
  * checks against the pass it builds ({@link PassBuilder}): an entry that names another
  * implementation now is timed again.
@@ -58,8 +58,10 @@ final class ChoiceStore {
         }
         String[] parts = v.split(" ", 4);
         try {
-            return new Kept(new Choice(Candidate.valueOf(parts[0]), Integer.parseInt(parts[1]),
-                    Integer.parseInt(parts[2])), parts[3]);
+            // The candidate, with "*N" for a pass in slices of N images.
+            String[] candidate = parts[0].split("\\*", 2);
+            return new Kept(new Choice(Candidate.valueOf(candidate[0]), Integer.parseInt(parts[1]),
+                    Integer.parseInt(parts[2]), candidate.length == 2 ? Integer.parseInt(candidate[1]) : 0), parts[3]);
         } catch (RuntimeException e) {
             return null;   // damaged: timed again, and replaced
         }
@@ -75,7 +77,8 @@ final class ChoiceStore {
             return;
         }
         Properties now = file.load();
-        now.setProperty(name(key), choice.candidate().name() + " " + choice.impl() + " " + choice.threads() + " " + impl);
+        String candidate = choice.candidate().name() + (choice.sliceImages() > 0 ? "*" + choice.sliceImages() : "");
+        now.setProperty(name(key), candidate + " " + choice.impl() + " " + choice.threads() + " " + impl);
         try {
             file.store(now, "conv4j: AUTO's layout decisions (native-config auto_choices=on); delete to time them again");
             entries = now;

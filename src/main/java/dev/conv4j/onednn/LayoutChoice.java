@@ -28,12 +28,19 @@ final class LayoutChoice {
      * its implementations by a fixed heuristic order, and on some shapes a later one is faster
      * (on an AVX2 machine, with channels-last tensors, the seed's layer ran on {@code jit:avx2}
      * in 1.09 ms and on {@code brg_conv_fwd:avx2}, oneDNN's first choice, in 1.19 ms); run on
-     * {@code threads} OpenMP threads, 0 for the process's count ({@link OpenMpThreads}).
+     * {@code threads} OpenMP threads, 0 for the process's; for backward-weights, computed in
+     * slices of {@code sliceImages} images of the minibatch, 0 for the whole
+     * ({@link PassBuilder#SLICE_IMAGES}).
      */
-    record Choice(Candidate candidate, int impl, int threads) {
+    record Choice(Candidate candidate, int impl, int threads, int sliceImages) {
         /** On the process's threads. */
         Choice(Candidate candidate, int impl) {
             this(candidate, impl, 0);
+        }
+
+        /** On the whole minibatch. */
+        Choice(Candidate candidate, int impl, int threads) {
+            this(candidate, impl, threads, 0);
         }
     }
 

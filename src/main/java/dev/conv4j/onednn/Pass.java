@@ -15,7 +15,9 @@ import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.dnnl.global.dnnl.query;
 import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.post_ops;
 import org.bytedeco.dnnl.primitive;
+import org.bytedeco.dnnl.primitive_attr;
 import org.bytedeco.dnnl.primitive_desc_base;
 import org.bytedeco.dnnl.reorder;
 import org.bytedeco.javacpp.Pointer;
@@ -97,9 +99,19 @@ final class Pass implements AutoCloseable {
     private final List<Step> before = new ArrayList<>();
     private final List<Role> beforeInputs = new ArrayList<>();   // the input each of before reorders
     private final List<Step> after = new ArrayList<>();
+    // Computed in slices of the minibatch: the outputs of every slice after the first, added in.
+    private final List<Step> afterAdding = new ArrayList<>();
     private Step weightsReorder;          // null when the primitive reads the user's weights; run only on a change
     private final Step[] steps;           // before + ops + after, in order
     private final Role[] stepInput;       // the input a step reorders, else null
+    /**
+     * Slices of the minibatch the pass is computed in, one after another (1: whole). The ops
+     * were built for one slice; the inputs are read a slice at a time, and the outputs (the
+     * weight and bias gradients of backward-weights) summed over the slices.
+     */
+    final int slices;
+    private final Step[] firstSliceSteps;    // before + ops + after
+    private final Step[] laterSliceSteps;    // before + ops + afterAdding
     // Activation inputs reordered into a copy shared with the plan's other passes.
     private final ConvertedInputs shared;
     private final ConvertedInputs.Copy[] copy = new ConvertedInputs.Copy[Role.values().length];
@@ -119,6 +131,19 @@ final class Pass implements AutoCloseable {
      */
     Pass(engine eng, Direction dir, Candidate candidate, String impl, List<Op> ops, String problem,
          ConvertedInputs shared, int threads) {
+        this(eng, dir, candidate, impl, ops, problem, shared, threads, 1);
+    }
+
+    /**
+     * As above, computed in {@code slices} equal slices of the minibatch (backward-weights
+     * only): {@code ops} were built for one slice, and reorder-free outputs are not allowed.
+     */
+    Pass(engine eng, Direction dir, Candidate candidate, String impl, List<Op> ops, String problem,
+         ConvertedInputs shared, int threads, int slices) {
+        if (slices > 1 && dir != Direction.BWD_W) {
+            throw new IllegalArgumentException("only backward-weights sums over slices of the minibatch, not " + dir);
+        }
+        this.slices = slices;
         this.eng = eng;
         this.threads = threads;
         this.shared = shared;
@@ -147,8 +172,12 @@ final class Pass implements AutoCloseable {
             }
             List<Step> all = new ArrayList<>(before);
             all.addAll(main);
+            List<Step> later = new ArrayList<>(all);
             all.addAll(after);
+            later.addAll(afterAdding);
             this.steps = all.toArray(new Step[0]);
+            this.firstSliceSteps = steps;
+            this.laterSliceSteps = later.toArray(new Step[0]);
             this.stepInput = new Role[steps.length];
             for (int i = 0; i < beforeInputs.size(); i++) {
                 stepInput[i] = beforeInputs.get(i);
@@ -182,51 +211,67 @@ final class Pass implements AutoCloseable {
     /** The memory the primitive reads for {@code role}: the user's, or a reordered copy. */
     private memory input(Role role, memory.desc convMd, memory.desc userMd, long[] dims) {
         boolean weights = role == Role.WEI;
-        UserMemory u = new UserMemory(owned, userMd, eng, dims);
+        UserMemory u = new UserMemory(owned, userMd, eng, dims, weights ? 1 : slices);
         user[role.ordinal()] = u;
         if (!convMd.notEquals(userMd)) {
             return u.mem;
         }
         // Reorder only if the primitive picked a different layout than the user tensor.
         memory conv;
-        if (weights) {
+        if (weights || slices > 1) {
+            // A slice's copy holds no whole tensor: it is not shared with the plan's other passes.
             conv = owned.own(new memory(convMd, eng));
         } else {
             copy[role.ordinal()] = shared.acquire(role, convMd, eng);
             conv = copy[role.ordinal()].mem;
         }
-        Step r = reorderStep(u.mem, conv, u::buffer, fixed(conv), reorderName(role));
+        Step r = reorderStep(u.mem, conv, u::buffer, fixed(conv), reorderName(role), false);
         if (weights) {
             weightsReorder = r;
         } else {
             before.add(r);
-            beforeInputs.add(role);
+            beforeInputs.add(slices > 1 ? null : role);   // null: never skipped
         }
-        return conv;
-    }
-
-    /** The memory the primitive writes for {@code role}, reordered to the user's after. */
-    private memory output(Role role, memory.desc convMd, memory.desc userMd, long[] dims) {
-        UserMemory u = new UserMemory(owned, userMd, eng, dims);
-        user[role.ordinal()] = u;
-        if (!convMd.notEquals(userMd)) {
-            return u.mem;
-        }
-        memory conv = owned.own(new memory(convMd, eng));
-        after.add(reorderStep(conv, u.mem, fixed(conv), u::buffer, reorderName(role)));
         return conv;
     }
 
     /**
-     * A reorder from {@code from} to {@code to}: a oneDNN reorder primitive, or for a small
-     * tensor a {@link GatherStep} that reads and writes the data {@code fromData} and
-     * {@code toData} name at call time.
+     * The memory the primitive writes for {@code role}, reordered to the user's after. In
+     * slices, always a memory of the pass's, reordered into the user's after the first slice
+     * and added into it after each later one.
      */
-    private Step reorderStep(memory from, memory to, GatherStep.Data fromData, GatherStep.Data toData, String what) {
-        if (GatherStep.fits(from.get_desc(), to.get_desc())) {
+    private memory output(Role role, memory.desc convMd, memory.desc userMd, long[] dims) {
+        UserMemory u = new UserMemory(owned, userMd, eng, dims);
+        user[role.ordinal()] = u;
+        if (!convMd.notEquals(userMd) && slices == 1) {
+            return u.mem;
+        }
+        memory conv = owned.own(new memory(convMd, eng));
+        after.add(reorderStep(conv, u.mem, fixed(conv), u::buffer, reorderName(role), false));
+        if (slices > 1) {
+            afterAdding.add(reorderStep(conv, u.mem, fixed(conv), u::buffer, reorderName(role) + ", added in", true));
+        }
+        return conv;
+    }
+
+    /**
+     * A reorder from {@code from} to {@code to}, or with {@code adding} one that adds into
+     * {@code to} (oneDNN's {@code sum} post-op): a oneDNN reorder primitive, or for a small
+     * tensor of a pass not computed in slices a {@link GatherStep} that reads and writes the
+     * data {@code fromData} and {@code toData} name at call time.
+     */
+    private Step reorderStep(memory from, memory to, GatherStep.Data fromData, GatherStep.Data toData, String what,
+                             boolean adding) {
+        if (slices == 1 && GatherStep.fits(from.get_desc(), to.get_desc())) {
             return GatherStep.of(eng, from.get_desc(), to.get_desc(), fromData, toData, problem, dir, what);
         }
-        reorder.primitive_desc rpd = new reorder.primitive_desc(from, to, ConvPrimitives.attr(), true);
+        primitive_attr attr = ConvPrimitives.attr();
+        if (adding) {
+            post_ops sum = new post_ops();
+            sum.append_sum();   // to = 1·to + reorder(from)
+            attr.set_post_ops(sum);
+        }
+        reorder.primitive_desc rpd = new reorder.primitive_desc(from, to, attr, true);
         if (!rpd.asBoolean()) {
             throw NativeErrors.unimplemented(problem, dir, what);
         }
@@ -304,6 +349,10 @@ final class Pass implements AutoCloseable {
 
     /** {@link #execute}'s work, on the calling thread's OpenMP count as it is. */
     private void runSteps(dnnl_stream stream) {
+        if (slices > 1) {
+            runSlices(stream);
+            return;
+        }
         for (int i = 0; i < steps.length; i++) {
             Role input = stepInput[i];
             if (input != null) {
@@ -321,6 +370,21 @@ final class Pass implements AutoCloseable {
             if (input != null && bound[input.ordinal()] != null) {
                 copy[input.ordinal()].record(bound[input.ordinal()]);
             }
+        }
+    }
+
+    /** Every slice in turn: its inputs' views moved to it, the first slice's outputs written, the later ones' added. */
+    private void runSlices(dnnl_stream stream) {
+        for (int k = 0; k < slices; k++) {
+            for (UserMemory u : user) {
+                if (u != null && u.slices > 1) {
+                    u.selectSlice(k, problem);
+                }
+            }
+            for (Step step : k == 0 ? firstSliceSteps : laterSliceSteps) {
+                step.run(stream, problem);
+            }
+            awaitStream(stream);   // before the views move on
         }
     }
 
@@ -342,6 +406,9 @@ final class Pass implements AutoCloseable {
         for (Step s : steps) {
             bytes = Math.max(bytes, s.scratchpadBytes());
         }
+        for (Step s : afterAdding) {
+            bytes = Math.max(bytes, s.scratchpadBytes());
+        }
         return bytes;
     }
 
@@ -351,6 +418,9 @@ final class Pass implements AutoCloseable {
             weightsReorder.useScratchpad(buffer, problem);
         }
         for (Step s : steps) {
+            s.useScratchpad(buffer, problem);
+        }
+        for (Step s : afterAdding) {
             s.useScratchpad(buffer, problem);
         }
     }
@@ -396,8 +466,8 @@ final class Pass implements AutoCloseable {
             UserMemory u = user[r.ordinal()];
             if (u != null) {
                 FloatBuffer z = zeros.get(r);
-                if (z == null || z.capacity() < u.elements) {
-                    z = Tensor.alignedDirect(u.elements);
+                if (z == null || z.capacity() < u.totalElements()) {
+                    z = Tensor.alignedDirect(u.totalElements());
                     zeros.put(r, z);
                 }
                 u.bind(z, problem);

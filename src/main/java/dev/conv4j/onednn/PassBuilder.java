@@ -42,6 +42,17 @@ final class PassBuilder {
     /** {@link #ONE_THREAD_BELOW_NANOS}, but where a test needs the one-thread race whatever its timing. */
     static volatile long oneThreadBelowNanos = ONE_THREAD_BELOW_NANOS;
 
+    /**
+     * Images per slice of the minibatch that backward-weights is also timed in, under {@code
+     * ANY} layouts ({@link Pass#slices}). At mb 32 the conversions of the caller's channels-last
+     * source and gradient into the blocked layouts of the fastest kernels go through memory
+     * when whole; a slice's copies are read back from the caches. Measured on an AVX-512
+     * machine ({@code docs/perf-notes.md}, 2026-11-26), ResNet-50's {@code conv1} took 31.2 ms
+     * whole and 24.3–25.1 ms in slices of 2 and 4 images, {@code res2a_branch2b} 20.9 and
+     * 18.2–18.4 ms; the kernel lost nothing on slices that small.
+     */
+    static final int[] SLICE_IMAGES = {2, 4};
+
     /** Decisions timed in this process (tests: a decision followed without timing times none). */
     static final AtomicLong TIMED_DECISIONS = new AtomicLong();
 
@@ -193,7 +204,23 @@ final class PassBuilder {
                 Candidate.GEMM, Candidate.GEMM_TRANSPOSED}) {
             out.add(new Choice(c, 0, threads));
         }
+        if (dir == Direction.BWD_W) {
+            for (int images : SLICE_IMAGES) {
+                if (sliceable(m, srcShape.dim(0), images)) {
+                    out.add(new Choice(Candidate.ANY, 0, threads, images));
+                }
+            }
+        }
         return out;
+    }
+
+    /**
+     * Whether backward-weights of {@code m} on a minibatch of {@code n} can run in slices of
+     * {@code images} images: a convolution (not transposed, no padding applied in Java, no
+     * cropped destination) whose minibatch is at least two such slices.
+     */
+    static boolean sliceable(DnnlMapping m, int n, int images) {
+        return !m.deconvolution() && !m.prePadded() && !m.cropped() && images > 0 && n % images == 0 && n / images >= 2;
     }
 
     /**
@@ -277,10 +304,18 @@ final class PassBuilder {
             return matmulPass(dir, c, required);
         }
         LayoutPolicy layout = c.candidate().layout;
-        primitive_desc pd = c.impl() == 0 ? primitiveDesc(dir, layout) : NativeRuntime.withoutPrimitiveCache(() -> {
-            primitive_desc it = primitiveDesc(dir, layout);
+        boolean sliced = c.sliceImages() > 0;
+        if (sliced && (dir != Direction.BWD_W || !sliceable(m, srcShape.dim(0), c.sliceImages()))) {
+            throw new IllegalArgumentException("slices: " + dir.label() + " of " + problem + " cannot run in slices of "
+                    + c.sliceImages() + " images");
+        }
+        // A pass in slices is built for one slice.
+        DnnlMapping mm = sliced ? DnnlMapping.of(spec, srcShape.with(0, c.sliceImages()), options.userLayout()) : m;
+        primitive_desc pd = c.impl() == 0 ? primitiveDesc(eng, mm, options.training(), dir, layout)
+                : NativeRuntime.withoutPrimitiveCache(() -> {
+            primitive_desc it = primitiveDesc(eng, mm, options.training(), dir, layout);
             for (int i = 0; it != null && i < c.impl(); i++) {
-                if (!ConvPrimitives.nextImpl(it, m, dir)) {
+                if (!ConvPrimitives.nextImpl(it, mm, dir)) {
                     it = null;
                 }
             }
@@ -292,8 +327,9 @@ final class PassBuilder {
             }
             return null;
         }
-        return new Pass(eng, dir, c.candidate(), pd.impl_info_str().getString(),
-                List.of(new Pass.Op(pd, ConvPrimitives.bindings(m, dir))), problem, converted, c.threads());
+        String impl = pd.impl_info_str().getString() + (sliced ? " (in slices of " + c.sliceImages() + " images)" : "");
+        return new Pass(eng, dir, c.candidate(), impl, List.of(new Pass.Op(pd, ConvPrimitives.bindings(mm, dir))), problem,
+                converted, c.threads(), sliced ? srcShape.dim(0) / c.sliceImages() : 1);
     }
 
     /**

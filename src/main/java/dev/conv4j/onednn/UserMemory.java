@@ -12,13 +12,15 @@ import org.bytedeco.javacpp.Pointer;
 /**
  * A oneDNN memory in the user's layout whose data handle is pointed at the caller's tensor on
  * every call: a direct tensor is used in place, a heap ({@code float[]}) tensor goes through a
- * staging buffer created on first use. Binding allocates nothing.
+ * staging buffer created on first use. Binding allocates nothing. A memory of a pass computed
+ * in slices of the minibatch ({@link Pass}) views one slice of the bound tensor at a time
+ * ({@link #selectSlice}); its {@link #elements} are one slice's.
  */
 final class UserMemory {
     /** A pointer whose address we move; it owns nothing. */
     private static final class DataHandle extends Pointer {
-        void point(Buffer direct) {
-            address = getDirectBufferAddress(direct);
+        void point(Buffer direct, long offsetBytes) {
+            address = getDirectBufferAddress(direct) + offsetBytes;
         }
     }
 
@@ -26,10 +28,18 @@ final class UserMemory {
     private final dnnl_memory handle;
     private final DataHandle data = new DataHandle();
     final int elements;
+    /** How many slices of {@link #elements} the bound tensor holds: 1 but in a pass computed in slices. */
+    final int slices;
     private FloatBuffer staging;
     private FloatBuffer current;   // the direct buffer the memory points at now
+    private float[] slicedArray;   // a sliced heap tensor, copied in one slice at a time
 
     UserMemory(Owned owned, memory.desc md, engine eng, long[] dims) {
+        this(owned, md, eng, dims, 1);
+    }
+
+    UserMemory(Owned owned, memory.desc md, engine eng, long[] dims, int slices) {
+        this.slices = slices;
         this.mem = owned.own(new memory(md, eng, (Pointer) null));   // no buffer of its own
         this.handle = mem.get();
         long n = 1;
@@ -39,8 +49,14 @@ final class UserMemory {
         this.elements = (int) n;
     }
 
-    /** Points the memory at {@code t}'s storage; copies a heap tensor in when {@code read}. */
+    /** Points the memory at {@code t}'s storage (its first slice); copies a heap tensor in when {@code read}. */
     void bind(Tensor t, boolean read, String problem) {
+        if (slices > 1) {
+            slicedArray = t.isDirect() ? null : t.array();
+            current = t.isDirect() ? t.buffer() : staging();
+            selectSlice(0, problem);
+            return;
+        }
         if (t.isDirect()) {
             point(t.buffer());
         } else {
@@ -53,9 +69,30 @@ final class UserMemory {
         setDataHandle(problem);
     }
 
-    /** Points the memory at a direct buffer of ours (pre-padding, timing). */
+    /** Points the memory at a direct buffer of ours (pre-padding, timing), at its first slice if sliced. */
     void bind(FloatBuffer direct, String problem) {
+        slicedArray = null;
         point(direct);
+        setDataHandle(problem);
+    }
+
+    /** The bound tensor's elements: {@link #elements} times {@link #slices}. */
+    int totalElements() {
+        return Math.multiplyExact(elements, slices);
+    }
+
+    /**
+     * Points the memory at slice {@code k} of the bound tensor: the direct buffer at an
+     * offset, or a heap tensor's slice copied into staging. Allocates nothing.
+     */
+    void selectSlice(int k, String problem) {
+        long offset = (long) k * elements;
+        if (slicedArray != null) {
+            staging.put(0, slicedArray, (int) offset, elements);
+            data.point(staging, 0);
+        } else {
+            data.point(current, offset * Float.BYTES);
+        }
         setDataHandle(problem);
     }
 
@@ -66,7 +103,7 @@ final class UserMemory {
 
     private void point(FloatBuffer direct) {
         current = direct;
-        data.point(direct);
+        data.point(direct, 0);
     }
 
     /** Copies a heap output tensor back from staging and records the write. */

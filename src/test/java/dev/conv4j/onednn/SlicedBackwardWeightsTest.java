@@ -1,0 +1,146 @@
+package dev.conv4j.onednn;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.conv4j.ConvSpec;
+import dev.conv4j.Direction;
+import dev.conv4j.PaddingMode;
+import dev.conv4j.engine.Engines;
+import dev.conv4j.engine.LayoutPolicy;
+import dev.conv4j.engine.Plan;
+import dev.conv4j.engine.PlanOptions;
+import dev.conv4j.reference.Parity;
+import dev.conv4j.reference.Parity.Result;
+import dev.conv4j.reference.Parity.Status;
+import dev.conv4j.tensor.Layout;
+import dev.conv4j.tensor.Shape;
+import dev.conv4j.tensor.Tensor;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Backward-weights computed in slices of the minibatch ({@link Pass#slices}): the gradients
+ * summed over the slices are the reference's, in every rank, with groups, stride and
+ * dilation, with and without bias, on both tensor layouts, on heap tensors as on direct ones;
+ * and only what can be sliced is offered to AUTO.
+ */
+class SlicedBackwardWeightsTest {
+    private static final long SEED = 20261126L;
+
+    private record Case(ConvSpec spec, Shape src, int images) {}
+
+    private static final List<Case> CASES = List.of(
+            new Case(ConvSpec.conv2d(16, 16, 3).padding(1).build(), Shape.of(4, 16, 7, 5), 2),
+            new Case(ConvSpec.conv2d(16, 16, 3).padding(1).build(), Shape.of(8, 16, 6, 6), 4),
+            new Case(ConvSpec.conv2d(3, 8, 7).stride(2).padding(3).build(), Shape.of(4, 3, 15, 13), 2),   // conv1-like
+            new Case(ConvSpec.conv2d(8, 16, 3).groups(2).dilation(2).padding(2).bias(false).build(), Shape.of(6, 8, 9, 9), 2),
+            new Case(ConvSpec.depthwise(2, 16, 1, 3).stride(2).padding(1).build(), Shape.of(4, 16, 9, 7), 2),
+            new Case(ConvSpec.conv2d(16, 32, 1).stride(2).build(), Shape.of(4, 16, 8, 8), 2),
+            new Case(ConvSpec.conv1d(4, 8, 5).padding(2).build(), Shape.of(4, 4, 17), 2),
+            new Case(ConvSpec.conv3d(4, 8, 3).padding(1).build(), Shape.of(4, 4, 5, 6, 5), 2));
+
+    @AfterEach void forget() {
+        LayoutChoice.clear();
+    }
+
+    /** An AUTO plan whose backward-weights runs in slices of {@code images}, the other directions under ANY. */
+    private static OneDnnPlan slicedPlan(ConvSpec spec, Shape src, Layout tensors, int images) {
+        LayoutChoice.clear();
+        for (Direction d : Direction.values()) {
+            LayoutChoice.remember(new LayoutChoice.Key(spec, src, d, tensors, true, false),
+                    d == Direction.BWD_W ? new LayoutChoice.Choice(Candidate.ANY, 0, 0, images) : new LayoutChoice.Choice(Candidate.ANY, 0));
+        }
+        return (OneDnnPlan) Engines.onednn().prepare(spec, src, PlanOptions.DEFAULT.withLayout(LayoutPolicy.AUTO).withUserLayout(tensors));
+    }
+
+    @Test void slicedGradients_matchTheReference() {
+        List<String> failures = new ArrayList<>();
+        int checked = 0;
+        for (Case c : CASES) {
+            for (Layout tensors : Layout.values()) {
+                String what = c.spec() + " on " + c.src() + " " + tensors + " in slices of " + c.images();
+                try (OneDnnPlan plan = slicedPlan(c.spec(), c.src(), tensors, c.images())) {
+                    assertTrue(plan.implementation(Direction.BWD_W).endsWith("(in slices of " + c.images() + " images)"),
+                            what + ": " + plan.implementation(Direction.BWD_W));
+                    Plan view = tensors == Layout.CHANNELS_LAST ? new ConvertingPlan(plan, ConvertingPlan.CHANNELS_LAST, what) : plan;
+                    for (int run = 0; run < 2; run++) {   // twice: the second call sums over the slices again, from zero
+                        for (Result r : Parity.check(view, Direction.BWD_W, SEED + checked)) {
+                            if (r.status() != Status.PASSED) {
+                                failures.add(what + ", run " + run + ": " + r.describe());
+                            }
+                        }
+                    }
+                    checked++;
+                }
+            }
+        }
+        assertEquals(List.of(), failures);
+        assertEquals(CASES.size() * 2, checked);
+    }
+
+    /** A heap tensor is copied in a slice at a time: the same gradients as from direct tensors, bit for bit. */
+    @Test void heapTensors_giveTheSameGradientsAsDirectOnes() {
+        ConvSpec spec = ConvSpec.conv2d(16, 16, 3).padding(1).build();
+        Shape src = Shape.of(4, 16, 7, 5);
+        try (OneDnnPlan plan = slicedPlan(spec, src, Layout.CHANNELS_FIRST, 2)) {
+            SplittableRandom rnd = new SplittableRandom(SEED);
+            float[] x = new float[(int) src.elementCount()];
+            float[] dy = new float[(int) plan.dstShape().elementCount()];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) rnd.nextDouble(-1, 1);
+            }
+            for (int i = 0; i < dy.length; i++) {
+                dy[i] = (float) rnd.nextDouble(-1, 1);
+            }
+            float[][] dw = new float[2][];
+            float[][] db = new float[2][];
+            for (int heap = 0; heap < 2; heap++) {
+                Tensor tx = heap == 1 ? Tensor.wrap(x, src.dims()) : Tensor.allocate(src);
+                Tensor tdy = heap == 1 ? Tensor.wrap(dy, plan.dstShape().dims()) : Tensor.allocate(plan.dstShape());
+                if (heap == 0) {
+                    tx.buffer().put(0, x);
+                    tdy.buffer().put(0, dy);
+                }
+                Tensor tdw = heap == 1 ? Tensor.wrap(new float[(int) plan.weiShape().elementCount()], plan.weiShape().dims())
+                        : Tensor.allocate(plan.weiShape());
+                Tensor tdb = heap == 1 ? Tensor.wrap(new float[(int) plan.biaShape().elementCount()], plan.biaShape().dims())
+                        : Tensor.allocate(plan.biaShape());
+                plan.backwardWeights(tx, tdy, tdw, tdb);
+                dw[heap] = tdw.toArray();
+                db[heap] = tdb.toArray();
+            }
+            assertArrayEquals(dw[0], dw[1]);
+            assertArrayEquals(db[0], db[1]);
+        }
+    }
+
+    @Test void onlyConvolutionsOfTwoSlicesOrMore_areSliced() {
+        ConvSpec plain = ConvSpec.conv2d(4, 4, 3).padding(1).build();
+        DnnlMapping m = DnnlMapping.of(plain, Shape.of(8, 4, 6, 6), Layout.CHANNELS_FIRST);
+        assertTrue(PassBuilder.sliceable(m, 8, 2));
+        assertTrue(PassBuilder.sliceable(m, 8, 4));
+        assertFalse(PassBuilder.sliceable(m, 8, 8), "one slice is the whole");
+        assertFalse(PassBuilder.sliceable(m, 6, 4), "slices of equal size only");
+        assertFalse(PassBuilder.sliceable(DnnlMapping.of(ConvSpec.transposed(2, 4, 4, 3).stride(2).build(),
+                Shape.of(8, 4, 5, 5), Layout.CHANNELS_FIRST), 8, 2), "transposed");
+        assertFalse(PassBuilder.sliceable(DnnlMapping.of(ConvSpec.conv2d(4, 4, 3).padding(1).paddingMode(PaddingMode.REFLECT).build(),
+                Shape.of(8, 4, 6, 6), Layout.CHANNELS_FIRST), 8, 2), "padded in Java");
+    }
+
+    @Test void onlyBackwardWeights_runsInSlices() {
+        ConvSpec spec = ConvSpec.conv2d(4, 4, 3).padding(1).build();
+        Shape src = Shape.of(4, 4, 6, 6);
+        LayoutChoice.remember(new LayoutChoice.Key(spec, src, Direction.FWD, Layout.CHANNELS_FIRST, true, false),
+                new LayoutChoice.Choice(Candidate.ANY, 0, 0, 2));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Engines.onednn().prepare(spec, src, PlanOptions.DEFAULT.withLayout(LayoutPolicy.AUTO)));
+        assertTrue(e.getMessage().contains("cannot run in slices of 2 images"), e.getMessage());
+    }
+}
