@@ -99,19 +99,21 @@ final class Pass implements AutoCloseable {
     private final List<Step> before = new ArrayList<>();
     private final List<Role> beforeInputs = new ArrayList<>();   // the input each of before reorders
     private final List<Step> after = new ArrayList<>();
-    // Computed in slices of the minibatch: the outputs of every slice after the first, added in.
-    private final List<Step> afterAdding = new ArrayList<>();
+    // Computed in slices of the minibatch: the reorders of outputs after every slice but the
+    // first, where a whole-minibatch output (a weight or bias gradient) is added in.
+    private final List<Step> afterLaterSlices = new ArrayList<>();
     private Step weightsReorder;          // null when the primitive reads the user's weights; run only on a change
     private final Step[] steps;           // before + ops + after, in order
     private final Role[] stepInput;       // the input a step reorders, else null
     /**
      * Slices of the minibatch the pass is computed in, one after another (1: whole). The ops
-     * were built for one slice; the inputs are read a slice at a time, and the outputs (the
-     * weight and bias gradients of backward-weights) summed over the slices.
+     * were built for one slice; activations (source, destination and their gradients) are read
+     * and written a slice at a time, and the weight and bias gradients of backward-weights
+     * summed over the slices.
      */
     final int slices;
     private final Step[] firstSliceSteps;    // before + ops + after
-    private final Step[] laterSliceSteps;    // before + ops + afterAdding
+    private final Step[] laterSliceSteps;    // before + ops + afterLaterSlices
     // Activation inputs reordered into a copy shared with the plan's other passes.
     private final ConvertedInputs shared;
     private final ConvertedInputs.Copy[] copy = new ConvertedInputs.Copy[Role.values().length];
@@ -134,15 +136,9 @@ final class Pass implements AutoCloseable {
         this(eng, dir, candidate, impl, ops, problem, shared, threads, 1);
     }
 
-    /**
-     * As above, computed in {@code slices} equal slices of the minibatch (backward-weights
-     * only): {@code ops} were built for one slice, and reorder-free outputs are not allowed.
-     */
+    /** As above, computed in {@code slices} equal slices of the minibatch: {@code ops} were built for one slice. */
     Pass(engine eng, Direction dir, Candidate candidate, String impl, List<Op> ops, String problem,
          ConvertedInputs shared, int threads, int slices) {
-        if (slices > 1 && dir != Direction.BWD_W) {
-            throw new IllegalArgumentException("only backward-weights sums over slices of the minibatch, not " + dir);
-        }
         this.slices = slices;
         this.eng = eng;
         this.threads = threads;
@@ -174,7 +170,7 @@ final class Pass implements AutoCloseable {
             all.addAll(main);
             List<Step> later = new ArrayList<>(all);
             all.addAll(after);
-            later.addAll(afterAdding);
+            later.addAll(afterLaterSlices);
             this.steps = all.toArray(new Step[0]);
             this.firstSliceSteps = steps;
             this.laterSliceSteps = later.toArray(new Step[0]);
@@ -208,10 +204,15 @@ final class Pass implements AutoCloseable {
         return weightsReorder != null;
     }
 
+    /** Whether {@code role} is read or written a slice at a time: an activation, in a pass computed in slices. */
+    private boolean sliced(Role role) {
+        return slices > 1 && (role == Role.SRC || role == Role.DST || role == Role.DIFF_SRC || role == Role.DIFF_DST);
+    }
+
     /** The memory the primitive reads for {@code role}: the user's, or a reordered copy. */
     private memory input(Role role, memory.desc convMd, memory.desc userMd, long[] dims) {
         boolean weights = role == Role.WEI;
-        UserMemory u = new UserMemory(owned, userMd, eng, dims, weights ? 1 : slices);
+        UserMemory u = new UserMemory(owned, userMd, eng, dims, sliced(role) ? slices : 1);
         user[role.ordinal()] = u;
         if (!convMd.notEquals(userMd)) {
             return u.mem;
@@ -237,19 +238,23 @@ final class Pass implements AutoCloseable {
 
     /**
      * The memory the primitive writes for {@code role}, reordered to the user's after. In
-     * slices, always a memory of the pass's, reordered into the user's after the first slice
-     * and added into it after each later one.
+     * slices, an activation is written a slice at a time; a whole-minibatch output (a weight or
+     * bias gradient) always goes to a memory of the pass's, reordered into the user's after the
+     * first slice and added into it after each later one.
      */
     private memory output(Role role, memory.desc convMd, memory.desc userMd, long[] dims) {
-        UserMemory u = new UserMemory(owned, userMd, eng, dims);
+        boolean summed = slices > 1 && !sliced(role);
+        UserMemory u = new UserMemory(owned, userMd, eng, dims, sliced(role) ? slices : 1);
         user[role.ordinal()] = u;
-        if (!convMd.notEquals(userMd) && slices == 1) {
+        if (!convMd.notEquals(userMd) && !summed) {
             return u.mem;
         }
         memory conv = owned.own(new memory(convMd, eng));
-        after.add(reorderStep(conv, u.mem, fixed(conv), u::buffer, reorderName(role), false));
+        Step reorder = reorderStep(conv, u.mem, fixed(conv), u::buffer, reorderName(role), false);
+        after.add(reorder);
         if (slices > 1) {
-            afterAdding.add(reorderStep(conv, u.mem, fixed(conv), u::buffer, reorderName(role) + ", added in", true));
+            afterLaterSlices.add(summed ? reorderStep(conv, u.mem, fixed(conv), u::buffer, reorderName(role) + ", added in", true)
+                    : reorder);
         }
         return conv;
     }
@@ -373,7 +378,7 @@ final class Pass implements AutoCloseable {
         }
     }
 
-    /** Every slice in turn: its inputs' views moved to it, the first slice's outputs written, the later ones' added. */
+    /** Every slice in turn: its activations' views moved to it; a weight gradient written by the first, added by the later ones. */
     private void runSlices(dnnl_stream stream) {
         for (int k = 0; k < slices; k++) {
             for (UserMemory u : user) {
@@ -385,6 +390,11 @@ final class Pass implements AutoCloseable {
                 step.run(stream, problem);
             }
             awaitStream(stream);   // before the views move on
+            for (UserMemory u : user) {
+                if (u != null && u.slices > 1) {
+                    u.sliceWritten(k);
+                }
+            }
         }
     }
 
@@ -406,7 +416,7 @@ final class Pass implements AutoCloseable {
         for (Step s : steps) {
             bytes = Math.max(bytes, s.scratchpadBytes());
         }
-        for (Step s : afterAdding) {
+        for (Step s : afterLaterSlices) {
             bytes = Math.max(bytes, s.scratchpadBytes());
         }
         return bytes;
@@ -420,7 +430,7 @@ final class Pass implements AutoCloseable {
         for (Step s : steps) {
             s.useScratchpad(buffer, problem);
         }
-        for (Step s : afterAdding) {
+        for (Step s : afterLaterSlices) {
             s.useScratchpad(buffer, problem);
         }
     }

@@ -204,20 +204,18 @@ final class PassBuilder {
                 Candidate.GEMM, Candidate.GEMM_TRANSPOSED}) {
             out.add(new Choice(c, 0, threads));
         }
-        if (dir == Direction.BWD_W) {
-            for (int images : SLICE_IMAGES) {
-                if (sliceable(m, srcShape.dim(0), images)) {
-                    out.add(new Choice(Candidate.ANY, 0, threads, images));
-                }
+        for (int images : SLICE_IMAGES) {
+            if (sliceable(m, srcShape.dim(0), images)) {
+                out.add(new Choice(Candidate.ANY, 0, threads, images));
             }
         }
         return out;
     }
 
     /**
-     * Whether backward-weights of {@code m} on a minibatch of {@code n} can run in slices of
-     * {@code images} images: a convolution (not transposed, no padding applied in Java, no
-     * cropped destination) whose minibatch is at least two such slices.
+     * Whether a pass of {@code m} on a minibatch of {@code n} can run in slices of {@code
+     * images} images: a convolution (not transposed, no padding applied in Java, no cropped
+     * destination) whose minibatch is at least two such slices.
      */
     static boolean sliceable(DnnlMapping m, int n, int images) {
         return !m.deconvolution() && !m.prePadded() && !m.cropped() && images > 0 && n % images == 0 && n / images >= 2;
@@ -305,7 +303,7 @@ final class PassBuilder {
         }
         LayoutPolicy layout = c.candidate().layout;
         boolean sliced = c.sliceImages() > 0;
-        if (sliced && (dir != Direction.BWD_W || !sliceable(m, srcShape.dim(0), c.sliceImages()))) {
+        if (sliced && !sliceable(m, srcShape.dim(0), c.sliceImages())) {
             throw new IllegalArgumentException("slices: " + dir.label() + " of " + problem + " cannot run in slices of "
                     + c.sliceImages() + " images");
         }

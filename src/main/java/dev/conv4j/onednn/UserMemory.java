@@ -32,7 +32,8 @@ final class UserMemory {
     final int slices;
     private FloatBuffer staging;
     private FloatBuffer current;   // the direct buffer the memory points at now
-    private float[] slicedArray;   // a sliced heap tensor, copied in one slice at a time
+    private float[] slicedArray;   // a sliced heap tensor, copied in (or out) one slice at a time
+    private boolean slicedRead;    // whether slicedArray is read (copied in) or written (copied out)
 
     UserMemory(Owned owned, memory.desc md, engine eng, long[] dims) {
         this(owned, md, eng, dims, 1);
@@ -53,6 +54,7 @@ final class UserMemory {
     void bind(Tensor t, boolean read, String problem) {
         if (slices > 1) {
             slicedArray = t.isDirect() ? null : t.array();
+            slicedRead = read;
             current = t.isDirect() ? t.buffer() : staging();
             selectSlice(0, problem);
             return;
@@ -88,7 +90,9 @@ final class UserMemory {
     void selectSlice(int k, String problem) {
         long offset = (long) k * elements;
         if (slicedArray != null) {
-            staging.put(0, slicedArray, (int) offset, elements);
+            if (slicedRead) {
+                staging.put(0, slicedArray, (int) offset, elements);
+            }
             data.point(staging, 0);
         } else {
             data.point(current, offset * Float.BYTES);
@@ -106,9 +110,16 @@ final class UserMemory {
         data.point(direct, 0);
     }
 
-    /** Copies a heap output tensor back from staging and records the write. */
+    /** After slice {@code k} was written: a sliced heap output tensor gets it from staging. */
+    void sliceWritten(int k) {
+        if (slicedArray != null && !slicedRead) {
+            staging.get(0, slicedArray, k * elements, elements);
+        }
+    }
+
+    /** Copies a heap output tensor back from staging (a sliced one has it already) and records the write. */
     void finish(Tensor t) {
-        if (!t.isDirect()) {
+        if (!t.isDirect() && slices == 1) {
             staging.get(0, t.array());
         }
         t.markModified();

@@ -84,6 +84,20 @@ class ChoiceStoreTest {
                 new ChoiceStore(file, "machine A").get(k));
     }
 
+    @Test void aDecisionInSlices_keepsItsSlices_andAnEntryWithoutSlicesIsWhole(@TempDir Path dir) throws IOException {
+        CacheFile file = new CacheFile(dir.resolve(ChoiceStore.FILE_NAME));
+        Key k = key(Shape.of(4, 8, 5, 6), Direction.BWD_W);
+        new ChoiceStore(file, "machine A").put(k, new Choice(Candidate.ANY, 0, 0, 2), "jit:avx512_core (in slices of 2 images)");
+        assertEquals(new ChoiceStore.Kept(new Choice(Candidate.ANY, 0, 0, 2), "jit:avx512_core (in slices of 2 images)"),
+                new ChoiceStore(file, "machine A").get(k));
+        String text = Files.readString(file.file());
+        assertTrue(text.contains("ANY*2 0 0 "), text);
+        Files.writeString(file.file(), text.replace("ANY*2 0 0 ", "ANY 0 0 "));
+        assertEquals(0, new ChoiceStore(file, "machine A").get(k).choice().sliceImages(), "an entry of before slices");
+        Files.writeString(file.file(), text.replace("ANY*2 0 0 ", "ANY*two 0 0 "));
+        assertNull(new ChoiceStore(file, "machine A").get(k), "damaged");
+    }
+
     @Test void aPlanFollowsAKeptDecision_withoutTiming(@TempDir Path dir) {
         Shape src = Shape.of(1, 8, 7, 11);
         ChoiceStore store = new ChoiceStore(new CacheFile(dir.resolve(ChoiceStore.FILE_NAME)), "this machine");

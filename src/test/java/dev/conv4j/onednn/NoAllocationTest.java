@@ -110,6 +110,22 @@ class NoAllocationTest {
         check(plan, options, false, Layout.CHANNELS_FIRST);
     }
 
+    @Test void passesInSlices_noHeapAllocationPerCall() {
+        // Moving the views a slice at a time, heap tensors copied in and out a slice at a time.
+        ConvSpec spec = ConvSpec.conv2d(4, 8, 3).padding(1).build();
+        Shape src = Shape.of(4, 4, 6, 5);   // a shape no other test uses
+        for (boolean heap : new boolean[] {false, true}) {
+            PlanOptions options = PlanOptions.DEFAULT.withLayout(LayoutPolicy.AUTO);
+            for (Direction d : Direction.values()) {
+                LayoutChoice.remember(new LayoutChoice.Key(spec, src, d, options.userLayout(), true, false),
+                        new LayoutChoice.Choice(Candidate.ANY, 0, 0, 2));
+            }
+            Plan plan = Engines.onednn().prepare(spec, src, options);
+            assertTrue(plan.implementation(Direction.BWD_W).endsWith("(in slices of 2 images)"), plan.implementation(Direction.BWD_W));
+            check(plan, options, heap, Layout.CHANNELS_FIRST);
+        }
+    }
+
     @Test void heapTensors_throughStaging_noHeapAllocationPerCall() {
         check(ConvSpec.conv2d(4, 8, 3).padding(1).groups(2).build(), Shape.of(1, 4, 6, 6),
                 PlanOptions.DEFAULT.withLayout(LayoutPolicy.CHANNELS_LAST), true);

@@ -26,12 +26,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * Backward-weights computed in slices of the minibatch ({@link Pass#slices}): the gradients
- * summed over the slices are the reference's, in every rank, with groups, stride and
- * dilation, with and without bias, on both tensor layouts, on heap tensors as on direct ones;
- * and only what can be sliced is offered to AUTO.
+ * Passes computed in slices of the minibatch ({@link Pass#slices}): every direction's results
+ * are the reference's (activations a slice at a time, the weight and bias gradients summed over
+ * the slices), in every rank, with groups, stride and dilation, with and without bias, on both
+ * tensor layouts, on heap tensors as on direct ones; and only what can be sliced is.
  */
-class SlicedBackwardWeightsTest {
+class SlicedPassTest {
     private static final long SEED = 20261126L;
 
     private record Case(ConvSpec spec, Shape src, int images) {}
@@ -50,43 +50,45 @@ class SlicedBackwardWeightsTest {
         LayoutChoice.clear();
     }
 
-    /** An AUTO plan whose backward-weights runs in slices of {@code images}, the other directions under ANY. */
+    /** An AUTO plan whose every direction runs in slices of {@code images}. */
     private static OneDnnPlan slicedPlan(ConvSpec spec, Shape src, Layout tensors, int images) {
         LayoutChoice.clear();
         for (Direction d : Direction.values()) {
             LayoutChoice.remember(new LayoutChoice.Key(spec, src, d, tensors, true, false),
-                    d == Direction.BWD_W ? new LayoutChoice.Choice(Candidate.ANY, 0, 0, images) : new LayoutChoice.Choice(Candidate.ANY, 0));
+                    new LayoutChoice.Choice(Candidate.ANY, 0, 0, images));
         }
         return (OneDnnPlan) Engines.onednn().prepare(spec, src, PlanOptions.DEFAULT.withLayout(LayoutPolicy.AUTO).withUserLayout(tensors));
     }
 
-    @Test void slicedGradients_matchTheReference() {
+    @Test void everyDirectionInSlices_matchesTheReference() {
         List<String> failures = new ArrayList<>();
         int checked = 0;
         for (Case c : CASES) {
             for (Layout tensors : Layout.values()) {
                 String what = c.spec() + " on " + c.src() + " " + tensors + " in slices of " + c.images();
                 try (OneDnnPlan plan = slicedPlan(c.spec(), c.src(), tensors, c.images())) {
-                    assertTrue(plan.implementation(Direction.BWD_W).endsWith("(in slices of " + c.images() + " images)"),
-                            what + ": " + plan.implementation(Direction.BWD_W));
                     Plan view = tensors == Layout.CHANNELS_LAST ? new ConvertingPlan(plan, ConvertingPlan.CHANNELS_LAST, what) : plan;
-                    for (int run = 0; run < 2; run++) {   // twice: the second call sums over the slices again, from zero
-                        for (Result r : Parity.check(view, Direction.BWD_W, SEED + checked)) {
-                            if (r.status() != Status.PASSED) {
-                                failures.add(what + ", run " + run + ": " + r.describe());
+                    for (Direction dir : Direction.values()) {
+                        assertTrue(plan.implementation(dir).endsWith("(in slices of " + c.images() + " images)"),
+                                what + ": " + plan.implementation(dir));
+                        for (int run = 0; run < 2; run++) {   // twice: backward-weights sums over the slices again, from zero
+                            for (Result r : Parity.check(view, dir, SEED + checked)) {
+                                if (r.status() != Status.PASSED) {
+                                    failures.add(what + " " + dir.label() + ", run " + run + ": " + r.describe());
+                                }
                             }
                         }
+                        checked++;
                     }
-                    checked++;
                 }
             }
         }
         assertEquals(List.of(), failures);
-        assertEquals(CASES.size() * 2, checked);
+        assertEquals(CASES.size() * 2 * 3, checked);
     }
 
-    /** A heap tensor is copied in a slice at a time: the same gradients as from direct tensors, bit for bit. */
-    @Test void heapTensors_giveTheSameGradientsAsDirectOnes() {
+    /** A heap tensor is copied in and out a slice at a time: the same results as from direct tensors, bit for bit. */
+    @Test void heapTensors_giveTheSameResultsAsDirectOnes() {
         ConvSpec spec = ConvSpec.conv2d(16, 16, 3).padding(1).build();
         Shape src = Shape.of(4, 16, 7, 5);
         try (OneDnnPlan plan = slicedPlan(spec, src, Layout.CHANNELS_FIRST, 2)) {
@@ -99,26 +101,39 @@ class SlicedBackwardWeightsTest {
             for (int i = 0; i < dy.length; i++) {
                 dy[i] = (float) rnd.nextDouble(-1, 1);
             }
-            float[][] dw = new float[2][];
-            float[][] db = new float[2][];
+            float[][] results = new float[2][];
             for (int heap = 0; heap < 2; heap++) {
-                Tensor tx = heap == 1 ? Tensor.wrap(x, src.dims()) : Tensor.allocate(src);
-                Tensor tdy = heap == 1 ? Tensor.wrap(dy, plan.dstShape().dims()) : Tensor.allocate(plan.dstShape());
+                Tensor tx = heap == 1 ? Tensor.wrap(x.clone(), src.dims()) : Tensor.allocate(src);
+                Tensor tdy = heap == 1 ? Tensor.wrap(dy.clone(), plan.dstShape().dims()) : Tensor.allocate(plan.dstShape());
                 if (heap == 0) {
                     tx.buffer().put(0, x);
                     tdy.buffer().put(0, dy);
                 }
-                Tensor tdw = heap == 1 ? Tensor.wrap(new float[(int) plan.weiShape().elementCount()], plan.weiShape().dims())
-                        : Tensor.allocate(plan.weiShape());
-                Tensor tdb = heap == 1 ? Tensor.wrap(new float[(int) plan.biaShape().elementCount()], plan.biaShape().dims())
-                        : Tensor.allocate(plan.biaShape());
-                plan.backwardWeights(tx, tdy, tdw, tdb);
-                dw[heap] = tdw.toArray();
-                db[heap] = tdb.toArray();
+                Tensor w = Tensor.allocate(plan.weiShape());
+                w.fill(0.25f);
+                Tensor b = Tensor.allocate(plan.biaShape());
+                b.fill(-0.5f);
+                Tensor y = output(plan.dstShape(), heap == 1);
+                Tensor dx = output(src, heap == 1);
+                Tensor dw = output(plan.weiShape(), heap == 1);
+                Tensor db = output(plan.biaShape(), heap == 1);
+                plan.forward(tx, w, b, y);
+                plan.backwardData(tdy, w, dx);
+                plan.backwardWeights(tx, tdy, dw, db);
+                float[] all = new float[y.size() + dx.size() + dw.size() + db.size()];
+                int at = 0;
+                for (Tensor t : new Tensor[] {y, dx, dw, db}) {
+                    System.arraycopy(t.toArray(), 0, all, at, t.size());
+                    at += t.size();
+                }
+                results[heap] = all;
             }
-            assertArrayEquals(dw[0], dw[1]);
-            assertArrayEquals(db[0], db[1]);
+            assertArrayEquals(results[0], results[1]);
         }
+    }
+
+    private static Tensor output(Shape shape, boolean heap) {
+        return heap ? Tensor.wrap(new float[(int) shape.elementCount()], shape.dims()) : Tensor.allocate(shape);
     }
 
     @Test void onlyConvolutionsOfTwoSlicesOrMore_areSliced() {
@@ -134,9 +149,9 @@ class SlicedBackwardWeightsTest {
                 Shape.of(8, 4, 6, 6), Layout.CHANNELS_FIRST), 8, 2), "padded in Java");
     }
 
-    @Test void onlyBackwardWeights_runsInSlices() {
-        ConvSpec spec = ConvSpec.conv2d(4, 4, 3).padding(1).build();
-        Shape src = Shape.of(4, 4, 6, 6);
+    @Test void aSliceDecisionForWhatCannotBeSliced_isRefused() {
+        ConvSpec spec = ConvSpec.transposed(2, 4, 4, 3).stride(2).build();
+        Shape src = Shape.of(4, 4, 5, 5);
         LayoutChoice.remember(new LayoutChoice.Key(spec, src, Direction.FWD, Layout.CHANNELS_FIRST, true, false),
                 new LayoutChoice.Choice(Candidate.ANY, 0, 0, 2));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
