@@ -43,13 +43,13 @@ final class PassBuilder {
     static volatile long oneThreadBelowNanos = ONE_THREAD_BELOW_NANOS;
 
     /**
-     * Images per slice of the minibatch that backward-weights is also timed in, under {@code
+     * Images per slice of the minibatch that every direction is also timed in, under {@code
      * ANY} layouts ({@link Pass#slices}). At mb 32 the conversions of the caller's channels-last
-     * source and gradient into the blocked layouts of the fastest kernels go through memory
-     * when whole; a slice's copies are read back from the caches. Measured on an AVX-512
-     * machine ({@code docs/perf-notes.md}, 2026-11-26), ResNet-50's {@code conv1} took 31.2 ms
-     * whole and 24.3–25.1 ms in slices of 2 and 4 images, {@code res2a_branch2b} 20.9 and
-     * 18.2–18.4 ms; the kernel lost nothing on slices that small.
+     * tensors into the blocked layouts of the fastest kernels go through memory when whole; a
+     * slice's copies are read back from the caches. Measured on an AVX-512 machine ({@code
+     * docs/perf-notes.md}, 2026-11-26): ResNet-50's {@code conv1} backward-weights took 31.2 ms
+     * whole and 24.3–25.1 ms in slices of 2 and 4 images in a probe of raw oneDNN, and the
+     * kernel lost nothing on slices that small.
      */
     static final int[] SLICE_IMAGES = {2, 4};
 
