@@ -30,7 +30,8 @@ import org.bytedeco.javacpp.Pointer;
  * shares the binding, stepping, scratchpad and allocation-free call machinery. A reorder
  * exists only where oneDNN chose a layout other than the user's; a small one runs in Java
  * ({@link GatherStep}). Weights keep their reordered copy between calls and are reordered
- * again only when the weight tensor's identity or version changes.
+ * again only when the weight tensor's identity or version changes. A pass may run in slices
+ * of the minibatch ({@link #slices}), its ops built for one slice and run once per slice.
  */
 final class Pass implements AutoCloseable {
     /** The tensors a pass reads or writes, with the oneDNN argument id a convolution binds them to. */
