@@ -164,11 +164,38 @@ final class CandidateRace {
      */
     static Winner run(engine eng, dnnl_stream stream, List<Choice> choices, Choice required, Entrant entrant,
                       Set<ConvertedInputs.Copy> earlier, boolean weightsUpdated) {
+        return run(eng, stream, choices, required, entrant, earlier, weightsUpdated, List.of());
+    }
+
+    /**
+     * As above, with the plan's passes {@code prelude} run untimed before every timed run, in
+     * place of a run of the candidate itself: backward-weights follows forward and
+     * backward-data in a training step, and a kernel fast on data its own previous run left in
+     * the caches may not be after them. On an AVX-512 machine ({@code docs/perf-notes.md},
+     * 2026-11-26), ResNet-50's {@code res4b_branch2a} at mb 1 won backward-weights on {@code
+     * sgemm} timed warm, then ran 0.27 ms in the bench's steps where the matmul ran 0.23.
+     */
+    static Winner run(engine eng, dnnl_stream stream, List<Choice> choices, Choice required, Entrant entrant,
+                      Set<ConvertedInputs.Copy> earlier, boolean weightsUpdated, List<Pass> prelude) {
         GatherStep.warmUp();
         List<Trial> alive = new ArrayList<>();
         boolean shortRace;
         Map<Role, FloatBuffer> zeros = new EnumMap<>(Role.class);
+        Runnable before = () -> {
+            for (Pass p : prelude) {
+                p.timeOnce(stream, false);
+                p.preludeRuns++;
+            }
+        };
+        boolean warmUp = prelude.isEmpty();
         try (PointerScope timing = new PointerScope()) {
+            if (!prelude.isEmpty()) {
+                // Theirs was their own race's, freed since; the plan's is set once every pass is built.
+                PassBuilder.shareScratchpad(eng, prelude.toArray(new Pass[0]));
+            }
+            for (Pass p : prelude) {
+                p.beginTiming(stream, zeros, false, Set.of());
+            }
             long fastest = Long.MAX_VALUE;
             for (Choice c : choices) {
                 boolean mustRun = c.equals(required);
@@ -180,13 +207,15 @@ final class CandidateRace {
                 try {
                     PassBuilder.shareScratchpad(eng, p);   // a buffer for the timing runs only, freed with the scope
                     boolean cold = fastest != Long.MAX_VALUE;
-                    p.beginTiming(stream, zeros, !cold, earlier);
+                    p.beginTiming(stream, zeros, !cold && warmUp, earlier);
+                    before.run();
                     first = p.timeOnce(stream, weightsUpdated);
                     if (cold && droppedCold(first, fastest)) {
                         p.close();
                         continue;
                     }
                     if (cold) {
+                        before.run();
                         first = p.timeOnce(stream, weightsUpdated);
                     }
                 } catch (RuntimeException e) {
@@ -203,7 +232,7 @@ final class CandidateRace {
                 alive.add(new Trial(p, c, first));
                 fastest = Math.min(fastest, first);
             }
-            shortRace = timeRounds(alive, stream, zeros, earlier, weightsUpdated);
+            shortRace = timeRounds(alive, stream, zeros, earlier, weightsUpdated, warmUp, before);
         } catch (RuntimeException e) {
             for (Trial t : alive) {
                 t.pass.close();
@@ -229,7 +258,8 @@ final class CandidateRace {
      * the race was one of short rounds ({@link #SHORT_ROUND_NANOS}).
      */
     private static boolean timeRounds(List<Trial> alive, dnnl_stream stream, Map<Role, FloatBuffer> zeros,
-                                      Set<ConvertedInputs.Copy> earlier, boolean weightsUpdated) {
+                                      Set<ConvertedInputs.Copy> earlier, boolean weightsUpdated, boolean warmUp,
+                                      Runnable before) {
         long start = System.nanoTime();
         long shortestRound = Long.MAX_VALUE;
         for (int round = 1; moreRounds(round, System.nanoTime() - start, shortestRound < SHORT_ROUND_NANOS); round++) {
@@ -238,7 +268,8 @@ final class CandidateRace {
             }
             long roundStart = System.nanoTime();
             for (Trial t : alive) {
-                t.pass.beginTiming(stream, zeros, t.best < WARM_UP_BELOW_NANOS, earlier);
+                t.pass.beginTiming(stream, zeros, warmUp && t.best < WARM_UP_BELOW_NANOS, earlier);
+                before.run();
                 t.add(t.pass.timeOnce(stream, weightsUpdated));
             }
             shortestRound = Math.min(shortestRound, System.nanoTime() - roundStart);

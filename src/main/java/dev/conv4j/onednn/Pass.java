@@ -126,6 +126,7 @@ final class Pass implements AutoCloseable {
     private Tensor weiCf;                 // channels-first copy of channels-last weights
     long reordersSkipped;   // tests
     long weightReordersTimed;   // tests
+    long preludeRuns;   // tests: runs before another pass's timed runs ({@link CandidateRace})
 
     /**
      * Builds the pass of {@code ops}, run in order (call inside a PointerScope); {@code impl}

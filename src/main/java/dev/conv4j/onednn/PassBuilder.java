@@ -70,6 +70,8 @@ final class PassBuilder {
     private final dnnl_stream stream;
     private final ConvertedInputs converted;
     private final Candidate forced;
+    /** The passes built so far (forward, backward-data): what backward-weights' race runs before each timed run. */
+    private final List<Pass> builtBefore = new ArrayList<>();
 
     PassBuilder(engine eng, ConvSpec spec, Shape srcShape, PlanOptions options, DnnlMapping m, String problem,
                 dnnl_stream stream, ConvertedInputs converted, Candidate forced) {
@@ -100,6 +102,14 @@ final class PassBuilder {
      * or else the winner of a race timed now.
      */
     Pass build(Direction dir) {
+        Pass p = buildPass(dir);
+        if (dir != Direction.BWD_W) {
+            builtBefore.add(p);
+        }
+        return p;
+    }
+
+    private Pass buildPass(Direction dir) {
         if (forced != null && Matmul1x1.eligible(spec, srcShape, options.userLayout(), dir)) {
             return passOf(dir, new Choice(forced, 0), true);
         }
@@ -129,8 +139,10 @@ final class PassBuilder {
         // oneDNN's own first choice is required; the others compete where they apply.
         CandidateRace.Entrant entrant = (c, required) -> required ? passOf(dir, c, true) : optionalPass(dir, c);
         Set<ConvertedInputs.Copy> earlier = converted.snapshot();
+        // Backward-weights is timed after the plan's other passes, as a training step runs it.
+        List<Pass> prelude = dir == Direction.BWD_W ? builtBefore : List.of();
         CandidateRace.Winner best = CandidateRace.run(eng, stream, choices(dir, 0), ONEDNN_FIRST, entrant, earlier,
-                options.weightsUpdated());
+                options.weightsUpdated(), prelude);
         if (raceOnOneThread(best.nanos(), OpenMpThreads.available(), OpenMpThreads.current())) {
             // The winner against every candidate on one thread; the winner's pass is built
             // again (from oneDNN's primitive cache) so that the race times both alike.
@@ -140,7 +152,7 @@ final class PassBuilder {
             List<Choice> second = new ArrayList<>();
             second.add(winner);
             second.addAll(choices(dir, 1));
-            best = CandidateRace.run(eng, stream, second, winner, entrant, earlier, options.weightsUpdated());
+            best = CandidateRace.run(eng, stream, second, winner, entrant, earlier, options.weightsUpdated(), prelude);
         }
         LayoutChoice.decided(key, best.choice(), best.pass().impl);
         return best.pass();

@@ -77,6 +77,57 @@ class LayoutPolicyTest {
         assertEquals(3, checked);
     }
 
+    /** Backward-weights' candidates are timed after the plan's forward and backward-data, as a training step runs them. */
+    @Test void auto_timesBackwardWeightsAfterThePlansOtherPasses() {
+        // Passes whose kernels need a scratchpad: the earlier passes run in the race before the
+        // plan points them at its own, and the one of their own race is freed by then (run on
+        // it, the bench's ResNet-50 list crashed the JVM; here a freed buffer may still be mapped).
+        ConvSpec wide = ConvSpec.conv2d(64, 64, 3).padding(1).build();
+        try (OneDnnPlan p = (OneDnnPlan) Engines.onednn().prepare(wide, Shape.of(2, 64, 10, 12),
+                PlanOptions.DEFAULT.withLayout(LayoutPolicy.AUTO))) {
+            assertTrue(p.pass(Direction.FWD).scratchpadBytes() > 0 || p.pass(Direction.BWD_D).scratchpadBytes() > 0,
+                    p.implementation(Direction.FWD) + " / " + p.implementation(Direction.BWD_D));
+            assertTrue(p.pass(Direction.FWD).preludeRuns > 0);
+        }
+        Shape src = Shape.of(2, 16, 6, 9);   // a shape no other test uses
+        try (OneDnnPlan p = prepare(src, LayoutPolicy.AUTO)) {
+            assertTrue(p.pass(Direction.FWD).preludeRuns > 0, "forward ran before backward-weights' timed runs");
+            assertTrue(p.pass(Direction.BWD_D).preludeRuns > 0, "backward-data too");
+            assertEquals(p.pass(Direction.FWD).preludeRuns, p.pass(Direction.BWD_D).preludeRuns);
+            assertEquals(0, p.pass(Direction.BWD_W).preludeRuns);
+        }
+        try (OneDnnPlan p = prepare(src, LayoutPolicy.AUTO)) {
+            assertEquals(0, p.pass(Direction.FWD).preludeRuns, "a decision already taken times nothing");
+        }
+        // After the race the plan computes with the caller's tensors, not the race's zeros.
+        try (OneDnnPlan auto = prepare(Shape.of(2, 16, 6, 11), LayoutPolicy.AUTO);
+             OneDnnPlan any = prepare(Shape.of(2, 16, 6, 11), LayoutPolicy.ANY)) {
+            float[][] out = new float[2][];
+            int k = 0;
+            for (OneDnnPlan p : new OneDnnPlan[] {auto, any}) {
+                Tensor in = Tensor.allocate(p.srcShape());
+                for (int i = 0; i < in.size(); i++) {
+                    in.buffer().put(i, (float) Math.sin(i * 0.29));
+                }
+                Tensor w = Tensor.allocate(WEI);
+                w.fill(0.125f);
+                Tensor dy = Tensor.allocate(p.dstShape());
+                dy.fill(0.5f);
+                Tensor y = Tensor.allocate(p.dstShape());
+                Tensor dx = Tensor.allocate(p.srcShape());
+                Tensor dw = Tensor.allocate(WEI);
+                Tensor db = Tensor.allocate(p.biaShape());
+                p.forward(in, w, db, y);
+                p.backwardData(dy, w, dx);
+                p.backwardWeights(in, dy, dw, db);
+                out[k++] = dw.toArray();
+            }
+            for (int i = 0; i < out[0].length; i++) {
+                assertEquals(out[1][i], out[0][i], 1e-3f * (1 + Math.abs(out[1][i])), "weight gradient " + i);
+            }
+        }
+    }
+
     @Test void auto_followsARememberedDecisionWithoutTiming() {
         Shape src = Shape.of(1, 16, 7, 10);   // a shape no other test uses
         for (Direction dir : Direction.values()) {
