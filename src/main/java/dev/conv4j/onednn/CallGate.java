@@ -15,6 +15,7 @@ final class CallGate {
 
     private final AtomicBoolean busy = new AtomicBoolean();
     private volatile boolean closed;
+    private boolean released;   // written only while holding busy
 
     /** Starts a call if the object is open and no other call is in flight; {@link #exit} ends it. */
     Entry tryEnter() {
@@ -38,12 +39,14 @@ final class CallGate {
     }
 
     /**
-     * Closes: waits for a call in flight, then runs {@code release} once (a later close does
-     * nothing), with no call able to start meanwhile. Spins briefly, then sleeps in steps of
-     * 0.1 ms: a call can run for seconds, and a spinning closer would hold one of the cores
-     * that call's OpenMP threads compute on.
+     * Closes: from now on no call starts (a caller is told the object is closed, not that it
+     * is in use, even while this waits); waits for a call in flight, then runs {@code release}
+     * once (a later close does nothing). Spins briefly, then sleeps in steps of 0.1 ms: a call
+     * can run for seconds, and a spinning closer would hold one of the cores that call's
+     * OpenMP threads compute on.
      */
     void close(Runnable release) {
+        closed = true;
         for (int spins = 0; !busy.compareAndSet(false, true); spins++) {
             if (spins < 1_000) {
                 Thread.onSpinWait();
@@ -52,11 +55,10 @@ final class CallGate {
             }
         }
         try {
-            if (closed) {
-                return;   // idempotent
+            if (!released) {
+                released = true;
+                release.run();
             }
-            closed = true;
-            release.run();
         } finally {
             busy.set(false);
         }

@@ -1,7 +1,6 @@
 package dev.conv4j.onednn;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.CountDownLatch;
@@ -53,7 +52,9 @@ class CallGateTest {
         closer.start();
         Thread.sleep(20);
         assertTrue(closer.isAlive(), "close returned while a call was in flight");
-        assertFalse(gate.isClosed());
+        assertEquals(-1, callStillRunningAtRelease.get(), "released while the call ran");
+        assertTrue(gate.isClosed(), "no call starts while close waits");
+        assertEquals(CallGate.Entry.CLOSED, gate.tryEnter(), "closed, not in use");
         finish.countDown();
         closer.join(30_000);
         caller.join(30_000);
