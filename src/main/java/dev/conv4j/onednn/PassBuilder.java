@@ -280,10 +280,6 @@ final class PassBuilder {
         });
     }
 
-    private primitive_desc primitiveDesc(Direction dir, LayoutPolicy layout) {
-        return primitiveDesc(eng, m, options.training(), dir, layout);
-    }
-
     /**
      * The primitive descriptor of {@code dir} under {@code layout} (a backward one with the
      * forward one of the same layout as its hint), at oneDNN's first implementation; null
@@ -320,12 +316,12 @@ final class PassBuilder {
                     + c.sliceImages() + " images");
         }
         // A pass in slices is built for one slice.
-        DnnlMapping mm = sliced ? DnnlMapping.of(spec, srcShape.with(0, c.sliceImages()), options.userLayout()) : m;
-        primitive_desc pd = c.impl() == 0 ? primitiveDesc(eng, mm, options.training(), dir, layout)
+        DnnlMapping mapping = sliced ? DnnlMapping.of(spec, srcShape.with(0, c.sliceImages()), options.userLayout()) : m;
+        primitive_desc pd = c.impl() == 0 ? primitiveDesc(eng, mapping, options.training(), dir, layout)
                 : NativeRuntime.withoutPrimitiveCache(() -> {
-            primitive_desc it = primitiveDesc(eng, mm, options.training(), dir, layout);
+            primitive_desc it = primitiveDesc(eng, mapping, options.training(), dir, layout);
             for (int i = 0; it != null && i < c.impl(); i++) {
-                if (!ConvPrimitives.nextImpl(it, mm, dir)) {
+                if (!ConvPrimitives.nextImpl(it, mapping, dir)) {
                     it = null;
                 }
             }
@@ -338,7 +334,7 @@ final class PassBuilder {
             return null;
         }
         String impl = pd.impl_info_str().getString() + (sliced ? " (in slices of " + c.sliceImages() + " images)" : "");
-        return new Pass(eng, dir, c.candidate(), impl, List.of(new Pass.Op(pd, ConvPrimitives.bindings(mm, dir))), problem,
+        return new Pass(eng, dir, c.candidate(), impl, List.of(new Pass.Op(pd, ConvPrimitives.bindings(mapping, dir))), problem,
                 converted, c.threads(), sliced ? srcShape.dim(0) / c.sliceImages() : 1);
     }
 
