@@ -113,8 +113,7 @@ final class Pass implements AutoCloseable {
      * summed over the slices.
      */
     final int slices;
-    private final Step[] firstSliceSteps;    // before + ops + after
-    private final Step[] laterSliceSteps;    // before + ops + afterLaterSlices
+    private final Step[] laterSliceSteps;    // before + ops + afterLaterSlices; the first slice runs steps
     // Activation inputs reordered into a copy shared with the plan's other passes.
     private final ConvertedInputs shared;
     private final ConvertedInputs.Copy[] copy = new ConvertedInputs.Copy[Role.values().length];
@@ -174,7 +173,6 @@ final class Pass implements AutoCloseable {
             all.addAll(after);
             later.addAll(afterLaterSlices);
             this.steps = all.toArray(new Step[0]);
-            this.firstSliceSteps = steps;
             this.laterSliceSteps = later.toArray(new Step[0]);
             this.stepInput = new Role[steps.length];
             for (int i = 0; i < beforeInputs.size(); i++) {
@@ -252,11 +250,11 @@ final class Pass implements AutoCloseable {
             return u.mem;
         }
         memory conv = owned.own(new memory(convMd, eng));
-        Step reorder = reorderStep(conv, u.mem, fixed(conv), u::buffer, reorderName(role), false);
-        after.add(reorder);
+        Step back = reorderStep(conv, u.mem, fixed(conv), u::buffer, reorderName(role), false);
+        after.add(back);
         if (slices > 1) {
             afterLaterSlices.add(summed ? reorderStep(conv, u.mem, fixed(conv), u::buffer, reorderName(role) + ", added in", true)
-                    : reorder);
+                    : back);
         }
         return conv;
     }
@@ -388,7 +386,7 @@ final class Pass implements AutoCloseable {
                     u.selectSlice(k, problem);
                 }
             }
-            for (Step step : k == 0 ? firstSliceSteps : laterSliceSteps) {
+            for (Step step : k == 0 ? steps : laterSliceSteps) {
                 step.run(stream, problem);
             }
             awaitStream(stream);   // before the views move on
