@@ -126,6 +126,7 @@ final class Pass implements AutoCloseable {
     long reordersSkipped;   // tests
     long weightReordersTimed;   // tests
     long preludeRuns;   // tests: runs before another pass's timed runs ({@link CandidateRace})
+    int paddedReorders;   // tests: output reorders built through padded rows ({@link PaddedRows})
 
     /**
      * Builds the pass of {@code ops}, run in order (call inside a PointerScope); {@code impl}
@@ -250,13 +251,28 @@ final class Pass implements AutoCloseable {
             return u.mem;
         }
         memory conv = owned.own(new memory(convMd, eng));
-        Step back = reorderStep(conv, u.mem, fixed(conv), u::buffer, reorderName(role), false);
-        after.add(back);
+        memory.desc paddedMd = GatherStep.fits(convMd, userMd) && slices == 1 ? null : PaddedRows.intermediate(convMd, userMd);
+        memory padded = paddedMd == null ? null : owned.own(new memory(paddedMd, eng));
+        List<Step> back = outputReorders(conv, padded, u, reorderName(role), false);
+        after.addAll(back);
         if (slices > 1) {
-            afterLaterSlices.add(summed ? reorderStep(conv, u.mem, fixed(conv), u::buffer, reorderName(role) + ", added in", true)
-                    : back);
+            afterLaterSlices.addAll(summed ? outputReorders(conv, padded, u, reorderName(role) + ", added in", true) : back);
         }
         return conv;
+    }
+
+    /**
+     * The reorders of an output from the primitive's memory {@code conv} into the user's
+     * {@code u} (added into it if {@code adding}): one, or two through {@code padded}, a copy
+     * with padded rows ({@link PaddedRows}), where that is not null.
+     */
+    private List<Step> outputReorders(memory conv, memory padded, UserMemory u, String what, boolean adding) {
+        if (padded == null) {
+            return List.of(reorderStep(conv, u.mem, fixed(conv), u::buffer, what, adding));
+        }
+        paddedReorders++;
+        return List.of(reorderStep(conv, padded, fixed(conv), fixed(padded), what + " (to padded rows)", false),
+                reorderStep(padded, u.mem, fixed(padded), u::buffer, what, adding));
     }
 
     /**

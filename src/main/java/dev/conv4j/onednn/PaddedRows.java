@@ -1,0 +1,93 @@
+package dev.conv4j.onednn;
+
+import java.util.Arrays;
+import org.bytedeco.dnnl.memory;
+import org.bytedeco.javacpp.LongPointer;
+
+/**
+ * When a reorder into a plain tensor goes through a copy of it whose rows are one cache line
+ * longer: from a layout of 16×16 tiles (blocked in two dimensions, one of them the plain
+ * tensor's innermost) into rows a multiple of 4 KB apart. That is a 1×1 weight gradient with
+ * 1024 or 2048 input channels: oneDNN's reorder from {@code ABcd16b16a} writes each tile as
+ * 16 pieces of 16 floats, 4 KB apart, which fall into one set of the L1 cache and evict each
+ * other. Measured (AMD Zen 5, oneDNN 3.11, medians of 201 runs, {@code docs/perf-notes.md}):
+ * a 256×1024×1×1 gradient took 0.29 ms directly and 0.06 + 0.03 ms through padded rows,
+ * 512×2048×1×1 0.99 ms and 0.18 + 0.10; with rows 1 or 2 KB apart (1024×256, 2048×512) and
+ * for 3×3 kernels the direct reorder was as fast or faster, and is kept.
+ */
+final class PaddedRows {
+    private PaddedRows() {}
+
+    /** Row strides, in floats, that are multiples of this are padded: 4 KB. */
+    static final long ALIASING_FLOATS = 1024;
+
+    /** What a padded row adds, in floats: one cache line. */
+    static final long PAD_FLOATS = 16;
+
+    /**
+     * The layout a reorder from {@code from} into the plain {@code to} goes through, or null
+     * for a direct reorder (call inside a PointerScope).
+     */
+    static memory.desc intermediate(memory.desc from, memory.desc to) {
+        if (!blocked(from) || !blocked(to) || to.get_inner_nblks() != 0) {
+            return null;
+        }
+        int n = to.get_ndims();
+        long[] dims = longs(to.get_dims(), n);
+        long[] padded = paddedStrides(dims, longs(to.get_strides(), n), longs(from.get_inner_idxs(), from.get_inner_nblks()));
+        return padded == null ? null : new memory.desc(dims, memory.data_type.f32, padded);
+    }
+
+    /**
+     * The strides of the padded copy of a plain tensor of {@code dims} and {@code strides}
+     * (in floats), reordered from a layout blocked in {@code blockedDims} (oneDNN's inner
+     * block indices); null where the direct reorder is kept: the source is not blocked in
+     * exactly two dimensions, or neither is the destination's innermost (stride 1), or the
+     * other one's stride is not a multiple of {@link #ALIASING_FLOATS}. The copy keeps the
+     * order of the dimensions; the rows (the other blocked dimension) grow by {@link
+     * #PAD_FLOATS}, and every dimension outside them with them.
+     */
+    static long[] paddedStrides(long[] dims, long[] strides, long[] blockedDims) {
+        long[] blocked = Arrays.stream(blockedDims).distinct().toArray();
+        if (blocked.length != 2) {
+            return null;
+        }
+        int inner = -1;
+        int rows = -1;
+        for (long b : blocked) {
+            int d = (int) b;
+            if (strides[d] == 1 && dims[d] > 1 && inner < 0) {
+                inner = d;
+            } else {
+                rows = d;
+            }
+        }
+        if (inner < 0 || dims[rows] < 2 || strides[rows] % ALIASING_FLOATS != 0) {
+            return null;
+        }
+        long row = strides[rows];
+        long[] out = strides.clone();
+        for (int d = 0; d < dims.length; d++) {
+            if (d == rows || strides[d] > row) {
+                if (strides[d] % row != 0) {
+                    return null;   // not a dense layout outside the rows: leave it to oneDNN
+                }
+                out[d] = strides[d] / row * (row + PAD_FLOATS);
+            }
+        }
+        return out;
+    }
+
+    /** A strided or blocked layout (not {@code any}, not sparse); compared by value: JavaCPP returns its own enum constant. */
+    private static boolean blocked(memory.desc md) {
+        return md.get_format_kind().value == memory.format_kind.blocked.value;
+    }
+
+    private static long[] longs(LongPointer p, int n) {
+        long[] out = new long[n];
+        for (int i = 0; i < n; i++) {
+            out[i] = p.get(i);
+        }
+        return out;
+    }
+}
