@@ -38,7 +38,8 @@ import org.bytedeco.javacpp.PointerScope;
  * <p>Optionally ({@code --baseline-outputs user}) it also does the layout work a C++ caller
  * holding tensors in conv4j's user layouts must do, where the primitive chose another layout:
  * its inputs start in those layouts (the activation layout given, PyTorch's weight layout),
- * and its output is reordered into the user's layout after every run. The activation input
+ * and its output is reordered into the user's layout after every run (as a plan does it:
+ * through padded rows where {@link PaddedRows} says). The activation input
  * of forward and of backward-data is reordered on every run too, as {@code conv4j bench}
  * hands the plan a changed input each time; the weights, and backward-weights' inputs (which
  * a training step has reordered already for the other two directions), are reordered once.
@@ -162,7 +163,15 @@ final class OneDnnBaseline implements RawBaseline {
             calls.add(call(prim, args.ids, args.mems, owned));
             memory user = args.userMemory(outputUserMd, false, output.get_desc());
             if (user != null) {
-                calls.add(reorderCall(output, user, owned));
+                // By the plan's route (PaddedRows), so that both do the same oneDNN work.
+                memory.desc paddedMd = PaddedRows.intermediate(output.get_desc(), outputUserMd);
+                if (paddedMd != null) {
+                    memory padded = owned.own(new memory(paddedMd, Holder.ENGINE));
+                    calls.add(reorderCall(output, padded, owned));
+                    calls.add(reorderCall(padded, user, owned));
+                } else {
+                    calls.add(reorderCall(output, user, owned));
+                }
                 output = user;
             }
             return new OneDnnBaseline(calls.toArray(new Call[0]), output, Holder.STREAM.get(),

@@ -96,6 +96,28 @@ class OneDnnBaselineTest {
         assertTrue(converted > 0, "no output was converted");
     }
 
+    /**
+     * A weight gradient the plan reorders through padded rows ({@link PaddedRows}) the
+     * baseline reorders the same way (two reorders after the convolution), to the same values.
+     */
+    @Test
+    void aGradientThroughPaddedRows_isReorderedAsThePlanDoes() {
+        ConvSpec spec = ConvSpec.conv2d(1024, 32, 1).build();
+        Shape src = Shape.of(1, 1024, 3, 3);
+        try (OneDnnPlan plan = (OneDnnPlan) Engines.onednn().prepare(spec, src, PlanOptions.DEFAULT.withLayout(LayoutPolicy.ANY))) {
+            Tensor dw = Tensor.allocate(plan.weiShape());
+            plan.backwardWeights(filled(Tensor.allocate(src)), filled(Tensor.allocate(plan.dstShape())), dw,
+                    Tensor.allocate(plan.biaShape()));
+            assertEquals(1, plan.pass(Direction.BWD_W).paddedReorders, "the plan's route");
+            try (OneDnnBaseline raw = OneDnnBaseline.create(spec, src, Direction.BWD_W, true, LayoutPolicy.ANY,
+                    Layout.CHANNELS_FIRST)) {
+                raw.run();
+                assertEquals(2, raw.conversions(), "the baseline's reorders");
+                assertClose(dw, raw.output(), "diff_wei");
+            }
+        }
+    }
+
     private static Tensor filled(Tensor t) {
         for (int i = 0; i < t.size(); i++) {
             t.set(i, OneDnnBaseline.fillValue(i));
