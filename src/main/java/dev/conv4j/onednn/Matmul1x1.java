@@ -154,10 +154,12 @@ final class Matmul1x1 {
             ops.add(g);
             gathered = g.fixedMems()[0];
         }
-        // The source as [M, IC] or [IC, M], diff_dst as [OC, M] or [M, OC] (channels-first: N = 1).
+        // The source as [M, IC] or [IC, M], diff_dst as [OC, M] or [M, OC] (channels-first: N = 1);
+        // a gathered source's rows are the gather's, padded where PaddedRows says.
+        long xRow = gather ? PaddedRows.paddedRow(ic) : ic;
         Matrix x = transposed
-                ? (asRows ? new Matrix(ic, rows, 1, ic) : new Matrix(ic, rows, rows, 1))
-                : (asRows ? new Matrix(rows, ic, ic, 1) : new Matrix(rows, ic, 1, rows));
+                ? (asRows ? new Matrix(ic, rows, 1, xRow) : new Matrix(ic, rows, rows, 1))
+                : (asRows ? new Matrix(rows, ic, xRow, 1) : new Matrix(rows, ic, 1, rows));
         Matrix dy = transposed
                 ? (asRows ? new Matrix(rows, oc, oc, 1) : new Matrix(rows, oc, 1, rows))
                 : (asRows ? new Matrix(oc, rows, 1, oc) : new Matrix(oc, rows, rows, 1));
@@ -219,7 +221,8 @@ final class Matmul1x1 {
     /**
      * A reorder of the source positions a strided 1×1 convolution reads, from a strided view
      * {@code {N, OD..., IC}} of the user's channels-last source, into a dense buffer of the
-     * pass's own ({@code [M, IC]} row-major, the op's one fixed memory). Null without one.
+     * pass's own ({@code [M, IC]} row-major, rows padded by {@link PaddedRows#paddedRow}; the
+     * op's one fixed memory). Null without one.
      */
     private static Op gather(engine eng, DnnlMapping m) {
         long[] src = m.srcDims();
@@ -238,9 +241,12 @@ final class Matmul1x1 {
         }
         from[0] = inner;
         memory.desc fromMd = new memory.desc(dims, memory.data_type.f32, from);
+        // Row-major [M, IC], with rows a cache line longer where a product reading them many at
+        // a time would find them a multiple of 4 KB apart (PaddedRows).
         long[] dense = new long[r + 2];
-        long step = 1;
-        for (int k = r + 1; k >= 0; k--) {
+        dense[r + 1] = 1;
+        long step = PaddedRows.paddedRow(src[1]);
+        for (int k = r; k >= 0; k--) {
             dense[k] = step;
             step *= dims[k];
         }

@@ -157,7 +157,8 @@ class Matmul1x1Test {
     /**
      * Backward-weights of a strided 1×1 layer (channels-last): the source gathered into a dense
      * buffer, then the product in either orientation, on the matmul primitive or on sgemm;
-     * ranks 1-3, mb 1 and 3, bias on and off, strides 2 and 3 (2x3 mixed at rank 2). At stride
+     * ranks 1-3, mb 1 and 3, bias on and off, strides 2 and 3 (2x3 mixed at rank 2), 1024 input
+     * channels (a gathered buffer with padded rows, {@link PaddedRows#paddedRow}). At stride
      * 1, the transposed orientation and both sgemm ones in both tensor layouts (the plain matmul
      * is covered above).
      */
@@ -168,7 +169,8 @@ class Matmul1x1Test {
                 ConvSpec.conv2d(6, 10, 1).stride(2, 3).build(),
                 ConvSpec.conv3d(4, 6, 1).stride(2).build(), ConvSpec.conv3d(4, 6, 1).stride(3).bias(false).build(),
                 ConvSpec.conv1d(5, 7, 1).build(), ConvSpec.conv2d(6, 10, 1).bias(false).build(),
-                ConvSpec.conv3d(4, 6, 1).build());
+                ConvSpec.conv3d(4, 6, 1).build(),
+                ConvSpec.conv2d(1024, 8, 1).stride(2).build());   // gathered into rows padded by PaddedRows
         List<String> failures = new ArrayList<>();
         int checks = 0;
         int plans = 0;
@@ -213,9 +215,9 @@ class Matmul1x1Test {
             }
         }
         assertEquals(List.of(), failures);
-        // 7 strided specs x 2 mb x 4 candidates (channels-last), 3 stride-1 specs x 3 plan kinds (mb 1 both
+        // 8 strided specs x 2 mb x 4 candidates (channels-last), 3 stride-1 specs x 3 plan kinds (mb 1 both
         // layouts, mb 3 channels-last) x 3 candidates
-        assertEquals(7 * 2 * 4 + 3 * 3 * 3, plans);
+        assertEquals(8 * 2 * 4 + 3 * 3 * 3, plans);
         assertEquals(2 * plans, checks);
     }
 
