@@ -30,7 +30,14 @@ enum Candidate {
      */
     GEMM(null),
     /** Backward-weights as {@link #MATMUL_TRANSPOSED}'s product on {@code sgemm}; the other directions are {@link #MATMUL}. */
-    GEMM_TRANSPOSED(null);
+    GEMM_TRANSPOSED(null),
+    /**
+     * Backward-weights as {@link #GEMM}'s product, with the channels-last source first copied
+     * into a buffer whose rows are padded ({@link PaddedRows#paddedRow}), for a stride-1 layer
+     * whose input channels put the source's rows a multiple of 4 KB apart (a strided layer's
+     * source is gathered so anyway); the other directions are {@link #MATMUL}.
+     */
+    GEMM_PADDED(null);
 
     /** The convolution's layout policy; {@code null} for the matmul candidates. */
     final LayoutPolicy layout;

@@ -83,6 +83,32 @@ final class Matmul1x1 {
     }
 
     /**
+     * Whether matmul candidate {@code c} applies to {@code dir} of {@code spec} on {@code src} in
+     * {@code userLayout} (pure Java): the problem is {@link #eligible}, and {@link
+     * Candidate#GEMM_PADDED} is backward-weights of a stride-1 layer whose source is read as
+     * rows that {@link PaddedRows#paddedRow} pads.
+     */
+    static boolean applies(Candidate c, ConvSpec spec, Shape src, Layout userLayout, Direction dir) {
+        if (!eligible(spec, src, userLayout, dir)) {
+            return false;
+        }
+        if (c != Candidate.GEMM_PADDED) {
+            return true;
+        }
+        boolean strided = false;
+        for (int k = 0; k < spec.rank(); k++) {
+            strided |= spec.stride(k) != 1;
+        }
+        long spatial = src.elementCount() / ((long) src.dim(0) * src.dim(1));
+        return dir == Direction.BWD_W && paddedSource(strided, channelRows(spatial, userLayout), src.dim(1));
+    }
+
+    /** Whether a source of {@code channels} read as rows ({@code asRows}) is copied into padded rows at stride 1. */
+    private static boolean paddedSource(boolean strided, boolean asRows, long channels) {
+        return !strided && asRows && PaddedRows.paddedRow(channels) != channels;
+    }
+
+    /**
      * Whether the activations are read as rows {@code [M, C]} ({@code M = N · spatial}): those
      * of channels-last tensors, and those of any tensor of spatial size 1, whose two layouts
      * are the same memory ({@code [N, C, 1, 1]}, a classifier's head). Otherwise they are
@@ -97,20 +123,26 @@ final class Matmul1x1 {
     record Ops(List<Op> ops, String impl) {}
 
     /**
-     * The ops of {@code dir} (call inside a PointerScope, for an {@link #eligible} problem), or
-     * null when oneDNN has no matmul for them. {@code packed}: weights {@code any}, so oneDNN
-     * may pick a layout of its own (backward-weights reads no weights: ignored);
-     * {@code transposed}: backward-weights computes {@code diff_weiᵀ}; {@code gemm}: backward-weights
-     * runs on oneDNN's {@code sgemm} instead of the matmul primitive (other directions: both ignored).
+     * The ops of matmul candidate {@code c} in {@code dir} (call inside a PointerScope, for an
+     * {@link #eligible} problem), or null when oneDNN has no matmul for them or {@code c} does
+     * not apply ({@link Candidate#GEMM_PADDED} where the source's rows need no padding).
+     * {@link Candidate#MATMUL_PACKED}: weights {@code any}, so oneDNN may pick a layout of its
+     * own (backward-weights reads no weights: the plain matmul); the transposed, {@code sgemm}
+     * and padded candidates are backward-weights' (other directions: the plain matmul).
      */
-    static Ops ops(engine eng, DnnlMapping m, Layout userLayout, Direction dir, boolean packed, boolean transposed,
-                   boolean gemm) {
+    static Ops ops(engine eng, DnnlMapping m, Layout userLayout, Direction dir, Candidate c) {
         long[] srcDims = m.srcDims();
         long spatial = spatialSize(srcDims);
         boolean asRows = channelRows(spatial, userLayout);
         if (dir == Direction.BWD_W) {
-            return backwardWeights(eng, m, asRows, transposed, gemm);
+            boolean padded = c == Candidate.GEMM_PADDED;
+            if (padded && !paddedSource(m.strided(), asRows, srcDims[1])) {
+                return null;   // rows that need no padding, or a strided source gathered anyway (GEMM)
+            }
+            return backwardWeights(eng, m, asRows, c == Candidate.MATMUL_TRANSPOSED || c == Candidate.GEMM_TRANSPOSED,
+                    c == Candidate.GEMM || c == Candidate.GEMM_TRANSPOSED || padded, padded);
         }
+        boolean packed = c == Candidate.MATMUL_PACKED;
         long n = srcDims[0];
         long ic = srcDims[1];
         long oc = m.dstDims()[1];
@@ -133,17 +165,19 @@ final class Matmul1x1 {
     }
 
     /**
-     * Backward-weights, the source gathered first into a dense buffer when strided: {@code
+     * Backward-weights, the source gathered first into a dense buffer when strided (or copied
+     * so when {@code copied}, at stride 1): {@code
      * diff_wei[OC,IC] = diff_dstᵀ · src}, or ({@code transposed}) {@code diff_weiᵀ[IC,OC] =
      * srcᵀ · diff_dst} into a dense buffer that the pass reorders into diff_wei (bound as the
      * view {@code {IC, OC}} strides {@code {1, IC}}); on a matmul primitive, or on oneDNN's
      * {@code sgemm} when {@code gemm} ({@link GemmStep}).
      */
-    private static Ops backwardWeights(engine eng, DnnlMapping m, boolean asRows, boolean transposed, boolean gemm) {
+    private static Ops backwardWeights(engine eng, DnnlMapping m, boolean asRows, boolean transposed, boolean gemm,
+                                       boolean copied) {
         long ic = m.srcDims()[1];
         long oc = m.dstDims()[1];
         long rows = m.fullDstDims()[0] * spatialSize(m.fullDstDims());   // M: one per output position
-        boolean gather = m.strided();
+        boolean gather = m.strided() || copied;
         List<Op> ops = new ArrayList<>();
         memory gathered = null;
         if (gather) {
@@ -192,7 +226,9 @@ final class Matmul1x1 {
                     new int[] {xArg}, new memory[] {ones(eng, ones.md(), rows)}));
         }
         StringBuilder what = new StringBuilder(" (1x1 as ").append(gemm ? "sgemm" : "matmul");
-        if (gather) {
+        if (gather && !m.strided()) {
+            what.append(", source in padded rows");
+        } else if (gather) {
             what.append(", gathered stride ").append(strides(m.strides()));
         }
         if (transposed) {

@@ -213,7 +213,7 @@ final class PassBuilder {
             }
         }
         for (Candidate c : new Candidate[] {Candidate.MATMUL, Candidate.MATMUL_PACKED, Candidate.MATMUL_TRANSPOSED,
-                Candidate.GEMM, Candidate.GEMM_TRANSPOSED}) {
+                Candidate.GEMM, Candidate.GEMM_TRANSPOSED, Candidate.GEMM_PADDED}) {
             out.add(new Choice(c, 0, threads));
         }
         for (int images : SLICE_IMAGES) {
@@ -240,7 +240,7 @@ final class PassBuilder {
      */
     private Pass optionalPass(Direction dir, Choice c) {
         Candidate k = c.candidate();
-        if (k.matmul() && (!Matmul1x1.eligible(spec, srcShape, options.userLayout(), dir) || effective(k, dir) != k)) {
+        if (k.matmul() && (!Matmul1x1.applies(k, spec, srcShape, options.userLayout(), dir) || effective(k, dir) != k)) {
             return null;   // not a matmul, or the same matmul as another candidate
         }
         Pass p;
@@ -340,21 +340,19 @@ final class PassBuilder {
 
     /**
      * What the matmul candidate {@code c} is in {@code dir}: backward-weights reads no weights
-     * (packing them is the plain matmul); only backward-weights has a transposed product and an sgemm one.
+     * (packing them is the plain matmul); only backward-weights has a transposed product and sgemm ones.
      */
     private static Candidate effective(Candidate c, Direction dir) {
         if (dir == Direction.BWD_W) {
             return c == Candidate.MATMUL_PACKED ? Candidate.MATMUL : c;
         }
         return c == Candidate.MATMUL_TRANSPOSED || c == Candidate.GEMM || c == Candidate.GEMM_TRANSPOSED
-                ? Candidate.MATMUL : c;
+                || c == Candidate.GEMM_PADDED ? Candidate.MATMUL : c;
     }
 
     private Pass matmulPass(Direction dir, Choice c, boolean required) {
         Candidate effective = effective(c.candidate(), dir);
-        Matmul1x1.Ops ops = Matmul1x1.ops(eng, m, options.userLayout(), dir, effective == Candidate.MATMUL_PACKED,
-                effective == Candidate.MATMUL_TRANSPOSED || effective == Candidate.GEMM_TRANSPOSED,
-                effective == Candidate.GEMM || effective == Candidate.GEMM_TRANSPOSED);
+        Matmul1x1.Ops ops = Matmul1x1.ops(eng, m, options.userLayout(), dir, effective);
         if (ops == null) {
             if (required) {
                 throw NativeErrors.unimplemented(problem, dir, "matmul of a 1x1 convolution");

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.conv4j.ConvSpec;
+import dev.conv4j.NativeBackendException;
 import dev.conv4j.Direction;
 import dev.conv4j.PaddingMode;
 import dev.conv4j.ProblemDesc;
@@ -136,7 +137,8 @@ class Matmul1x1Test {
             Shape src = Shape.of(mb, 16, 1, 1);
             for (Layout layout : Layout.values()) {
                 for (Candidate c : Candidate.values()) {
-                    if (!c.matmul() || !PassBuilder.anyMatmul(spec, src, layout)) {
+                    // GEMM_PADDED applies to 1024 input channels or more: its own test below.
+                    if (!c.matmul() || c == Candidate.GEMM_PADDED || !PassBuilder.anyMatmul(spec, src, layout)) {
                         continue;
                     }
                     try (OneDnnPlan plan = forced(spec, src, layout, c)) {
@@ -219,6 +221,56 @@ class Matmul1x1Test {
         // layouts, mb 3 channels-last) x 3 candidates
         assertEquals(8 * 2 * 4 + 3 * 3 * 3, plans);
         assertEquals(2 * plans, checks);
+    }
+
+    /**
+     * {@link Candidate#GEMM_PADDED}: a stride-1 layer whose channels-last source rows are a
+     * multiple of 4 KB apart has its source copied into padded rows first, and matches the
+     * reference (ranks 1-3, mb 1 and 3, bias on and off); other directions are the plain matmul.
+     * Where the rows need no padding, or the layer is strided (gathered anyway), or the tensors
+     * are channels-first, the candidate does not apply.
+     */
+    @Test void forcedBackwardWeights_sourceInPaddedRows_matchesReference() {
+        List<ConvSpec> specs = List.of(ConvSpec.conv1d(1024, 8, 1).build(), ConvSpec.conv2d(1024, 16, 1).bias(false).build(),
+                ConvSpec.conv2d(2048, 8, 1).build(), ConvSpec.conv3d(1024, 4, 1).build());
+        List<String> failures = new ArrayList<>();
+        int plans = 0;
+        for (ConvSpec spec : specs) {
+            for (int mb : new int[] {1, 3}) {
+                Shape src = src(spec, mb, k -> 3);
+                try (OneDnnPlan plan = forced(spec, src, Layout.CHANNELS_LAST, Candidate.GEMM_PADDED)) {
+                    assertEquals(Candidate.GEMM_PADDED, plan.candidate(Direction.BWD_W));
+                    assertEquals(Candidate.MATMUL, plan.candidate(Direction.FWD));
+                    String impl = plan.implementation(Direction.BWD_W);
+                    assertEquals("x64:sgemm (1x1 as sgemm, source in padded rows)", impl);
+                    checkTrusted(channelsFirstView(plan, Layout.CHANNELS_LAST), Direction.BWD_W, SEED + plans,
+                            spec + " mb " + mb + " " + impl, failures);
+                    plans++;
+                }
+            }
+        }
+        assertEquals(List.of(), failures);
+        assertEquals(8, plans);
+        // Not applicable: rows 2 KB apart, a strided layer, channels-first tensors, another direction.
+        ConvSpec wide = ConvSpec.conv2d(1024, 8, 1).build();
+        Shape s = Shape.of(1, 1024, 4, 4);
+        assertTrue(Matmul1x1.applies(Candidate.GEMM_PADDED, wide, s, Layout.CHANNELS_LAST, Direction.BWD_W));
+        assertFalse(Matmul1x1.applies(Candidate.GEMM_PADDED, wide, s, Layout.CHANNELS_LAST, Direction.FWD));
+        assertFalse(Matmul1x1.applies(Candidate.GEMM_PADDED, wide, s, Layout.CHANNELS_FIRST, Direction.BWD_W));
+        assertFalse(Matmul1x1.applies(Candidate.GEMM_PADDED, ConvSpec.conv2d(1024, 8, 1).stride(2).build(), s,
+                Layout.CHANNELS_LAST, Direction.BWD_W));
+        assertFalse(Matmul1x1.applies(Candidate.GEMM_PADDED, ConvSpec.conv2d(512, 8, 1).build(), Shape.of(1, 512, 4, 4),
+                Layout.CHANNELS_LAST, Direction.BWD_W));
+        assertTrue(Matmul1x1.applies(Candidate.GEMM, ConvSpec.conv2d(512, 8, 1).build(), Shape.of(1, 512, 4, 4),
+                Layout.CHANNELS_LAST, Direction.BWD_W));
+        for (Object[] c : new Object[][] {{ConvSpec.conv2d(512, 8, 1).build(), Layout.CHANNELS_LAST},
+                {ConvSpec.conv2d(1024, 8, 1).stride(2).build(), Layout.CHANNELS_LAST},
+                {ConvSpec.conv2d(1024, 8, 1).build(), Layout.CHANNELS_FIRST}}) {
+            ConvSpec spec = (ConvSpec) c[0];
+            Layout layout = (Layout) c[1];
+            assertThrows(NativeBackendException.class, () -> forced(spec, src(spec, 1, k -> 4), layout, Candidate.GEMM_PADDED).close(),
+                    spec + " " + layout);
+        }
     }
 
     @Test void ineligibleProblems_neverGetTheMatmul() {

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -195,6 +196,18 @@ class NoAllocationTest {
         OneDnnPlan plan = new OneDnnPlan(NativeRuntime.get(), spec, shape, options, candidate);
         assertTrue(plan.candidate(Direction.BWD_W).matmul());
         assertTrue(plan.implementation(Direction.BWD_W).contains("gathered stride 2"), plan.implementation(Direction.BWD_W));
+        check(plan, options, heap, Layout.CHANNELS_LAST);
+    }
+
+    /** Stride-1 backward-weights with the source first copied into padded rows ({@link Candidate#GEMM_PADDED}). */
+    @ParameterizedTest(name = "heap={0}")
+    @ValueSource(booleans = {false, true})
+    void paddedSourceOneByOne_noHeapAllocationPerCall(boolean heap) {
+        ConvSpec spec = ConvSpec.conv2d(1024, 8, 1).build();
+        Shape shape = Shape.of(1, 1024, 3, 2);
+        PlanOptions options = PlanOptions.DEFAULT.withUserLayout(Layout.CHANNELS_LAST);
+        OneDnnPlan plan = new OneDnnPlan(NativeRuntime.get(), spec, shape, options, Candidate.GEMM_PADDED);
+        assertTrue(plan.implementation(Direction.BWD_W).contains("source in padded rows"), plan.implementation(Direction.BWD_W));
         check(plan, options, heap, Layout.CHANNELS_LAST);
     }
 

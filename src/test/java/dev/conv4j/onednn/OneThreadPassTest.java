@@ -76,7 +76,7 @@ class OneThreadPassTest {
                 PlanOptions options = PlanOptions.DEFAULT.withLayout(LayoutPolicy.AUTO).withUserLayout(tensors);
                 for (Candidate candidate : Candidate.values()) {
                     for (Direction dir : Direction.values()) {
-                        if (candidate.matmul() && !Matmul1x1.eligible(c.spec(), c.src(), tensors, dir)) {
+                        if (candidate.matmul() && !Matmul1x1.applies(candidate, c.spec(), c.src(), tensors, dir)) {
                             continue;
                         }
                         LayoutChoice.clear();
