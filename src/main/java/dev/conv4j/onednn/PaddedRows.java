@@ -5,15 +5,21 @@ import org.bytedeco.dnnl.memory;
 import org.bytedeco.javacpp.LongPointer;
 
 /**
- * When a reorder into a plain tensor goes through a copy of it whose rows are one cache line
- * longer: from a layout of 16×16 tiles (blocked in two dimensions, one of them the plain
- * tensor's innermost) into rows a multiple of 4 KB apart. That is a 1×1 weight gradient with
- * 1024 or 2048 input channels: oneDNN's reorder from {@code ABcd16b16a} writes each tile as
- * 16 pieces of 16 floats, 4 KB apart, which fall into one set of the L1 cache and evict each
- * other. Measured (AMD Zen 5, oneDNN 3.11, medians of 201 runs, {@code docs/perf-notes.md}):
- * a 256×1024×1×1 gradient took 0.29 ms directly and 0.06 + 0.03 ms through padded rows,
- * 512×2048×1×1 0.99 ms and 0.18 + 0.10; with rows 1 or 2 KB apart (1024×256, 2048×512) and
- * for 3×3 kernels the direct reorder was as fast or faster, and is kept.
+ * Rows a multiple of 4 KB apart, and copies whose rows are one cache line longer. Many rows
+ * at that distance read or written at once fall into the same sets of the caches and evict
+ * each other ({@code docs/perf-notes.md}, AMD Zen 5, oneDNN 3.11):
+ * <ul>
+ * <li>a reorder from a layout of 16×16 tiles (blocked in two dimensions, one of them the
+ * plain tensor's innermost) into such rows goes through a padded copy ({@link
+ * #intermediate}). That is a 1×1 weight gradient with 1024 or 2048 input channels: oneDNN's
+ * reorder from {@code ABcd16b16a} writes each tile as 16 pieces of 16 floats one row apart. A
+ * 256×1024×1×1 gradient took 0.29 ms directly and 0.06 + 0.03 ms through padded rows,
+ * 512×2048×1×1 0.99 ms and 0.18 + 0.10 (medians of 201 runs); with rows 1 or 2 KB apart
+ * (1024×256, 2048×512) and for 3×3 kernels the direct reorder was as fast or faster, and is
+ * kept;</li>
+ * <li>a buffer of conv4j's own whose rows a product reads many at a time gets padded rows
+ * ({@link #paddedRow}).</li>
+ * </ul>
  */
 final class PaddedRows {
     private PaddedRows() {}
