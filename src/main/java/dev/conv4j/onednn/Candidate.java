@@ -32,10 +32,10 @@ enum Candidate {
     /** Backward-weights as {@link #MATMUL_TRANSPOSED}'s product on {@code sgemm}; the other directions are {@link #MATMUL}. */
     GEMM_TRANSPOSED(null),
     /**
-     * Backward-weights as {@link #GEMM}'s product, with the channels-last source first copied
-     * into a buffer whose rows are padded ({@link PaddedRows#paddedRow}), for a stride-1 layer
-     * whose input channels put the source's rows a multiple of 4 KB apart (a strided layer's
-     * source is gathered so anyway); the other directions are {@link #MATMUL}.
+     * Backward-weights as {@link #GEMM}'s product, with the channels-last source (at stride 1;
+     * a strided one is gathered so anyway) and gradient first copied into buffers whose rows are
+     * padded ({@link PaddedRows#paddedRow}), each where its channels put its rows a multiple of
+     * 4 KB apart; the other directions are {@link #MATMUL}.
      */
     GEMM_PADDED(null);
 

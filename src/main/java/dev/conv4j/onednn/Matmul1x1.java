@@ -85,8 +85,9 @@ final class Matmul1x1 {
     /**
      * Whether matmul candidate {@code c} applies to {@code dir} of {@code spec} on {@code src} in
      * {@code userLayout} (pure Java): the problem is {@link #eligible}, and {@link
-     * Candidate#GEMM_PADDED} is backward-weights of a stride-1 layer whose source is read as
-     * rows that {@link PaddedRows#paddedRow} pads.
+     * Candidate#GEMM_PADDED} is backward-weights whose source or gradient, read as rows, has
+     * rows that {@link PaddedRows#paddedRow} pads (a strided layer's source is padded by its
+     * gather already).
      */
     static boolean applies(Candidate c, ConvSpec spec, Shape src, Layout userLayout, Direction dir) {
         if (!eligible(spec, src, userLayout, dir)) {
@@ -100,12 +101,18 @@ final class Matmul1x1 {
             strided |= spec.stride(k) != 1;
         }
         long spatial = src.elementCount() / ((long) src.dim(0) * src.dim(1));
-        return dir == Direction.BWD_W && paddedSource(strided, channelRows(spatial, userLayout), src.dim(1));
+        return dir == Direction.BWD_W && channelRows(spatial, userLayout)
+                && (copiesSource(strided, src.dim(1)) || padded(spec.outChannels()));
     }
 
-    /** Whether a source of {@code channels} read as rows ({@code asRows}) is copied into padded rows at stride 1. */
-    private static boolean paddedSource(boolean strided, boolean asRows, long channels) {
-        return !strided && asRows && PaddedRows.paddedRow(channels) != channels;
+    /** Whether {@link Candidate#GEMM_PADDED} copies a source of {@code channels} into padded rows: at stride 1 (a stride gathers it anyway). */
+    private static boolean copiesSource(boolean strided, long channels) {
+        return !strided && padded(channels);
+    }
+
+    /** Whether rows of {@code channels} floats get padded ({@link PaddedRows#paddedRow}). */
+    private static boolean padded(long channels) {
+        return PaddedRows.paddedRow(channels) != channels;
     }
 
     /**
@@ -136,11 +143,13 @@ final class Matmul1x1 {
         boolean asRows = channelRows(spatial, userLayout);
         if (dir == Direction.BWD_W) {
             boolean padded = c == Candidate.GEMM_PADDED;
-            if (padded && !paddedSource(m.strided(), asRows, srcDims[1])) {
-                return null;   // rows that need no padding, or a strided source gathered anyway (GEMM)
+            boolean copySource = padded && copiesSource(m.strided(), srcDims[1]);
+            boolean copyGradient = padded && padded(m.dstDims()[1]);
+            if (padded && (!asRows || !copySource && !copyGradient)) {
+                return null;   // rows that need no padding: the same as GEMM
             }
             return backwardWeights(eng, m, asRows, c == Candidate.MATMUL_TRANSPOSED || c == Candidate.GEMM_TRANSPOSED,
-                    c == Candidate.GEMM || c == Candidate.GEMM_TRANSPOSED || padded, padded);
+                    c == Candidate.GEMM || c == Candidate.GEMM_TRANSPOSED || padded, copySource, copyGradient);
         }
         boolean packed = c == Candidate.MATMUL_PACKED;
         long n = srcDims[0];
@@ -166,37 +175,49 @@ final class Matmul1x1 {
 
     /**
      * Backward-weights, the source gathered first into a dense buffer when strided (or copied
-     * so when {@code copied}, at stride 1): {@code
+     * so when {@code copySource}, at stride 1), and the gradient copied so when {@code
+     * copyGradient}: {@code
      * diff_wei[OC,IC] = diff_dstᵀ · src}, or ({@code transposed}) {@code diff_weiᵀ[IC,OC] =
      * srcᵀ · diff_dst} into a dense buffer that the pass reorders into diff_wei (bound as the
      * view {@code {IC, OC}} strides {@code {1, IC}}); on a matmul primitive, or on oneDNN's
      * {@code sgemm} when {@code gemm} ({@link GemmStep}).
      */
     private static Ops backwardWeights(engine eng, DnnlMapping m, boolean asRows, boolean transposed, boolean gemm,
-                                       boolean copied) {
+                                       boolean copySource, boolean copyGradient) {
         long ic = m.srcDims()[1];
         long oc = m.dstDims()[1];
         long rows = m.fullDstDims()[0] * spatialSize(m.fullDstDims());   // M: one per output position
-        boolean gather = m.strided() || copied;
+        boolean gather = m.strided() || copySource;
         List<Op> ops = new ArrayList<>();
         memory gathered = null;
         if (gather) {
-            Op g = gather(eng, m);
+            Op g = rows(eng, Role.SRC, m.srcDims(), m.fullDstDims(), m.strides());
             if (g == null) {
                 return null;
             }
             ops.add(g);
             gathered = g.fixedMems()[0];
         }
+        memory gradientRows = null;
+        if (copyGradient) {
+            long[] dst = m.fullDstDims();
+            Op g = rows(eng, Role.DIFF_DST, dst, dst, unitStrides(dst.length - 2));
+            if (g == null) {
+                return null;
+            }
+            ops.add(g);
+            gradientRows = g.fixedMems()[0];
+        }
         // The source as [M, IC] or [IC, M], diff_dst as [OC, M] or [M, OC] (channels-first: N = 1);
-        // a gathered source's rows are the gather's, padded where PaddedRows says.
+        // a gathered source's or a copied gradient's rows are the copy's, padded where PaddedRows says.
         long xRow = gather ? PaddedRows.paddedRow(ic) : ic;
+        long dyRow = copyGradient ? PaddedRows.paddedRow(oc) : oc;
         Matrix x = transposed
                 ? (asRows ? new Matrix(ic, rows, 1, xRow) : new Matrix(ic, rows, rows, 1))
                 : (asRows ? new Matrix(rows, ic, xRow, 1) : new Matrix(rows, ic, 1, rows));
         Matrix dy = transposed
-                ? (asRows ? new Matrix(rows, oc, oc, 1) : new Matrix(rows, oc, 1, rows))
-                : (asRows ? new Matrix(oc, rows, 1, oc) : new Matrix(oc, rows, rows, 1));
+                ? (asRows ? new Matrix(rows, oc, dyRow, 1) : new Matrix(rows, oc, 1, rows))
+                : (asRows ? new Matrix(oc, rows, 1, dyRow) : new Matrix(oc, rows, rows, 1));
         Matrix dw = transposed ? new Matrix(ic, oc, oc, 1) : new Matrix(oc, ic, ic, 1);
         memory.desc dwUser = transposed ? new Matrix(ic, oc, 1, ic).md() : dw.md();
         int xArg = transposed ? dnnl.DNNL_ARG_SRC : dnnl.DNNL_ARG_WEIGHTS;
@@ -205,15 +226,28 @@ final class Matmul1x1 {
         if (main == null) {
             return null;
         }
-        Binding dyb = new Binding(Role.DIFF_DST, dyArg, dy.md(), m.fullDstDims());
-        Binding dwb = new Binding(Role.DIFF_WEI, dnnl.DNNL_ARG_DST, dwUser, m.weiDims());
-        if (gathered == null) {
-            ops.add(main.op(List.of(dyb, new Binding(Role.SRC, xArg, x.md(), m.srcDims()), dwb), new int[0], new memory[0]));
+        // An operand is the user's tensor (a binding), or a copy the product reads through a
+        // second memory over the same storage (a fixed argument).
+        List<Binding> operands = new ArrayList<>();
+        List<Integer> fixedArgs = new ArrayList<>();
+        List<memory> fixedMems = new ArrayList<>();
+        if (gradientRows == null) {
+            operands.add(new Binding(Role.DIFF_DST, dyArg, dy.md(), m.fullDstDims()));
         } else {
-            // The product reads the gathered buffer through a second memory over the same storage.
-            ops.add(main.op(List.of(dyb, dwb), new int[] {xArg},
-                    new memory[] {new memory(x.md(), eng, gathered.get_data_handle())}));
+            fixedArgs.add(dyArg);
+            fixedMems.add(new memory(dy.md(), eng, gradientRows.get_data_handle()));
         }
+        List<Binding> mainBindings = new ArrayList<>(operands);
+        List<Integer> mainArgs = new ArrayList<>(fixedArgs);
+        List<memory> mainMems = new ArrayList<>(fixedMems);
+        if (gathered == null) {
+            mainBindings.add(new Binding(Role.SRC, xArg, x.md(), m.srcDims()));
+        } else {
+            mainArgs.add(xArg);
+            mainMems.add(new memory(x.md(), eng, gathered.get_data_handle()));
+        }
+        mainBindings.add(new Binding(Role.DIFF_WEI, dnnl.DNNL_ARG_DST, dwUser, m.weiDims()));
+        ops.add(main.op(mainBindings, ints(mainArgs), mainMems.toArray(new memory[0])));
         long[] bia = m.biaDims();
         if (bia != null) {
             Matrix ones = transposed ? new Matrix(1, rows, rows, 1) : new Matrix(rows, 1, 1, 1);
@@ -222,14 +256,22 @@ final class Matmul1x1 {
             if (sum == null) {
                 return null;
             }
-            ops.add(sum.op(List.of(dyb, new Binding(Role.DIFF_BIA, dnnl.DNNL_ARG_DST, db.md(), bia)),
-                    new int[] {xArg}, new memory[] {ones(eng, ones.md(), rows)}));
+            List<Binding> sumBindings = new ArrayList<>(operands);
+            sumBindings.add(new Binding(Role.DIFF_BIA, dnnl.DNNL_ARG_DST, db.md(), bia));
+            List<Integer> sumArgs = new ArrayList<>(fixedArgs);
+            List<memory> sumMems = new ArrayList<>(fixedMems);
+            sumArgs.add(xArg);
+            sumMems.add(ones(eng, ones.md(), rows));
+            ops.add(sum.op(sumBindings, ints(sumArgs), sumMems.toArray(new memory[0])));
         }
         StringBuilder what = new StringBuilder(" (1x1 as ").append(gemm ? "sgemm" : "matmul");
         if (gather && !m.strided()) {
             what.append(", source in padded rows");
         } else if (gather) {
             what.append(", gathered stride ").append(strides(m.strides()));
+        }
+        if (gradientRows != null) {
+            what.append(", diff_dst in padded rows");
         }
         if (transposed) {
             what.append(", diff_wei transposed");
@@ -255,14 +297,13 @@ final class Matmul1x1 {
     }
 
     /**
-     * A reorder of the source positions a strided 1×1 convolution reads, from a strided view
-     * {@code {N, OD..., IC}} of the user's channels-last source, into a dense buffer of the
-     * pass's own ({@code [M, IC]} row-major, rows padded by {@link PaddedRows#paddedRow}; the
-     * op's one fixed memory). Null without one.
+     * A reorder of the positions a 1×1 convolution reads, every {@code strides} one, from a view
+     * {@code {N, OD..., C}} of the user's channels-last tensor {@code role} (logical dims {@code
+     * src}; {@code dst}: the output's, whose spatial sizes the view takes), into a dense buffer
+     * of the pass's own ({@code [M, C]} row-major, rows padded by {@link PaddedRows#paddedRow};
+     * the op's one fixed memory). Null without one.
      */
-    private static Op gather(engine eng, DnnlMapping m) {
-        long[] src = m.srcDims();
-        long[] dst = m.fullDstDims();
+    private static Op rows(engine eng, Role role, long[] src, long[] dst, long[] strides) {
         int r = src.length - 2;
         long[] dims = new long[r + 2];
         long[] from = new long[r + 2];
@@ -272,12 +313,12 @@ final class Matmul1x1 {
         long inner = src[1];   // the element stride of spatial dimension k in the user's source
         for (int k = r - 1; k >= 0; k--) {
             dims[k + 1] = dst[k + 2];
-            from[k + 1] = inner * m.strides()[k];
+            from[k + 1] = inner * strides[k];
             inner *= src[k + 2];
         }
         from[0] = inner;
         memory.desc fromMd = new memory.desc(dims, memory.data_type.f32, from);
-        // Row-major [M, IC], with rows a cache line longer where a product reading them many at
+        // Row-major [M, C], with rows a cache line longer where a product reading them many at
         // a time would find them a multiple of 4 KB apart (PaddedRows).
         long[] dense = new long[r + 2];
         dense[r + 1] = 1;
@@ -291,8 +332,18 @@ final class Matmul1x1 {
         if (!pd.asBoolean()) {
             return null;
         }
-        return new Op(pd, List.of(new Binding(Role.SRC, dnnl.DNNL_ARG_FROM, fromMd, src)),
+        return new Op(pd, List.of(new Binding(role, dnnl.DNNL_ARG_FROM, fromMd, src)),
                 new int[] {dnnl.DNNL_ARG_TO}, new memory[] {new memory(toMd, eng)});
+    }
+
+    private static long[] unitStrides(int n) {
+        long[] out = new long[n];
+        Arrays.fill(out, 1);
+        return out;
+    }
+
+    private static int[] ints(List<Integer> values) {
+        return values.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /** {@code 2}, or {@code 2x1} when the spatial strides differ. */

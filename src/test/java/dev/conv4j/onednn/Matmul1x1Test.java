@@ -224,25 +224,36 @@ class Matmul1x1Test {
     }
 
     /**
-     * {@link Candidate#GEMM_PADDED}: a stride-1 layer whose channels-last source rows are a
-     * multiple of 4 KB apart has its source copied into padded rows first, and matches the
-     * reference (ranks 1-3, mb 1 and 3, bias on and off); other directions are the plain matmul.
-     * Where the rows need no padding, or the layer is strided (gathered anyway), or the tensors
-     * are channels-first, the candidate does not apply.
+     * {@link Candidate#GEMM_PADDED}: a layer whose channels-last source (at stride 1) or
+     * gradient has rows a multiple of 4 KB apart has them copied into padded rows first, and
+     * matches the reference (ranks 1-3, mb 1 and 3, bias on and off, source, gradient or both,
+     * a strided source gathered); other directions are the plain matmul. Where no rows need
+     * padding, or the tensors are channels-first, the candidate does not apply.
      */
-    @Test void forcedBackwardWeights_sourceInPaddedRows_matchesReference() {
-        List<ConvSpec> specs = List.of(ConvSpec.conv1d(1024, 8, 1).build(), ConvSpec.conv2d(1024, 16, 1).bias(false).build(),
-                ConvSpec.conv2d(2048, 8, 1).build(), ConvSpec.conv3d(1024, 4, 1).build());
+    @Test void forcedBackwardWeights_operandsInPaddedRows_matchReference() {
+        String src = "x64:sgemm (1x1 as sgemm, source in padded rows)";
+        String dy = "x64:sgemm (1x1 as sgemm, diff_dst in padded rows)";
+        List<Object[]> cases = List.of(
+                new Object[] {ConvSpec.conv1d(1024, 8, 1).build(), src},
+                new Object[] {ConvSpec.conv2d(1024, 16, 1).bias(false).build(), src},
+                new Object[] {ConvSpec.conv2d(2048, 8, 1).build(), src},
+                new Object[] {ConvSpec.conv3d(1024, 4, 1).build(), src},
+                new Object[] {ConvSpec.conv2d(8, 1024, 1).build(), dy},
+                new Object[] {ConvSpec.conv2d(8, 2048, 1).bias(false).build(), dy},
+                new Object[] {ConvSpec.conv2d(1024, 1024, 1).build(),
+                        "x64:sgemm (1x1 as sgemm, source in padded rows, diff_dst in padded rows)"},
+                new Object[] {ConvSpec.conv2d(8, 1024, 1).stride(2).build(),
+                        "x64:sgemm (1x1 as sgemm, gathered stride 2, diff_dst in padded rows)"});
         List<String> failures = new ArrayList<>();
         int plans = 0;
-        for (ConvSpec spec : specs) {
+        for (Object[] c : cases) {
+            ConvSpec spec = (ConvSpec) c[0];
             for (int mb : new int[] {1, 3}) {
-                Shape src = src(spec, mb, k -> 3);
-                try (OneDnnPlan plan = forced(spec, src, Layout.CHANNELS_LAST, Candidate.GEMM_PADDED)) {
+                Shape shape = src(spec, mb, k -> 4);
+                try (OneDnnPlan plan = forced(spec, shape, Layout.CHANNELS_LAST, Candidate.GEMM_PADDED)) {
                     assertEquals(Candidate.GEMM_PADDED, plan.candidate(Direction.BWD_W));
-                    assertEquals(Candidate.MATMUL, plan.candidate(Direction.FWD));
                     String impl = plan.implementation(Direction.BWD_W);
-                    assertEquals("x64:sgemm (1x1 as sgemm, source in padded rows)", impl);
+                    assertEquals(c[1], impl, spec.toString());
                     checkTrusted(channelsFirstView(plan, Layout.CHANNELS_LAST), Direction.BWD_W, SEED + plans,
                             spec + " mb " + mb + " " + impl, failures);
                     plans++;
@@ -250,8 +261,9 @@ class Matmul1x1Test {
             }
         }
         assertEquals(List.of(), failures);
-        assertEquals(8, plans);
-        // Not applicable: rows 2 KB apart, a strided layer, channels-first tensors, another direction.
+        assertEquals(2 * cases.size(), plans);
+        // Not applicable: rows 2 KB apart, a strided layer with a narrow gradient, channels-first tensors,
+        // another direction.
         ConvSpec wide = ConvSpec.conv2d(1024, 8, 1).build();
         Shape s = Shape.of(1, 1024, 4, 4);
         assertTrue(Matmul1x1.applies(Candidate.GEMM_PADDED, wide, s, Layout.CHANNELS_LAST, Direction.BWD_W));
@@ -263,6 +275,8 @@ class Matmul1x1Test {
                 Layout.CHANNELS_LAST, Direction.BWD_W));
         assertTrue(Matmul1x1.applies(Candidate.GEMM, ConvSpec.conv2d(512, 8, 1).build(), Shape.of(1, 512, 4, 4),
                 Layout.CHANNELS_LAST, Direction.BWD_W));
+        assertTrue(Matmul1x1.applies(Candidate.GEMM_PADDED, ConvSpec.conv2d(8, 1024, 1).stride(2).build(),
+                Shape.of(1, 8, 4, 4), Layout.CHANNELS_LAST, Direction.BWD_W));   // the gradient's rows
         for (Object[] c : new Object[][] {{ConvSpec.conv2d(512, 8, 1).build(), Layout.CHANNELS_LAST},
                 {ConvSpec.conv2d(1024, 8, 1).stride(2).build(), Layout.CHANNELS_LAST},
                 {ConvSpec.conv2d(1024, 8, 1).build(), Layout.CHANNELS_FIRST}}) {
