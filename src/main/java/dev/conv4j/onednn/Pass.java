@@ -251,7 +251,7 @@ final class Pass implements AutoCloseable {
             return u.mem;
         }
         memory conv = owned.own(new memory(convMd, eng));
-        memory.desc paddedMd = GatherStep.fits(convMd, userMd) && slices == 1 ? null : PaddedRows.intermediate(convMd, userMd);
+        memory.desc paddedMd = gathered(convMd, userMd) ? null : PaddedRows.intermediate(convMd, userMd);
         memory padded = paddedMd == null ? null : owned.own(new memory(paddedMd, eng));
         List<Step> back = outputReorders(conv, padded, u, reorderName(role), false);
         after.addAll(back);
@@ -283,7 +283,7 @@ final class Pass implements AutoCloseable {
      */
     private Step reorderStep(memory from, memory to, GatherStep.Data fromData, GatherStep.Data toData, String what,
                              boolean adding) {
-        if (slices == 1 && GatherStep.fits(from.get_desc(), to.get_desc())) {
+        if (gathered(from.get_desc(), to.get_desc())) {
             return GatherStep.of(eng, from.get_desc(), to.get_desc(), fromData, toData, problem, dir, what);
         }
         primitive_attr attr = ConvPrimitives.attr();
@@ -298,6 +298,11 @@ final class Pass implements AutoCloseable {
         }
         return new PrimitiveStep(owned, eng, rpd, new reorder(rpd), what,
                 new int[] {dnnl.DNNL_ARG_FROM, dnnl.DNNL_ARG_TO}, new memory[] {from, to});
+    }
+
+    /** Whether a reorder between these layouts runs in Java ({@link GatherStep}): a small tensor, not in slices. */
+    private boolean gathered(memory.desc from, memory.desc to) {
+        return slices == 1 && GatherStep.fits(from, to);
     }
 
     private static String reorderName(Role role) {
