@@ -50,7 +50,13 @@ class CallGateTest {
         assertTrue(inCall.await(30, TimeUnit.SECONDS));
         Thread closer = new Thread(() -> gate.close(() -> callStillRunningAtRelease.set(running.get())), "closer");
         closer.start();
-        Thread.sleep(20);
+        // close() marks the gate closed at once, then waits for the call: wait for the mark
+        // (a fixed sleep failed when the closer thread was scheduled late).
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (!gate.isClosed() && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        Thread.sleep(20);   // time for close() to return early, were it wrong
         assertTrue(closer.isAlive(), "close returned while a call was in flight");
         assertEquals(-1, callStillRunningAtRelease.get(), "released while the call ran");
         assertTrue(gate.isClosed(), "no call starts while close waits");

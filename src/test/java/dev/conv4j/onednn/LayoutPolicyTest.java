@@ -100,8 +100,10 @@ class LayoutPolicyTest {
         assertTrue(withScratchpad[0] != null || withScratchpad[1] != null, "no candidate of " + wide + " needs a scratchpad");
         for (Direction dir : new Direction[] {Direction.FWD, Direction.BWD_D}) {
             Candidate c = withScratchpad[dir.ordinal()] != null ? withScratchpad[dir.ordinal()] : Candidate.ANY;
-            LayoutChoice.remember(new LayoutChoice.Key(wide, wideSrc, dir, PlanOptions.DEFAULT.userLayout(), true, false),
-                    new LayoutChoice.Choice(c, 0));
+            LayoutChoice.Key key = new LayoutChoice.Key(wide, wideSrc, dir, PlanOptions.DEFAULT.userLayout(), true, false);
+            LayoutChoice.Choice choice = new LayoutChoice.Choice(c, 0);
+            LayoutChoice.remember(key, choice);
+            assertEquals(choice, LayoutChoice.lookup(key), "remembered (nothing decided this key before)");
         }
         try (OneDnnPlan p = (OneDnnPlan) Engines.onednn().prepare(wide, wideSrc, PlanOptions.DEFAULT.withLayout(LayoutPolicy.AUTO))) {
             assertTrue(p.pass(Direction.FWD).scratchpadBytes() > 0 || p.pass(Direction.BWD_D).scratchpadBytes() > 0,
