@@ -123,7 +123,8 @@ final class CandidateRace {
         final Pass pass;
         final Choice choice;
         long best;
-        private final long[] runs = new long[MAX_SHORT_ROUNDS + 1];
+        // The most runs moreRounds allows, the screening run counted as the first.
+        private final long[] runs = new long[Math.max(MAX_RUNS, MAX_SHORT_ROUNDS) + 1];
         private int count;
 
         Trial(Pass pass, Choice choice, long first) {
@@ -161,19 +162,14 @@ final class CandidateRace {
      * reorder into one of {@code earlier}, the converted inputs of the plan's passes built
      * before this one, is not timed ({@link Pass#beginTiming}). The weights' reorder is timed
      * in every run if {@code weightsUpdated} (a training loop's plan), else in none.
-     */
-    static Winner run(engine eng, dnnl_stream stream, List<Choice> choices, Choice required, Entrant entrant,
-                      Set<ConvertedInputs.Copy> earlier, boolean weightsUpdated) {
-        return run(eng, stream, choices, required, entrant, earlier, weightsUpdated, List.of());
-    }
-
-    /**
-     * As above, with the plan's passes {@code prelude} run untimed before every timed run, in
-     * place of a run of the candidate itself: backward-weights follows forward and
-     * backward-data in a training step, and a kernel fast on data its own previous run left in
-     * the caches may not be after them. On an AVX-512 machine ({@code docs/perf-notes.md},
-     * 2026-11-26), ResNet-50's {@code res4b_branch2a} at mb 1 won backward-weights on {@code
-     * sgemm} timed warm, then ran 0.27 ms in the bench's steps where the matmul ran 0.23.
+     *
+     * <p>The plan's passes {@code prelude} (empty but for backward-weights) run untimed before
+     * every timed run, in place of a run of the candidate itself: backward-weights follows
+     * forward and backward-data in a training step, and a kernel fast on data its own previous
+     * run left in the caches may not be after them. On an AVX-512 machine ({@code
+     * docs/perf-notes.md}, 2026-11-26), ResNet-50's {@code res4b_branch2a} at mb 1 won
+     * backward-weights on {@code sgemm} timed warm, then ran 0.27 ms in the bench's steps where
+     * the matmul ran 0.23.
      */
     static Winner run(engine eng, dnnl_stream stream, List<Choice> choices, Choice required, Entrant entrant,
                       Set<ConvertedInputs.Copy> earlier, boolean weightsUpdated, List<Pass> prelude) {

@@ -9,8 +9,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The process-wide memory of {@link LayoutPolicy#AUTO}: which {@link Candidate} ({@code ANY},
- * {@code CHANNELS_LAST}, {@code CHANNELS_FIRST}, or a matmul for a 1×1 layer), on which of
- * oneDNN's implementations, ran fastest for a {@link Key} (spec, shape, direction, tensor
+ * {@code CHANNELS_LAST}, {@code CHANNELS_FIRST}, or a matmul or {@code sgemm} for a 1×1 layer), on
+ * which of oneDNN's implementations, how many threads and what slices of the minibatch
+ * ({@link Choice}), ran fastest for a {@link Key} (spec, shape, direction, tensor
  * layout, and the plan options that change what a call costs), timed
  * once at the first prepare ({@link CandidateRace}) and reused by every later plan of the same
  * problem; with native-config {@code auto_choices=on}, also by later processes ({@link
@@ -28,8 +29,8 @@ final class LayoutChoice {
      * its implementations by a fixed heuristic order, and on some shapes a later one is faster
      * (on an AVX2 machine, with channels-last tensors, the seed's layer ran on {@code jit:avx2}
      * in 1.09 ms and on {@code brg_conv_fwd:avx2}, oneDNN's first choice, in 1.19 ms); run on
-     * {@code threads} OpenMP threads, 0 for the process's; for backward-weights, computed in
-     * slices of {@code sliceImages} images of the minibatch, 0 for the whole
+     * {@code threads} OpenMP threads, 0 for the process's; computed in slices of {@code
+     * sliceImages} images of the minibatch (in any direction), 0 for the whole
      * ({@link PassBuilder#SLICE_IMAGES}).
      */
     record Choice(Candidate candidate, int impl, int threads, int sliceImages) {

@@ -33,6 +33,9 @@ import org.bytedeco.javacpp.FloatPointer;
  *                   or   diff_weiᵀ[IC,OC] = srcᵀ[IC,M] · diff_dst[M,OC]   (into a buffer, reordered after)
  *                 bwd_w, stride s: src is first gathered (a reorder from a strided view of the
  *                        user's source) into a dense [M,IC] buffer of the pass; bwd_w only
+ *                 bwd_w, GEMM_PADDED: src (at stride 1) and/or diff_dst first copied into rows
+ *                        padded by {@link PaddedRows#paddedRow}, where their rows would be a
+ *                        multiple of 4 KB apart
  * spatial size 1 ({@code [N, C, 1, 1]}): channels-first tensors are the same memory, and take the rows above
  * channels-first  fwd    dst[n][OC,S]   = W[OC,IC] · src[n][IC,S]           batched over n, W broadcast
  *                 bwd_d  diff_src[n][IC,S] = Wᵀ[IC,OC] · diff_dst[n][OC,S]
@@ -53,9 +56,11 @@ final class Matmul1x1 {
 
     /**
      * Whether {@code dir} of {@code spec} on {@code src} in {@code userLayout} is one matmul
-     * (pure Java): stride 1 in every direction; a stride above 1 for channels-last
-     * backward-weights only, through a gathered copy of the source, where each stride divides
-     * its input size (ResNet's 56/28/14 at stride 2).
+     * (pure Java): stride 1 in every direction, but for channels-first tensors with a spatial
+     * size above 1, backward-weights at N = 1 only (the batch sum is no single matmul); a stride
+     * above 1 for backward-weights on rows of channels only (channels-last, or a spatial size of
+     * 1), through a gathered copy of the source, where each stride divides its input size
+     * (ResNet's 56/28/14 at stride 2).
      */
     static boolean eligible(ConvSpec spec, Shape src, Layout userLayout, Direction dir) {
         if (spec.transposed() || spec.groups() != 1 || spec.paddingMode() != PaddingMode.ZEROS) {
@@ -132,7 +137,8 @@ final class Matmul1x1 {
     /**
      * The ops of matmul candidate {@code c} in {@code dir} (call inside a PointerScope, for an
      * {@link #eligible} problem), or null when oneDNN has no matmul for them or {@code c} does
-     * not apply ({@link Candidate#GEMM_PADDED} where the source's rows need no padding).
+     * not apply ({@link Candidate#GEMM_PADDED} where neither the source's nor the gradient's rows
+     * need padding).
      * {@link Candidate#MATMUL_PACKED}: weights {@code any}, so oneDNN may pick a layout of its
      * own (backward-weights reads no weights: the plain matmul); the transposed, {@code sgemm}
      * and padded candidates are backward-weights' (other directions: the plain matmul).
@@ -187,21 +193,21 @@ final class Matmul1x1 {
         long ic = m.srcDims()[1];
         long oc = m.dstDims()[1];
         long rows = m.fullDstDims()[0] * spatialSize(m.fullDstDims());   // M: one per output position
-        boolean gather = m.strided() || copySource;
+        boolean copiesSourceRows = m.strided() || copySource;   // gathered at a stride, or padded
         List<Op> ops = new ArrayList<>();
-        memory gathered = null;
-        if (gather) {
-            Op g = rows(eng, Role.SRC, m.srcDims(), m.fullDstDims(), m.strides());
+        memory sourceRows = null;
+        if (copiesSourceRows) {
+            Op g = rowsCopy(eng, Role.SRC, m.srcDims(), m.fullDstDims(), m.strides());
             if (g == null) {
                 return null;
             }
             ops.add(g);
-            gathered = g.fixedMems()[0];
+            sourceRows = g.fixedMems()[0];
         }
         memory gradientRows = null;
         if (copyGradient) {
             long[] dst = m.fullDstDims();
-            Op g = rows(eng, Role.DIFF_DST, dst, dst, unitStrides(dst.length - 2));
+            Op g = rowsCopy(eng, Role.DIFF_DST, dst, dst, unitStrides(dst.length - 2));
             if (g == null) {
                 return null;
             }
@@ -210,7 +216,7 @@ final class Matmul1x1 {
         }
         // The source as [M, IC] or [IC, M], diff_dst as [OC, M] or [M, OC] (channels-first: N = 1);
         // a gathered source's or a copied gradient's rows are the copy's, padded where PaddedRows says.
-        long xRow = gather ? PaddedRows.paddedRow(ic) : ic;
+        long xRow = copiesSourceRows ? PaddedRows.paddedRow(ic) : ic;
         long dyRow = copyGradient ? PaddedRows.paddedRow(oc) : oc;
         Matrix x = transposed
                 ? (asRows ? new Matrix(ic, rows, 1, xRow) : new Matrix(ic, rows, rows, 1))
@@ -240,11 +246,11 @@ final class Matmul1x1 {
         List<Binding> mainBindings = new ArrayList<>(operands);
         List<Integer> mainArgs = new ArrayList<>(fixedArgs);
         List<memory> mainMems = new ArrayList<>(fixedMems);
-        if (gathered == null) {
+        if (sourceRows == null) {
             mainBindings.add(new Binding(Role.SRC, xArg, x.md(), m.srcDims()));
         } else {
             mainArgs.add(xArg);
-            mainMems.add(new memory(x.md(), eng, gathered.get_data_handle()));
+            mainMems.add(new memory(x.md(), eng, sourceRows.get_data_handle()));
         }
         mainBindings.add(new Binding(Role.DIFF_WEI, dnnl.DNNL_ARG_DST, dwUser, m.weiDims()));
         ops.add(main.op(mainBindings, ints(mainArgs), mainMems.toArray(new memory[0])));
@@ -265,9 +271,9 @@ final class Matmul1x1 {
             ops.add(sum.op(sumBindings, ints(sumArgs), sumMems.toArray(new memory[0])));
         }
         StringBuilder what = new StringBuilder(" (1x1 as ").append(gemm ? "sgemm" : "matmul");
-        if (gather && !m.strided()) {
+        if (copiesSourceRows && !m.strided()) {
             what.append(", source in padded rows");
-        } else if (gather) {
+        } else if (copiesSourceRows) {
             what.append(", gathered stride ").append(strides(m.strides()));
         }
         if (gradientRows != null) {
@@ -299,22 +305,22 @@ final class Matmul1x1 {
     /**
      * A reorder of the positions a 1×1 convolution reads, every {@code strides} one, from a view
      * {@code {N, OD..., C}} of the user's channels-last tensor {@code role} (logical dims {@code
-     * src}; {@code dst}: the output's, whose spatial sizes the view takes), into a dense buffer
-     * of the pass's own ({@code [M, C]} row-major, rows padded by {@link PaddedRows#paddedRow};
-     * the op's one fixed memory). Null without one.
+     * tensorDims}; {@code outDims}: the output's, whose spatial sizes the view takes), into a
+     * dense buffer of the pass's own ({@code [M, C]} row-major, rows padded by {@link
+     * PaddedRows#paddedRow}; the op's one fixed memory). Null without one.
      */
-    private static Op rows(engine eng, Role role, long[] src, long[] dst, long[] strides) {
-        int r = src.length - 2;
+    private static Op rowsCopy(engine eng, Role role, long[] tensorDims, long[] outDims, long[] strides) {
+        int r = tensorDims.length - 2;
         long[] dims = new long[r + 2];
         long[] from = new long[r + 2];
-        dims[0] = src[0];
-        dims[r + 1] = src[1];
+        dims[0] = tensorDims[0];
+        dims[r + 1] = tensorDims[1];
         from[r + 1] = 1;
-        long inner = src[1];   // the element stride of spatial dimension k in the user's source
+        long inner = tensorDims[1];   // the element stride of spatial dimension k in the user's tensor
         for (int k = r - 1; k >= 0; k--) {
-            dims[k + 1] = dst[k + 2];
+            dims[k + 1] = outDims[k + 2];
             from[k + 1] = inner * strides[k];
-            inner *= src[k + 2];
+            inner *= tensorDims[k + 2];
         }
         from[0] = inner;
         memory.desc fromMd = new memory.desc(dims, memory.data_type.f32, from);
@@ -322,7 +328,7 @@ final class Matmul1x1 {
         // a time would find them a multiple of 4 KB apart (PaddedRows).
         long[] dense = new long[r + 2];
         dense[r + 1] = 1;
-        long step = PaddedRows.paddedRow(src[1]);
+        long step = PaddedRows.paddedRow(tensorDims[1]);
         for (int k = r; k >= 0; k--) {
             dense[k] = step;
             step *= dims[k];
@@ -332,7 +338,7 @@ final class Matmul1x1 {
         if (!pd.asBoolean()) {
             return null;
         }
-        return new Op(pd, List.of(new Binding(role, dnnl.DNNL_ARG_FROM, fromMd, src)),
+        return new Op(pd, List.of(new Binding(role, dnnl.DNNL_ARG_FROM, fromMd, tensorDims)),
                 new int[] {dnnl.DNNL_ARG_TO}, new memory[] {new memory(toMd, eng)});
     }
 

@@ -66,8 +66,7 @@ final class OneDnnPlan implements Plan {
      */
     OneDnnPlan(NativeRuntime rt, ConvSpec spec, Shape src, PlanOptions options, Candidate forced) {
         Check.arg(forced == null || forced.matmul() && PassBuilder.anyMatmul(spec, src, options.userLayout()),
-                "candidate: %s needs a 1x1, unpadded, ungrouped, non-transposed convolution with zeros padding mode,"
-                        + " stride 1 (or channels-last backward-weights), got %s", forced, spec);
+                "candidate: %s applies to no direction of %s on %s (see Matmul1x1.eligible)", forced, spec, src);
         this.spec = spec;
         this.options = options;
         this.tensors = PlanTensors.of(spec, src, options);
@@ -179,7 +178,7 @@ final class OneDnnPlan implements Plan {
         return n;
     }
 
-    /** The candidate each direction ended up with. */
+    /** The candidate each direction ended up with (tests). */
     Candidate candidate(Direction dir) {
         return ofPass(dir, p -> p.candidate);
     }
@@ -282,7 +281,7 @@ final class OneDnnPlan implements Plan {
         }
     }
 
-    /** The pass of {@code dir} (package-private for tests). */
+    /** The pass of {@code dir} (training directions checked); read by {@link #ofPass} and by tests. */
     Pass pass(Direction dir) {
         return switch (dir) {
             case FWD -> fwd;

@@ -25,7 +25,8 @@ import org.bytedeco.javacpp.Pointer;
 /**
  * One direction of a plan, ready to run: reorders of the inputs into the primitives' layouts,
  * the {@link Op}s (a convolution; or for a 1×1 layer a matmul or {@code sgemm} product or two,
- * after a gather of a strided source), reorders of the outputs back. Built from the ops'
+ * after a copy of the source or the gradient into rows: a strided source gathered, or rows
+ * padded), reorders of the outputs back. Built from the ops'
  * bindings (role, oneDNN argument, the user's memory descriptor), so that every kind of op
  * shares the binding, stepping, scratchpad and allocation-free call machinery. A reorder
  * exists only where oneDNN chose a layout other than the user's; a small one runs in Java
@@ -251,7 +252,7 @@ final class Pass implements AutoCloseable {
             return u.mem;
         }
         memory conv = owned.own(new memory(convMd, eng));
-        memory.desc paddedMd = gathered(convMd, userMd) ? null : PaddedRows.intermediate(convMd, userMd);
+        memory.desc paddedMd = reorderInJava(convMd, userMd) ? null : PaddedRows.intermediate(convMd, userMd);
         memory padded = paddedMd == null ? null : owned.own(new memory(paddedMd, eng));
         List<Step> back = outputReorders(conv, padded, u, reorderName(role), false);
         after.addAll(back);
@@ -283,7 +284,7 @@ final class Pass implements AutoCloseable {
      */
     private Step reorderStep(memory from, memory to, GatherStep.Data fromData, GatherStep.Data toData, String what,
                              boolean adding) {
-        if (gathered(from.get_desc(), to.get_desc())) {
+        if (reorderInJava(from.get_desc(), to.get_desc())) {
             return GatherStep.of(eng, from.get_desc(), to.get_desc(), fromData, toData, problem, dir, what);
         }
         primitive_attr attr = ConvPrimitives.attr();
@@ -301,7 +302,7 @@ final class Pass implements AutoCloseable {
     }
 
     /** Whether a reorder between these layouts runs in Java ({@link GatherStep}): a small tensor, not in slices. */
-    private boolean gathered(memory.desc from, memory.desc to) {
+    private boolean reorderInJava(memory.desc from, memory.desc to) {
         return slices == 1 && GatherStep.fits(from, to);
     }
 
@@ -431,13 +432,21 @@ final class Pass implements AutoCloseable {
         user[role.ordinal()].finish(t);
     }
 
+    /** The weights' reorder (if any), the steps, and the steps that only later slices run. */
+    private List<Step> everyStep() {
+        List<Step> all = new ArrayList<>(steps.length + afterLaterSlices.size() + 1);
+        if (weightsReorder != null) {
+            all.add(weightsReorder);
+        }
+        all.addAll(List.of(steps));
+        all.addAll(afterLaterSlices);
+        return all;
+    }
+
     /** The largest scratchpad a step of this pass needs, in bytes. */
     long scratchpadBytes() {
-        long bytes = weightsReorder == null ? 0 : weightsReorder.scratchpadBytes();
-        for (Step s : steps) {
-            bytes = Math.max(bytes, s.scratchpadBytes());
-        }
-        for (Step s : afterLaterSlices) {
+        long bytes = 0;
+        for (Step s : everyStep()) {
             bytes = Math.max(bytes, s.scratchpadBytes());
         }
         return bytes;
@@ -445,13 +454,7 @@ final class Pass implements AutoCloseable {
 
     /** Points every step's scratchpad at {@code buffer}, of at least {@link #scratchpadBytes()}. */
     void useScratchpad(Pointer buffer) {
-        if (weightsReorder != null) {
-            weightsReorder.useScratchpad(buffer, problem);
-        }
-        for (Step s : steps) {
-            s.useScratchpad(buffer, problem);
-        }
-        for (Step s : afterLaterSlices) {
+        for (Step s : everyStep()) {
             s.useScratchpad(buffer, problem);
         }
     }
@@ -459,10 +462,7 @@ final class Pass implements AutoCloseable {
     /** The distinct addresses the steps' scratchpads point at (tests). */
     Set<Long> scratchpadAddresses() {
         Set<Long> out = new HashSet<>();
-        if (weightsReorder != null && weightsReorder.scratchpadBytes() > 0) {
-            out.add(weightsReorder.scratchpadAddress());
-        }
-        for (Step s : steps) {
+        for (Step s : everyStep()) {
             if (s.scratchpadBytes() > 0) {
                 out.add(s.scratchpadAddress());
             }

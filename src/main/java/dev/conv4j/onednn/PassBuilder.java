@@ -22,7 +22,8 @@ import org.bytedeco.javacpp.Pointer;
  * Builds the {@link Pass} of each direction of one plan: the candidate a fixed layout policy
  * names, or, under {@link LayoutPolicy#AUTO}, the fastest of the candidates that apply (timed
  * by {@link CandidateRace}, remembered in {@link LayoutChoice}). Also sizes the one scratchpad the plan's
- * passes share. Used by {@link OneDnnPlan}'s constructor only.
+ * passes share ({@link #shareScratchpad}, which {@link CandidateRace} uses for its timing runs too).
+ * Used by {@link OneDnnPlan}'s constructor.
  */
 final class PassBuilder {
     /**
@@ -196,7 +197,9 @@ final class PassBuilder {
      * What AUTO times for {@code dir} on {@code threads} OpenMP threads (0: the process's):
      * the implementations oneDNN lists for each layout candidate ({@code ANY}'s first one
      * first), one per kernel family (the same kernel for a narrower ISA, e.g. {@code
-     * jit:sse41} after {@code jit:avx2}, is left out), then the matmuls.
+     * jit:sse41} after {@code jit:avx2}, is left out), then the matmul and {@code sgemm}
+     * candidates, then {@code ANY} in slices of {@link #SLICE_IMAGES} images where {@link
+     * #sliceable}.
      */
     private List<Choice> choices(Direction dir, int threads) {
         List<Choice> out = new ArrayList<>();
