@@ -106,13 +106,23 @@ final class Matmul1x1 {
             strided |= spec.stride(k) != 1;
         }
         long spatial = src.elementCount() / ((long) src.dim(0) * src.dim(1));
-        return dir == Direction.BWD_W && channelRows(spatial, userLayout)
-                && (copiesSource(strided, src.dim(1)) || padded(spec.outChannels()));
+        return dir == Direction.BWD_W
+                && PaddedCopies.of(channelRows(spatial, userLayout), strided, src.dim(1), spec.outChannels()).any();
     }
 
-    /** Whether {@link Candidate#GEMM_PADDED} copies a source of {@code channels} into padded rows: at stride 1 (a stride gathers it anyway). */
-    private static boolean copiesSource(boolean strided, long channels) {
-        return !strided && padded(channels);
+    /** What {@link Candidate#GEMM_PADDED} copies into padded rows before its product: the source, the gradient. */
+    private record PaddedCopies(boolean source, boolean gradient) {
+        /**
+         * For operands read as rows ({@code asRows}) of {@code ic} and {@code oc} channels: the
+         * source at stride 1 (a stride gathers it anyway), each where {@link #padded} says.
+         */
+        static PaddedCopies of(boolean asRows, boolean strided, long ic, long oc) {
+            return new PaddedCopies(asRows && !strided && padded(ic), asRows && padded(oc));
+        }
+
+        boolean any() {
+            return source || gradient;
+        }
     }
 
     /** Whether rows of {@code channels} floats get padded ({@link PaddedRows#paddedRow}). */
@@ -149,13 +159,13 @@ final class Matmul1x1 {
         boolean asRows = channelRows(spatial, userLayout);
         if (dir == Direction.BWD_W) {
             boolean padded = c == Candidate.GEMM_PADDED;
-            boolean copySource = padded && copiesSource(m.strided(), srcDims[1]);
-            boolean copyGradient = padded && padded(m.dstDims()[1]);
-            if (padded && (!asRows || !copySource && !copyGradient)) {
+            PaddedCopies copies = padded ? PaddedCopies.of(asRows, m.strided(), srcDims[1], m.dstDims()[1])
+                    : new PaddedCopies(false, false);
+            if (padded && !copies.any()) {
                 return null;   // rows that need no padding: the same as GEMM
             }
             return backwardWeights(eng, m, asRows, c == Candidate.MATMUL_TRANSPOSED || c == Candidate.GEMM_TRANSPOSED,
-                    c == Candidate.GEMM || c == Candidate.GEMM_TRANSPOSED || padded, copySource, copyGradient);
+                    c == Candidate.GEMM || c == Candidate.GEMM_TRANSPOSED || padded, copies.source(), copies.gradient());
         }
         boolean packed = c == Candidate.MATMUL_PACKED;
         long n = srcDims[0];
