@@ -32,7 +32,8 @@ import org.bytedeco.javacpp.FloatPointer;
  *                 bwd_w  diff_wei[OC,IC] = diff_dstᵀ[OC,M] · src[M,IC]
  *                   or   diff_weiᵀ[IC,OC] = srcᵀ[IC,M] · diff_dst[M,OC]   (into a buffer, reordered after)
  *                 bwd_w, stride s: src is first gathered (a reorder from a strided view of the
- *                        user's source) into a dense [M,IC] buffer of the pass; bwd_w only
+ *                        user's source) into a dense [M,IC] buffer of the pass; bwd_w only;
+ *                        in a pass computed in slices of the minibatch, a slice at a time
  *                 bwd_w, GEMM_PADDED: src (at stride 1) and/or diff_dst first copied into rows
  *                        padded by {@link PaddedRows#paddedRow}, where their rows would be a
  *                        multiple of 4 KB apart

@@ -50,7 +50,12 @@ final class PassBuilder {
      * slice's copies are read back from the caches. Measured on an AVX-512 machine ({@code
      * docs/perf-notes.md}, 2026-11-26): ResNet-50's {@code conv1} backward-weights took 31.2 ms
      * whole and 24.3–25.1 ms in slices of 2 and 4 images in a probe of raw oneDNN, and the
-     * kernel lost nothing on slices that small.
+     * kernel lost nothing on slices that small. The same holds for the source a strided 1×1
+     * layer's backward-weights gathers for its {@code sgemm} product ({@link Matmul1x1}): a
+     * slice's gathered rows stay in the caches for the product. Measured at mb 32 with
+     * channels-last tensors, one probe's plans side by side: {@code res3a_branch2a} (256→128,
+     * 56×56, stride 2) took 6.05 ms whole and 5.58-5.63 ms in slices, {@code res3a_branch1}
+     * (256→512) 17.6 and 16.7-16.8 ms.
      */
     static final int[] SLICE_IMAGES = {2, 4};
 
@@ -199,7 +204,8 @@ final class PassBuilder {
      * first), one per kernel family (the same kernel for a narrower ISA, e.g. {@code
      * jit:sse41} after {@code jit:avx2}, is left out), then the matmul and {@code sgemm}
      * candidates, then {@code ANY} in slices of {@link #SLICE_IMAGES} images where {@link
-     * #sliceable}.
+     * #sliceable}, and for backward-weights of a strided layer (whose source a matmul candidate
+     * gathers) {@code GEMM} and {@code GEMM_TRANSPOSED} in such slices too.
      */
     private List<Choice> choices(Direction dir, int threads) {
         List<Choice> out = new ArrayList<>();
@@ -222,6 +228,10 @@ final class PassBuilder {
         for (int images : SLICE_IMAGES) {
             if (sliceable(m, srcShape.dim(0), images)) {
                 out.add(new Choice(Candidate.ANY, 0, threads, images));
+                if (dir == Direction.BWD_W && m.strided()) {
+                    out.add(new Choice(Candidate.GEMM, 0, threads, images));
+                    out.add(new Choice(Candidate.GEMM_TRANSPOSED, 0, threads, images));
+                }
             }
         }
         return out;
@@ -313,13 +323,7 @@ final class PassBuilder {
             return matmulPass(dir, c, required);
         }
         LayoutPolicy layout = c.candidate().layout;
-        boolean sliced = c.sliceImages() > 0;
-        if (sliced && !sliceable(m, srcShape.dim(0), c.sliceImages())) {
-            throw new IllegalArgumentException("slices: " + dir.label() + " of " + problem + " cannot run in slices of "
-                    + c.sliceImages() + " images");
-        }
-        // A pass in slices is built for one slice.
-        DnnlMapping mapping = sliced ? DnnlMapping.of(spec, srcShape.with(0, c.sliceImages()), options.userLayout()) : m;
+        DnnlMapping mapping = mappingOf(dir, c);
         primitive_desc pd = c.impl() == 0 ? primitiveDesc(eng, mapping, options.training(), dir, layout)
                 : NativeRuntime.withoutPrimitiveCache(() -> {
             primitive_desc it = primitiveDesc(eng, mapping, options.training(), dir, layout);
@@ -336,9 +340,30 @@ final class PassBuilder {
             }
             return null;
         }
-        String impl = pd.impl_info_str().getString() + (sliced ? " (in slices of " + c.sliceImages() + " images)" : "");
-        return new Pass(eng, dir, c.candidate(), impl, List.of(new Pass.Op(pd, ConvPrimitives.bindings(mapping, dir))), problem,
-                converted, c.threads(), sliced ? srcShape.dim(0) / c.sliceImages() : 1);
+        return new Pass(eng, dir, c.candidate(), pd.impl_info_str().getString() + slicesNote(c),
+                List.of(new Pass.Op(pd, ConvPrimitives.bindings(mapping, dir))), problem, converted, c.threads(), slices(c));
+    }
+
+    /** The mapping a pass of {@code c} is built for: the plan's, or in slices one slice's. */
+    private DnnlMapping mappingOf(Direction dir, Choice c) {
+        if (c.sliceImages() == 0) {
+            return m;
+        }
+        if (!sliceable(m, srcShape.dim(0), c.sliceImages())) {
+            throw new IllegalArgumentException("slices: " + dir.label() + " of " + problem + " cannot run in slices of "
+                    + c.sliceImages() + " images");
+        }
+        return DnnlMapping.of(spec, srcShape.with(0, c.sliceImages()), options.userLayout());
+    }
+
+    /** How many slices of the minibatch a pass of {@code c} runs in (1: whole). */
+    private int slices(Choice c) {
+        return c.sliceImages() == 0 ? 1 : srcShape.dim(0) / c.sliceImages();
+    }
+
+    /** What {@code Plan.implementation} adds to the kernel's name for a pass of {@code c} in slices. */
+    private static String slicesNote(Choice c) {
+        return c.sliceImages() == 0 ? "" : " (in slices of " + c.sliceImages() + " images)";
     }
 
     /**
@@ -355,14 +380,14 @@ final class PassBuilder {
 
     private Pass matmulPass(Direction dir, Choice c, boolean required) {
         Candidate effective = effective(c.candidate(), dir);
-        Matmul1x1.Ops ops = Matmul1x1.ops(eng, m, options.userLayout(), dir, effective);
+        Matmul1x1.Ops ops = Matmul1x1.ops(eng, mappingOf(dir, c), options.userLayout(), dir, effective);
         if (ops == null) {
             if (required) {
                 throw NativeErrors.unimplemented(problem, dir, "matmul of a 1x1 convolution");
             }
             return null;
         }
-        return new Pass(eng, dir, effective, ops.impl(), ops.ops(), problem, converted, c.threads());
+        return new Pass(eng, dir, effective, ops.impl() + slicesNote(c), ops.ops(), problem, converted, c.threads(), slices(c));
     }
 
     /**

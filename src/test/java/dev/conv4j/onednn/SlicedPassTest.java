@@ -87,6 +87,48 @@ class SlicedPassTest {
         assertEquals(CASES.size() * 2 * 3, checked);
     }
 
+    /**
+     * Backward-weights of a strided 1×1 layer as a matmul or {@code sgemm} product in slices (the
+     * source gathered a slice at a time, the weight and bias gradients summed over the slices):
+     * the reference's results, with and without bias, run twice.
+     */
+    @Test void gatheredProductsInSlices_matchTheReference() {
+        List<String> failures = new ArrayList<>();
+        int checked = 0;
+        for (boolean bias : new boolean[] {true, false}) {
+            ConvSpec spec = ConvSpec.conv2d(24, 40, 1).stride(2).bias(bias).build();
+            Shape src = Shape.of(6, 24, 8, 6);
+            for (Candidate c : new Candidate[] {Candidate.GEMM, Candidate.GEMM_TRANSPOSED, Candidate.MATMUL,
+                    Candidate.MATMUL_TRANSPOSED}) {
+                for (int images : new int[] {2, 3}) {
+                    String what = c + " on " + spec + " " + src + " in slices of " + images;
+                    LayoutChoice.clear();
+                    for (Direction d : Direction.values()) {   // the other directions untimed, on oneDNN's first choice
+                        LayoutChoice.remember(new LayoutChoice.Key(spec, src, d, Layout.CHANNELS_LAST, true, false),
+                                d == Direction.BWD_W ? new LayoutChoice.Choice(c, 0, 0, images) : new LayoutChoice.Choice(Candidate.ANY, 0));
+                    }
+                    try (OneDnnPlan plan = (OneDnnPlan) Engines.onednn().prepare(spec, src,
+                            PlanOptions.DEFAULT.withLayout(LayoutPolicy.AUTO).withUserLayout(Layout.CHANNELS_LAST))) {
+                        assertEquals(c, plan.candidate(Direction.BWD_W), what);
+                        assertTrue(plan.implementation(Direction.BWD_W).endsWith("(in slices of " + images + " images)"),
+                                what + ": " + plan.implementation(Direction.BWD_W));
+                        Plan view = new ConvertingPlan(plan, ConvertingPlan.CHANNELS_LAST, what);
+                        for (int run = 0; run < 2; run++) {
+                            for (Result r : Parity.check(view, Direction.BWD_W, SEED + checked)) {
+                                if (r.status() != Status.PASSED) {
+                                    failures.add(what + ", run " + run + ": " + r.describe());
+                                }
+                            }
+                        }
+                        checked++;
+                    }
+                }
+            }
+        }
+        assertEquals(List.of(), failures);
+        assertEquals(2 * 4 * 2, checked);
+    }
+
     /** A heap tensor is copied in and out a slice at a time: the same results as from direct tensors, bit for bit. */
     @Test void heapTensors_giveTheSameResultsAsDirectOnes() {
         ConvSpec spec = ConvSpec.conv2d(16, 16, 3).padding(1).build();
