@@ -5,7 +5,7 @@ import dev.conv4j.engine.LayoutPolicy;
 /**
  * What a pass computes with: a convolution primitive under a fixed {@link LayoutPolicy}, or,
  * for a 1×1 unpadded convolution (stride 1, or a gathered stride for channels-last
- * backward-weights), a oneDNN {@code matmul} on the user's own tensors
+ * forward and backward-weights), a oneDNN {@code matmul} on the user's own tensors
  * ({@link Matmul1x1}), with the weights read in place or packed by oneDNN, or for
  * backward-weights the same product on oneDNN's {@code sgemm}. {@link
  * LayoutPolicy#AUTO} times the candidates and remembers the winner in {@link LayoutChoice}.

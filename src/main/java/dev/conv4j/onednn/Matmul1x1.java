@@ -31,9 +31,9 @@ import org.bytedeco.javacpp.FloatPointer;
  *                 bwd_d  diff_src[M,IC] = diff_dst[M,OC] · W[OC,IC]
  *                 bwd_w  diff_wei[OC,IC] = diff_dstᵀ[OC,M] · src[M,IC]
  *                   or   diff_weiᵀ[IC,OC] = srcᵀ[IC,M] · diff_dst[M,OC]   (into a buffer, reordered after)
- *                 bwd_w, stride s: src is first gathered (a reorder from a strided view of the
- *                        user's source) into a dense [M,IC] buffer of the pass; bwd_w only;
- *                        in a pass computed in slices of the minibatch, a slice at a time
+ *                 fwd and bwd_w, stride s: src is first gathered (a reorder from a strided view
+ *                        of the user's source) into a dense [M,IC] buffer of the pass; in a pass
+ *                        computed in slices of the minibatch, a slice at a time
  *                 bwd_w, GEMM_PADDED: src (at stride 1) and/or diff_dst first copied into rows
  *                        padded by {@link PaddedRows#paddedRow}, where their rows would be a
  *                        multiple of 4 KB apart
@@ -59,9 +59,9 @@ final class Matmul1x1 {
      * Whether {@code dir} of {@code spec} on {@code src} in {@code userLayout} is one matmul
      * (pure Java): stride 1 in every direction, but for channels-first tensors with a spatial
      * size above 1, backward-weights at N = 1 only (the batch sum is no single matmul); a stride
-     * above 1 for backward-weights on rows of channels only (channels-last, or a spatial size of
-     * 1), through a gathered copy of the source, where each stride divides its input size
-     * (ResNet's 56/28/14 at stride 2).
+     * above 1 for forward and backward-weights on rows of channels only (channels-last, or a
+     * spatial size of 1), through a gathered copy of the source, where each stride divides its
+     * input size (ResNet's 56/28/14 at stride 2).
      */
     static boolean eligible(ConvSpec spec, Shape src, Layout userLayout, Direction dir) {
         if (spec.transposed() || spec.groups() != 1 || spec.paddingMode() != PaddingMode.ZEROS) {
@@ -83,7 +83,7 @@ final class Matmul1x1 {
         }
         boolean rows = channelRows(src.elementCount() / ((long) src.dim(0) * src.dim(1)), userLayout);
         if (strided) {
-            return rows && dir == Direction.BWD_W;
+            return rows && dir != Direction.BWD_D;
         }
         return rows || dir != Direction.BWD_W || src.dim(0) == 1;
     }
@@ -180,14 +180,22 @@ final class Matmul1x1 {
         memory.desc w = fwd
                 ? (asRows ? view(new long[] {ic, oc}, 1, ic) : view(new long[] {1, oc, ic}, oc * ic, ic, 1))
                 : (asRows ? view(new long[] {oc, ic}, ic, 1) : view(new long[] {1, ic, oc}, oc * ic, 1, ic));
-        Op op = fwd ? dataOp(eng, asRows, n, spatial, src, dst, w, m.weiDims(), packed, m.biaDims())
-                : dataOp(eng, asRows, n, spatial, new Side(Role.DIFF_DST, dst.dims(), oc),
+        // A strided forward reads the source's rows gathered (eligible: channels-last) into the copy's.
+        Op gather = fwd && m.strided() ? rowsCopy(eng, Role.SRC, srcDims, m.fullDstDims(), m.strides()) : null;
+        if (fwd && m.strided() && gather == null) {
+            return null;
+        }
+        memory sourceRows = gather == null ? null : gather.fixedMems()[0];
+        Op op = fwd ? dataOp(eng, asRows, n, spatialSize(m.fullDstDims()), src, sourceRows, dst, w, m.weiDims(), packed,
+                        m.biaDims())
+                : dataOp(eng, asRows, n, spatial, new Side(Role.DIFF_DST, dst.dims(), oc), null,
                         new Side(Role.DIFF_SRC, src.dims(), ic), w, m.weiDims(), packed, null);
         if (op == null) {
             return null;
         }
-        return new Ops(List.of(op), op.pd().impl_info_str().getString()
-                + (packed ? " (1x1 as matmul, packed weights)" : " (1x1 as matmul)"));
+        String what = (packed ? " (1x1 as matmul, packed weights" : " (1x1 as matmul")
+                + (gather == null ? ")" : ", gathered stride " + strides(m.strides()) + ")");
+        return new Ops(gather == null ? List.of(op) : List.of(gather, op), op.pd().impl_info_str().getString() + what);
     }
 
     /**
@@ -394,13 +402,16 @@ final class Matmul1x1 {
     /**
      * Forward or backward-data: {@code out} from {@code in} and the weights' user view {@code w}
      * ({@code [cIn, cOut]} when {@code asRows}; else {@code [1, cOut, cIn]}, the weights the
-     * left operand of a product batched over {@code n}). Null without an implementation.
+     * left operand of a product batched over {@code n}), {@code s} output positions per image;
+     * {@code in} read from {@code inRows} instead where that is not null (the rows a {@link
+     * #rowsCopy} gathered, {@code asRows} only). Null without an implementation.
      */
-    private static Op dataOp(engine eng, boolean asRows, long n, long s, Side in, Side out,
+    private static Op dataOp(engine eng, boolean asRows, long n, long s, Side in, memory inRows, Side out,
                              memory.desc w, long[] weiDims, boolean packed, long[] bia) {
         long cIn = in.channels();
         long cOut = out.channels();
-        memory.desc x = asRows ? view(new long[] {n * s, cIn}, cIn, 1) : view(new long[] {n, cIn, s}, cIn * s, s, 1);
+        long inRow = inRows == null ? cIn : PaddedRows.paddedRow(cIn);
+        memory.desc x = asRows ? view(new long[] {n * s, cIn}, inRow, 1) : view(new long[] {n, cIn, s}, cIn * s, s, 1);
         memory.desc y = asRows ? view(new long[] {n * s, cOut}, cOut, 1) : view(new long[] {n, cOut, s}, cOut * s, s, 1);
         memory.desc b = bia == null ? new memory.desc()
                 : asRows ? view(new long[] {1, cOut}, cOut, 1) : view(new long[] {1, cOut, 1}, cOut, 1, 1);
@@ -409,14 +420,21 @@ final class Matmul1x1 {
         if (pd == null) {
             return null;
         }
-        List<Binding> bs = new ArrayList<>(List.of(
-                new Binding(in.role(), asRows ? dnnl.DNNL_ARG_SRC : dnnl.DNNL_ARG_WEIGHTS, x, in.dims()),
-                new Binding(Role.WEI, asRows ? dnnl.DNNL_ARG_WEIGHTS : dnnl.DNNL_ARG_SRC, w, weiDims),
-                new Binding(out.role(), dnnl.DNNL_ARG_DST, y, out.dims())));
+        int inArg = asRows ? dnnl.DNNL_ARG_SRC : dnnl.DNNL_ARG_WEIGHTS;
+        List<Binding> bs = new ArrayList<>();
+        if (inRows == null) {
+            bs.add(new Binding(in.role(), inArg, x, in.dims()));
+        }
+        bs.add(new Binding(Role.WEI, asRows ? dnnl.DNNL_ARG_WEIGHTS : dnnl.DNNL_ARG_SRC, w, weiDims));
+        bs.add(new Binding(out.role(), dnnl.DNNL_ARG_DST, y, out.dims()));
         if (bia != null) {
             bs.add(new Binding(Role.BIA, dnnl.DNNL_ARG_BIAS, b, bia));
         }
-        return new Op(pd, bs);
+        if (inRows == null) {
+            return new Op(pd, bs);
+        }
+        // The gathered rows: a second memory over the copy's storage, in the product's view of it.
+        return new Op(pd, bs, new int[] {inArg}, new memory[] {new memory(x, eng, inRows.get_data_handle())});
     }
 
     private static primitive_desc matmul(engine eng, memory.desc src, memory.desc wei, memory.desc bia, memory.desc dst) {

@@ -88,9 +88,9 @@ class SlicedPassTest {
     }
 
     /**
-     * Backward-weights of a strided 1×1 layer as a matmul or {@code sgemm} product in slices (the
-     * source gathered a slice at a time, the weight and bias gradients summed over the slices):
-     * the reference's results, with and without bias, run twice.
+     * A strided 1×1 layer's backward-weights as a matmul or {@code sgemm} product in slices (the
+     * source gathered a slice at a time, the weight and bias gradients summed over the slices),
+     * and its forward as a matmul in slices: the reference's results, with and without bias, run twice.
      */
     @Test void gatheredProductsInSlices_matchTheReference() {
         List<String> failures = new ArrayList<>();
@@ -103,30 +103,34 @@ class SlicedPassTest {
                 for (int images : new int[] {2, 3}) {
                     String what = c + " on " + spec + " " + src + " in slices of " + images;
                     LayoutChoice.clear();
-                    for (Direction d : Direction.values()) {   // the other directions untimed, on oneDNN's first choice
+                    for (Direction d : Direction.values()) {   // backward-data untimed, on oneDNN's first choice
                         LayoutChoice.remember(new LayoutChoice.Key(spec, src, d, Layout.CHANNELS_LAST, true, false),
-                                d == Direction.BWD_W ? new LayoutChoice.Choice(c, 0, 0, images) : new LayoutChoice.Choice(Candidate.ANY, 0));
+                                d == Direction.BWD_D ? new LayoutChoice.Choice(Candidate.ANY, 0) : new LayoutChoice.Choice(c, 0, 0, images));
                     }
                     try (OneDnnPlan plan = (OneDnnPlan) Engines.onednn().prepare(spec, src,
                             PlanOptions.DEFAULT.withLayout(LayoutPolicy.AUTO).withUserLayout(Layout.CHANNELS_LAST))) {
                         assertEquals(c, plan.candidate(Direction.BWD_W), what);
-                        assertTrue(plan.implementation(Direction.BWD_W).endsWith("(in slices of " + images + " images)"),
-                                what + ": " + plan.implementation(Direction.BWD_W));
                         Plan view = new ConvertingPlan(plan, ConvertingPlan.CHANNELS_LAST, what);
-                        for (int run = 0; run < 2; run++) {
-                            for (Result r : Parity.check(view, Direction.BWD_W, SEED + checked)) {
-                                if (r.status() != Status.PASSED) {
-                                    failures.add(what + ", run " + run + ": " + r.describe());
+                        for (Direction dir : new Direction[] {Direction.FWD, Direction.BWD_W}) {
+                            assertTrue(plan.candidate(dir).matmul(), what + " " + dir.label());
+                            assertTrue(plan.implementation(dir).endsWith("gathered stride 2) (in slices of " + images + " images)")
+                                    || plan.implementation(dir).endsWith("diff_wei transposed) (in slices of " + images + " images)"),
+                                    what + " " + dir.label() + ": " + plan.implementation(dir));
+                            for (int run = 0; run < 2; run++) {
+                                for (Result r : Parity.check(view, dir, SEED + checked)) {
+                                    if (r.status() != Status.PASSED) {
+                                        failures.add(what + " " + dir.label() + ", run " + run + ": " + r.describe());
+                                    }
                                 }
                             }
+                            checked++;
                         }
-                        checked++;
                     }
                 }
             }
         }
         assertEquals(List.of(), failures);
-        assertEquals(2 * 4 * 2, checked);
+        assertEquals(2 * 4 * 2 * 2, checked);
     }
 
     /** A heap tensor is copied in and out a slice at a time: the same results as from direct tensors, bit for bit. */
