@@ -50,7 +50,11 @@ import org.bytedeco.javacpp.FloatPointer;
  *
  * Why: oneDNN's channels-last backward-weights of 1×1 layers ({@code jit_1x1}) measured 1.1-2.1×
  * slower than its {@code any} primitive here, while this matmul on the same channels-last data
- * was within ±10 % of it, with no reorder (stride 1).
+ * was within ±10 % of it, with no reorder (stride 1). A strided forward gathers its source
+ * and can still win: at mb 32 on channels-last tensors, {@code res4a_branch1} (512→1024, 28×28,
+ * stride 2) took 14.2 ms as the gathered matmul with packed weights and 14.8 ms on oneDNN's
+ * {@code brgconv_1x1} (one probe, the plans side by side); where the gather costs more (a
+ * 56×56 source), {@code AUTO} keeps the convolution.
  */
 final class Matmul1x1 {
     private Matmul1x1() {}
@@ -180,12 +184,13 @@ final class Matmul1x1 {
         memory.desc w = fwd
                 ? (asRows ? view(new long[] {ic, oc}, 1, ic) : view(new long[] {1, oc, ic}, oc * ic, ic, 1))
                 : (asRows ? view(new long[] {oc, ic}, ic, 1) : view(new long[] {1, ic, oc}, oc * ic, 1, ic));
-        // A strided forward reads the source's rows gathered (eligible: channels-last) into the copy's.
-        Op gather = fwd && m.strided() ? rowsCopy(eng, Role.SRC, srcDims, m.fullDstDims(), m.strides()) : null;
-        if (fwd && m.strided() && gather == null) {
+        // A strided forward reads the rows it needs from a gathered copy of the source.
+        boolean gathers = fwd && m.strided();
+        Op gather = gathers ? rowsCopy(eng, Role.SRC, srcDims, m.fullDstDims(), m.strides()) : null;
+        if (gathers && gather == null) {
             return null;
         }
-        memory sourceRows = gather == null ? null : gather.fixedMems()[0];
+        memory sourceRows = gathers ? gather.fixedMems()[0] : null;
         Op op = fwd ? dataOp(eng, asRows, n, spatialSize(m.fullDstDims()), src, sourceRows, dst, w, m.weiDims(), packed,
                         m.biaDims())
                 : dataOp(eng, asRows, n, spatial, new Side(Role.DIFF_DST, dst.dims(), oc), null,
@@ -194,8 +199,8 @@ final class Matmul1x1 {
             return null;
         }
         String what = (packed ? " (1x1 as matmul, packed weights" : " (1x1 as matmul")
-                + (gather == null ? ")" : ", gathered stride " + strides(m.strides()) + ")");
-        return new Ops(gather == null ? List.of(op) : List.of(gather, op), op.pd().impl_info_str().getString() + what);
+                + (gathers ? ", gathered stride " + strides(m.strides()) + ")" : ")");
+        return new Ops(gathers ? List.of(gather, op) : List.of(op), op.pd().impl_info_str().getString() + what);
     }
 
     /**
