@@ -62,11 +62,12 @@ final class OneDnnPlan implements Plan {
      * A plan whose directions run on the matmul candidate {@code forced} wherever it is eligible,
      * the others following the layout policy (tests).
      *
-     * @throws IllegalArgumentException if no direction of the plan is eligible
+     * @throws IllegalArgumentException if no direction of the plan is eligible, or {@code forced}
+     *     does not apply to one that is ({@link PassBuilder#forcible})
      */
     OneDnnPlan(NativeRuntime rt, ConvSpec spec, Shape src, PlanOptions options, Candidate forced) {
-        Check.arg(forced == null || forced.matmul() && PassBuilder.anyMatmul(spec, src, options.userLayout()),
-                "candidate: %s applies to no direction of %s on %s (see Matmul1x1.eligible)", forced, spec, src);
+        Check.arg(forced == null || PassBuilder.forcible(forced, spec, src, options.userLayout()),
+                "candidate: %s does not apply to %s on %s (see Matmul1x1.eligible and applies)", forced, spec, src);
         this.spec = spec;
         this.options = options;
         this.tensors = PlanTensors.of(spec, src, options);

@@ -103,6 +103,23 @@ final class PassBuilder {
     }
 
     /**
+     * Whether a plan can be forced onto matmul candidate {@code c} (tests): some direction is
+     * {@link Matmul1x1#eligible}, and in each such direction what {@code c} is there applies
+     * ({@link Matmul1x1#applies}; {@code GEMM_PADDED} only where some rows get padded).
+     */
+    static boolean forcible(Candidate c, ConvSpec spec, Shape src, Layout userLayout) {
+        if (!c.matmul() || !anyMatmul(spec, src, userLayout)) {
+            return false;
+        }
+        for (Direction dir : Direction.values()) {
+            if (Matmul1x1.eligible(spec, src, userLayout, dir) && !Matmul1x1.applies(effective(c, dir), spec, src, userLayout, dir)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
      * The pass of {@code dir}: on the forced candidate (tests) where it applies, else on the
      * fixed policy's; under AUTO on the decision this process knows, or an earlier one kept,
      * or else the winner of a race timed now.
