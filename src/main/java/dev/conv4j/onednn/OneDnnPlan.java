@@ -50,6 +50,12 @@ final class OneDnnPlan implements Plan {
     private final Tensor paddedDiffSrc;
     private final CroppedDst cropped;   // null unless the primitive leaves destination columns
     private Tensor diffWeiCf;           // channels-first result for a channels-last diff_wei
+    // Channels-last weights converted to channels-first once per change, for every pass: the
+    // copy, and the tensor and version it was made from.
+    private Tensor weiCf;
+    private Tensor weiCfFrom;
+    private long weiCfVersion;
+    int weightCopies;   // tests: conversions of channels-last weights made
 
     private final CallGate gate = new CallGate();
     private volatile Throwable closedAt;
@@ -184,6 +190,28 @@ final class OneDnnPlan implements Plan {
         return ofPass(dir, p -> p.candidate);
     }
 
+    /**
+     * {@code wei} itself if channels-first; else the plan's channels-first copy of it, made again
+     * only when the tensor or its version changed (a channels-last weight tensor is [OC, K...,
+     * IC/G] in storage). Forward and backward-data share the copy.
+     */
+    private Tensor channelsFirst(Tensor wei) {
+        if (wei.layout() == Layout.CHANNELS_FIRST) {
+            return wei;
+        }
+        if (wei != weiCfFrom || wei.version() != weiCfVersion) {
+            if (weiCf == null) {
+                weiCf = Tensor.allocate(wei.shape());
+            }
+            weiCfFrom = null;   // stays unset if the copy fails
+            weiCf.copyFrom(wei);   // a new version: the passes reorder it again
+            weightCopies++;
+            weiCfFrom = wei;
+            weiCfVersion = wei.version();
+        }
+        return weiCf;
+    }
+
     @Override public void forward(Tensor src, Tensor wei, Tensor bia, Tensor dst) {
         enter();
         try {
@@ -194,7 +222,7 @@ final class OneDnnPlan implements Plan {
             } else {
                 fwd.bind(Role.SRC, src);
             }
-            fwd.bindWeights(wei, stream);
+            fwd.bindWeights(channelsFirst(wei), stream);
             if (bia != null) {
                 fwd.bind(Role.BIA, bia);
             }
@@ -220,7 +248,7 @@ final class OneDnnPlan implements Plan {
             checkTraining();
             tensors.checkBackwardData(diffDst, wei, diffSrc);
             bwdData.bind(Role.DIFF_DST, diffDst);
-            bwdData.bindWeights(wei, stream);
+            bwdData.bindWeights(channelsFirst(wei), stream);
             if (pad != null) {
                 bwdData.bind(Role.DIFF_SRC, paddedDiffSrc.buffer());
                 bwdData.execute(stream);

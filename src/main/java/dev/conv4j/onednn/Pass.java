@@ -1,7 +1,6 @@
 package dev.conv4j.onednn;
 
 import dev.conv4j.Direction;
-import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Tensor;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
@@ -123,7 +122,6 @@ final class Pass implements AutoCloseable {
     // The weight tensor and version the primitive's weights were last brought in from.
     private Tensor cachedWei;
     private long cachedWeiVersion;
-    private Tensor weiCf;                 // channels-first copy of channels-last weights
     long reordersSkipped;   // tests
     long weightReordersTimed;   // tests
     long preludeRuns;   // tests: runs before another pass's timed runs ({@link CandidateRace})
@@ -336,22 +334,16 @@ final class Pass implements AutoCloseable {
         user[role.ordinal()].bind(direct, problem);
     }
 
-    /** Binds the weights, reordering them only when the tensor or its version changed. */
+    /**
+     * Binds the weights (channels-first: the plan converts channels-last ones once for all its
+     * passes), reordering them only when the tensor or its version changed.
+     */
     void bindWeights(Tensor wei, dnnl_stream stream) {
         if (wei == cachedWei && wei.version() == cachedWeiVersion) {
             return;
         }
         cachedWei = null;   // stays unset if the reorder fails
-        if (wei.layout() == Layout.CHANNELS_FIRST) {
-            user[Role.WEI.ordinal()].bind(wei, true, problem);
-        } else {
-            // A channels-last weight tensor is [OC, K..., IC/G] in storage: convert once per change.
-            if (weiCf == null) {
-                weiCf = Tensor.allocate(wei.shape());
-            }
-            weiCf.copyFrom(wei);
-            user[Role.WEI.ordinal()].bind(weiCf, true, problem);
-        }
+        user[Role.WEI.ordinal()].bind(wei, true, problem);
         if (weightsReorder != null) {
             int before = OpenMpThreads.enter(threads);
             try {
