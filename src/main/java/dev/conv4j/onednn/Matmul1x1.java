@@ -256,28 +256,11 @@ final class Matmul1x1 {
         if (main == null) {
             return null;
         }
-        // An operand is the user's tensor (a binding), or a copy the product reads through a
-        // second memory over the same storage (a fixed argument).
-        List<Binding> operands = new ArrayList<>();
-        List<Integer> fixedArgs = new ArrayList<>();
-        List<memory> fixedMems = new ArrayList<>();
-        if (gradientRows == null) {
-            operands.add(new Binding(Role.DIFF_DST, dyArg, dy.md(), m.fullDstDims()));
-        } else {
-            fixedArgs.add(dyArg);
-            fixedMems.add(new memory(dy.md(), eng, gradientRows.get_data_handle()));
-        }
-        List<Binding> mainBindings = new ArrayList<>(operands);
-        List<Integer> mainArgs = new ArrayList<>(fixedArgs);
-        List<memory> mainMems = new ArrayList<>(fixedMems);
-        if (sourceRows == null) {
-            mainBindings.add(new Binding(Role.SRC, xArg, x.md(), m.srcDims()));
-        } else {
-            mainArgs.add(xArg);
-            mainMems.add(new memory(x.md(), eng, sourceRows.get_data_handle()));
-        }
-        mainBindings.add(new Binding(Role.DIFF_WEI, dnnl.DNNL_ARG_DST, dwUser, m.weiDims()));
-        ops.add(main.op(mainBindings, ints(mainArgs), mainMems.toArray(new memory[0])));
+        // The weight and bias products both read the gradient: the user's, or its padded copy.
+        Args gradient = new Args().operand(eng, new Binding(Role.DIFF_DST, dyArg, dy.md(), m.fullDstDims()), gradientRows);
+        ops.add(main.op(gradient.copy()
+                .operand(eng, new Binding(Role.SRC, xArg, x.md(), m.srcDims()), sourceRows)
+                .bind(new Binding(Role.DIFF_WEI, dnnl.DNNL_ARG_DST, dwUser, m.weiDims()))));
         long[] bia = m.biaDims();
         if (bia != null) {
             Matrix ones = transposed ? new Matrix(1, rows, rows, 1) : new Matrix(rows, 1, 1, 1);
@@ -286,13 +269,9 @@ final class Matmul1x1 {
             if (sum == null) {
                 return null;
             }
-            List<Binding> sumBindings = new ArrayList<>(operands);
-            sumBindings.add(new Binding(Role.DIFF_BIA, dnnl.DNNL_ARG_DST, db.md(), bia));
-            List<Integer> sumArgs = new ArrayList<>(fixedArgs);
-            List<memory> sumMems = new ArrayList<>(fixedMems);
-            sumArgs.add(xArg);
-            sumMems.add(ones(eng, ones.md(), rows));
-            ops.add(sum.op(sumBindings, ints(sumArgs), sumMems.toArray(new memory[0])));
+            ops.add(sum.op(gradient.copy()
+                    .bind(new Binding(Role.DIFF_BIA, dnnl.DNNL_ARG_DST, db.md(), bia))
+                    .fixed(xArg, ones(eng, ones.md(), rows))));
         }
         StringBuilder what = new StringBuilder(" (1x1 as ").append(gemm ? "sgemm" : "matmul");
         if (copiesSourceRows && !m.strided()) {
@@ -312,8 +291,49 @@ final class Matmul1x1 {
 
     /** A product {@code c = a · b}: a matmul primitive's descriptor, or an {@code sgemm} call. */
     private record Product(primitive_desc pd, GemmStep.Call gemm) {
-        Op op(List<Binding> bindings, int[] fixedArgs, memory[] fixedMems) {
-            return new Op(pd, gemm, bindings, fixedArgs, fixedMems);
+        Op op(Args args) {
+            return args.op(pd, gemm);
+        }
+    }
+
+    /**
+     * What an op reads and writes: the user's tensors (bindings), and memories of the pass's own
+     * at fixed arguments, among them copies of an operand (gathered or padded rows) that the op
+     * reads through a second memory over the copy's storage.
+     */
+    private static final class Args {
+        private final List<Binding> bindings = new ArrayList<>();
+        private final List<Integer> fixedArgs = new ArrayList<>();
+        private final List<memory> fixedMems = new ArrayList<>();
+
+        /** A second set with what this one holds so far (an op sharing operands with another). */
+        Args copy() {
+            Args c = new Args();
+            c.bindings.addAll(bindings);
+            c.fixedArgs.addAll(fixedArgs);
+            c.fixedMems.addAll(fixedMems);
+            return c;
+        }
+
+        Args bind(Binding b) {
+            bindings.add(b);
+            return this;
+        }
+
+        Args fixed(int arg, memory mem) {
+            fixedArgs.add(arg);
+            fixedMems.add(mem);
+            return this;
+        }
+
+        /** The operand {@code b}: the user's tensor, or where {@code copy} is not null that copy, seen as {@code b}'s view. */
+        Args operand(engine eng, Binding b, memory copy) {
+            return copy == null ? bind(b) : fixed(b.arg(), new memory(b.userMd(), eng, copy.get_data_handle()));
+        }
+
+        Op op(primitive_desc pd, GemmStep.Call gemm) {
+            return new Op(pd, gemm, bindings, fixedArgs.stream().mapToInt(Integer::intValue).toArray(),
+                    fixedMems.toArray(new memory[0]));
         }
     }
 
@@ -372,10 +392,6 @@ final class Matmul1x1 {
         return out;
     }
 
-    private static int[] ints(List<Integer> values) {
-        return values.stream().mapToInt(Integer::intValue).toArray();
-    }
-
     /** {@code 2}, or {@code 2x1} when the spatial strides differ. */
     private static String strides(long[] strides) {
         boolean same = true;
@@ -425,21 +441,14 @@ final class Matmul1x1 {
         if (pd == null) {
             return null;
         }
-        int inArg = asRows ? dnnl.DNNL_ARG_SRC : dnnl.DNNL_ARG_WEIGHTS;
-        List<Binding> bs = new ArrayList<>();
-        if (inRows == null) {
-            bs.add(new Binding(in.role(), inArg, x, in.dims()));
-        }
-        bs.add(new Binding(Role.WEI, asRows ? dnnl.DNNL_ARG_WEIGHTS : dnnl.DNNL_ARG_SRC, w, weiDims));
-        bs.add(new Binding(out.role(), dnnl.DNNL_ARG_DST, y, out.dims()));
+        Args args = new Args()
+                .operand(eng, new Binding(in.role(), asRows ? dnnl.DNNL_ARG_SRC : dnnl.DNNL_ARG_WEIGHTS, x, in.dims()), inRows)
+                .bind(new Binding(Role.WEI, asRows ? dnnl.DNNL_ARG_WEIGHTS : dnnl.DNNL_ARG_SRC, w, weiDims))
+                .bind(new Binding(out.role(), dnnl.DNNL_ARG_DST, y, out.dims()));
         if (bia != null) {
-            bs.add(new Binding(Role.BIA, dnnl.DNNL_ARG_BIAS, b, bia));
+            args.bind(new Binding(Role.BIA, dnnl.DNNL_ARG_BIAS, b, bia));
         }
-        if (inRows == null) {
-            return new Op(pd, bs);
-        }
-        // The gathered rows: a second memory over the copy's storage, in the product's view of it.
-        return new Op(pd, bs, new int[] {inArg}, new memory[] {new memory(x, eng, inRows.get_data_handle())});
+        return args.op(pd, null);
     }
 
     private static primitive_desc matmul(engine eng, memory.desc src, memory.desc wei, memory.desc bia, memory.desc dst) {
