@@ -163,12 +163,12 @@ final class OneDnnBaseline implements RawBaseline {
             calls.add(call(prim, args.ids, args.mems, owned));
             memory user = args.userMemory(outputUserMd, false, output.get_desc());
             if (user != null) {
-                // By the plan's route (PaddedRows), so that both do the same oneDNN work.
-                memory.desc paddedMd = PaddedRows.intermediate(output.get_desc(), outputUserMd);
-                if (paddedMd != null) {
-                    memory padded = owned.own(new memory(paddedMd, Holder.ENGINE));
-                    calls.add(reorderCall(output, padded, owned));
-                    calls.add(reorderCall(padded, user, owned));
+                // By the plan's route, so that both do the same oneDNN work.
+                ReorderRoute route = ReorderRoute.of(output.get_desc(), outputUserMd);
+                if (!route.direct()) {
+                    memory between = owned.own(new memory(route.md(), Holder.ENGINE));
+                    calls.add(reorderCall(output, between, owned));
+                    calls.add(reorderCall(between, user, owned));
                 } else {
                     calls.add(reorderCall(output, user, owned));
                 }

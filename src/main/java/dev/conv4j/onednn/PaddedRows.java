@@ -2,7 +2,6 @@ package dev.conv4j.onednn;
 
 import java.util.Arrays;
 import org.bytedeco.dnnl.memory;
-import org.bytedeco.javacpp.LongPointer;
 
 /**
  * Rows a multiple of 4 KB apart, and copies whose rows are one cache line longer. Many rows
@@ -43,15 +42,14 @@ final class PaddedRows {
 
     /**
      * The layout a reorder from {@code from} into the plain {@code to} goes through, or null
-     * for a direct reorder (call inside a PointerScope).
+     * for a direct reorder (call inside a PointerScope; {@link ReorderRoute#of} has checked
+     * that both are blocked layouts and {@code to} a plain one).
      */
     static memory.desc intermediate(memory.desc from, memory.desc to) {
-        if (!blocked(from) || !blocked(to) || to.get_inner_nblks() != 0) {
-            return null;
-        }
         int n = to.get_ndims();
-        long[] dims = longs(to.get_dims(), n);
-        long[] padded = paddedStrides(dims, longs(to.get_strides(), n), longs(from.get_inner_idxs(), from.get_inner_nblks()));
+        long[] dims = ReorderRoute.longs(to.get_dims(), n);
+        long[] padded = paddedStrides(dims, ReorderRoute.longs(to.get_strides(), n),
+                ReorderRoute.longs(from.get_inner_idxs(), from.get_inner_nblks()));
         return padded == null ? null : new memory.desc(dims, memory.data_type.f32, padded);
     }
 
@@ -95,16 +93,4 @@ final class PaddedRows {
         return out;
     }
 
-    /** A strided or blocked layout (not {@code any}, not sparse); compared by value: JavaCPP returns its own enum constant. */
-    private static boolean blocked(memory.desc md) {
-        return md.get_format_kind().value == memory.format_kind.blocked.value;
-    }
-
-    private static long[] longs(LongPointer p, int n) {
-        long[] out = new long[n];
-        for (int i = 0; i < n; i++) {
-            out[i] = p.get(i);
-        }
-        return out;
-    }
 }

@@ -125,7 +125,7 @@ final class Pass implements AutoCloseable {
     long reordersSkipped;   // tests
     long weightReordersTimed;   // tests
     long preludeRuns;   // tests: runs before another pass's timed runs ({@link CandidateRace})
-    int paddedReorders;   // tests: output reorders built through padded rows ({@link PaddedRows})
+    final List<String> twoStepReorders = new ArrayList<>();   // tests: the routes of output reorders built in two steps ({@link ReorderRoute})
 
     /**
      * Builds the pass of {@code ops}, run in order (call inside a PointerScope); {@code impl}
@@ -250,28 +250,29 @@ final class Pass implements AutoCloseable {
             return u.mem;
         }
         memory conv = owned.own(new memory(convMd, eng));
-        memory.desc paddedMd = reorderInJava(convMd, userMd) ? null : PaddedRows.intermediate(convMd, userMd);
-        memory padded = paddedMd == null ? null : owned.own(new memory(paddedMd, eng));
-        List<Step> back = outputReorders(conv, padded, u, reorderName(role), false);
+        ReorderRoute route = reorderInJava(convMd, userMd) ? null : ReorderRoute.of(convMd, userMd);
+        memory between = route == null || route.direct() ? null : owned.own(new memory(route.md(), eng));
+        List<Step> back = outputReorders(conv, route, between, u, reorderName(role), false);
         after.addAll(back);
         if (slices > 1) {
-            afterLaterSlices.addAll(summed ? outputReorders(conv, padded, u, reorderName(role) + ", added in", true) : back);
+            afterLaterSlices.addAll(summed ? outputReorders(conv, route, between, u, reorderName(role) + ", added in", true) : back);
         }
         return conv;
     }
 
     /**
      * The reorders of an output from the primitive's memory {@code conv} into the user's
-     * {@code u} (added into it if {@code adding}): one, or two through {@code padded}, a copy
-     * with padded rows ({@link PaddedRows}), where that is not null.
+     * {@code u} (added into it if {@code adding}): one, or two through {@code between}, the
+     * intermediate layout of {@code route} ({@link ReorderRoute}), where that is not null.
      */
-    private List<Step> outputReorders(memory conv, memory padded, UserMemory u, String what, boolean adding) {
-        if (padded == null) {
+    private List<Step> outputReorders(memory conv, ReorderRoute route, memory between, UserMemory u, String what,
+                                      boolean adding) {
+        if (between == null) {
             return List.of(reorderStep(conv, u.mem, fixed(conv), u::buffer, what, adding));
         }
-        paddedReorders++;
-        return List.of(reorderStep(conv, padded, fixed(conv), fixed(padded), what + " (to padded rows)", false),
-                reorderStep(padded, u.mem, fixed(padded), u::buffer, what, adding));
+        twoStepReorders.add(route.label());
+        return List.of(reorderStep(conv, between, fixed(conv), fixed(between), what + " (" + route.label() + ")", false),
+                reorderStep(between, u.mem, fixed(between), u::buffer, what, adding));
     }
 
     /**

@@ -18,6 +18,8 @@ import java.nio.FloatBuffer;
 import dev.conv4j.tensor.Shape;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The raw baseline on tiny problems: it builds, runs and names its kernel; the peak measurement on a small matmul. */
 class OneDnnBaselineTest {
@@ -97,18 +99,20 @@ class OneDnnBaselineTest {
     }
 
     /**
-     * A weight gradient the plan reorders through padded rows ({@link PaddedRows}) the
-     * baseline reorders the same way (two reorders after the convolution), to the same values.
+     * A weight gradient the plan reorders in two steps ({@link ReorderRoute}: through padded
+     * rows, through the tiles' outer block) the baseline reorders the same way (two reorders
+     * after the convolution), to the same values.
      */
-    @Test
-    void aGradientThroughPaddedRows_isReorderedAsThePlanDoes() {
-        ConvSpec spec = ConvSpec.conv2d(1024, 32, 1).build();
-        Shape src = Shape.of(1, 1024, 3, 3);
+    @ParameterizedTest
+    @CsvSource({"1024, 32, 1, to padded rows", "32, 48, 3, through Abcd16a"})
+    void aGradientInTwoSteps_isReorderedAsThePlanDoes(int in, int out, int kernel, String route) {
+        ConvSpec spec = ConvSpec.conv2d(in, out, kernel).build();
+        Shape src = Shape.of(1, in, 5, 5);
         try (OneDnnPlan plan = (OneDnnPlan) Engines.onednn().prepare(spec, src, PlanOptions.DEFAULT.withLayout(LayoutPolicy.ANY))) {
             Tensor dw = Tensor.allocate(plan.weiShape());
             plan.backwardWeights(filled(Tensor.allocate(src)), filled(Tensor.allocate(plan.dstShape())), dw,
                     Tensor.allocate(plan.biaShape()));
-            assertEquals(1, plan.pass(Direction.BWD_W).paddedReorders, "the plan's route");
+            assertEquals(List.of(route), plan.pass(Direction.BWD_W).twoStepReorders, "the plan's route");
             try (OneDnnBaseline raw = OneDnnBaseline.create(spec, src, Direction.BWD_W, true, LayoutPolicy.ANY,
                     Layout.CHANNELS_FIRST)) {
                 raw.run();
