@@ -5,14 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.conv4j.ConvSpec;
-import dev.conv4j.Direction;
-import dev.conv4j.engine.Engines;
-import dev.conv4j.engine.LayoutPolicy;
-import dev.conv4j.engine.PlanOptions;
-import dev.conv4j.reference.Parity;
-import dev.conv4j.reference.Parity.Result;
-import dev.conv4j.reference.Parity.Status;
-import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -81,29 +73,12 @@ class PaddedRowsTest {
             int inChannels = spec.inChannels();
             Shape src = spec.rank() == 1 ? Shape.of(2, inChannels, 5) : Shape.of(2, inChannels, 3, 4);
             for (int images : new int[] {0, 1}) {   // whole minibatch, and slices of one image
-                LayoutChoice.clear();
-                PlanOptions options = PlanOptions.DEFAULT.withLayout(LayoutPolicy.ANY);
-                if (images > 0) {
-                    if (spec.transposed()) {
-                        continue;   // transposed convolutions are never sliced
-                    }
-                    for (Direction d : Direction.values()) {
-                        LayoutChoice.remember(new LayoutChoice.Key(spec, src, d, Layout.CHANNELS_FIRST, true, false),
-                                new LayoutChoice.Choice(Candidate.ANY, 0, 0, images));
-                    }
-                    options = options.withLayout(LayoutPolicy.AUTO);
+                if (images > 0 && spec.transposed()) {
+                    continue;   // transposed convolutions are never sliced
                 }
-                String what = spec + " on " + src + (images > 0 ? " in slices of " + images : "");
-                try (OneDnnPlan plan = (OneDnnPlan) Engines.onednn().prepare(spec, src, options)) {
-                    padded += Collections.frequency(plan.pass(Direction.BWD_W).twoStepReorders, "to padded rows");
-                    for (int run = 0; run < 2; run++) {
-                        for (Result r : Parity.check(plan, Direction.BWD_W, seed++)) {
-                            if (r.status() != Status.PASSED) {
-                                failures.add(what + ", run " + run + ": " + r.describe());
-                            }
-                        }
-                    }
-                }
+                List<String> routes = GradientRoutes.checked(spec, src, images, seed, failures);
+                seed += 2;
+                padded += Collections.frequency(routes, "to padded rows");
             }
         }
         assertEquals(List.of(), failures);

@@ -4,14 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import dev.conv4j.ConvSpec;
-import dev.conv4j.Direction;
-import dev.conv4j.engine.Engines;
-import dev.conv4j.engine.LayoutPolicy;
-import dev.conv4j.engine.PlanOptions;
-import dev.conv4j.reference.Parity;
-import dev.conv4j.reference.Parity.Result;
-import dev.conv4j.reference.Parity.Status;
-import dev.conv4j.tensor.Layout;
 import dev.conv4j.tensor.Shape;
 import java.util.ArrayList;
 import java.util.List;
@@ -68,17 +60,17 @@ class ReorderRouteTest {
     }
 
     /** Layers whose weight gradient oneDNN computes in 16×16 tiles, with a kernel of more than one tap; and the tag each goes through. */
-    private static final Map<ConvSpec, String> SPECS = Map.of(
-            ConvSpec.conv2d(32, 48, 3).padding(1).build(), "through Abcd16a",
-            ConvSpec.conv2d(32, 32, 3).bias(false).build(), "through Abcd16a",
-            ConvSpec.conv1d(32, 32, 3).build(), "through Abc16a",
-            ConvSpec.conv3d(16, 32, 3).padding(1).build(), "through Abcde16a",
-            ConvSpec.conv2d(64, 64, 3).groups(2).build(), "through aBcde16b");
+    private static final List<Map.Entry<ConvSpec, String>> SPECS = List.of(
+            Map.entry(ConvSpec.conv2d(32, 48, 3).padding(1).build(), "through Abcd16a"),
+            Map.entry(ConvSpec.conv2d(32, 32, 3).bias(false).build(), "through Abcd16a"),
+            Map.entry(ConvSpec.conv1d(32, 32, 3).build(), "through Abc16a"),
+            Map.entry(ConvSpec.conv3d(16, 32, 3).padding(1).build(), "through Abcde16a"),
+            Map.entry(ConvSpec.conv2d(64, 64, 3).groups(2).build(), "through aBcde16b"));
 
     @Test void gradientsThroughTheOuterBlock_matchTheReference() {
         List<String> failures = new ArrayList<>();
         long seed = 20261127L;
-        for (Map.Entry<ConvSpec, String> e : SPECS.entrySet()) {
+        for (Map.Entry<ConvSpec, String> e : SPECS) {
             ConvSpec spec = e.getKey();
             int c = spec.inChannels();
             Shape src = switch (spec.rank()) {
@@ -87,30 +79,12 @@ class ReorderRouteTest {
                 default -> Shape.of(2, c, 4, 5, 4);
             };
             for (int images : new int[] {0, 1}) {   // whole minibatch, and slices of one image
-                LayoutChoice.clear();
-                PlanOptions options = PlanOptions.DEFAULT.withLayout(LayoutPolicy.ANY);
-                if (images > 0) {
-                    for (Direction d : Direction.values()) {
-                        LayoutChoice.remember(new LayoutChoice.Key(spec, src, d, Layout.CHANNELS_FIRST, true, false),
-                                new LayoutChoice.Choice(Candidate.ANY, 0, 0, images));
-                    }
-                    options = options.withLayout(LayoutPolicy.AUTO);
-                }
-                String what = spec + " on " + src + (images > 0 ? " in slices of " + images : "");
-                try (OneDnnPlan plan = (OneDnnPlan) Engines.onednn().prepare(spec, src, options)) {
-                    // in slices, the first slice's reorder and the later ones' (added in) both take the route
-                    List<String> expected = images > 0 ? List.of(e.getValue(), e.getValue()) : List.of(e.getValue());
-                    if (!expected.equals(plan.pass(Direction.BWD_W).twoStepReorders)) {
-                        failures.add(what + ": routes " + plan.pass(Direction.BWD_W).twoStepReorders + " ("
-                                + plan.implementation(Direction.BWD_W) + ")");
-                    }
-                    for (int run = 0; run < 2; run++) {
-                        for (Result r : Parity.check(plan, Direction.BWD_W, seed++)) {
-                            if (r.status() != Status.PASSED) {
-                                failures.add(what + ", run " + run + ": " + r.describe());
-                            }
-                        }
-                    }
+                List<String> routes = GradientRoutes.checked(spec, src, images, seed, failures);
+                seed += 2;
+                // in slices, the first slice's reorder and the later ones' (added in) both take the route
+                List<String> expected = images > 0 ? List.of(e.getValue(), e.getValue()) : List.of(e.getValue());
+                if (!expected.equals(routes)) {
+                    failures.add(spec + " on " + src + (images > 0 ? " in slices of " + images : "") + ": routes " + routes);
                 }
             }
         }
