@@ -14,8 +14,9 @@ import org.bytedeco.dnnl.memory;
  * reorder from {@code ABcd16b16a} writes each tile as 16 pieces of 16 floats one row apart. A
  * 256×1024×1×1 gradient took 0.29 ms directly and 0.06 + 0.03 ms through padded rows,
  * 512×2048×1×1 0.99 ms and 0.18 + 0.10 (medians of 201 runs); with rows 1 or 2 KB apart
- * (1024×256, 2048×512) and for 3×3 kernels the direct reorder was as fast or faster, and is
- * kept;</li>
+ * (1024×256, 2048×512) the direct reorder was as fast or faster, and is kept. A 3×3 kernel's
+ * gradient, whose innermost dimension is not tiled, takes {@link ReorderRoute}'s other
+ * route;</li>
  * <li>a buffer of conv4j's own whose rows a product reads many at a time gets padded rows
  * ({@link #paddedRow}).</li>
  * </ul>
