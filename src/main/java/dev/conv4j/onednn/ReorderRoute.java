@@ -14,7 +14,8 @@ import org.bytedeco.javacpp.LongPointer;
  * <li>From a layout of 2-D tiles (blocked in two dimensions, such as a weight gradient in
  * {@code ABcd16b16a}) into a plain layout whose innermost dimension is not tiled (a 3×3
  * kernel's {@code oihw}): through the tiles' innermost block alone, the plain layout's order
- * kept ({@code Abcd16a}). oneDNN's one reorder transposes each tile into pieces of a few floats
+ * kept ({@code Abcd16a}), where oneDNN has a tag for that layout (a deconvolution's gradient
+ * into PyTorch's {@code IOHW} would need {@code Bacd16b}, which it has not: one reorder). oneDNN's one reorder transposes each tile into pieces of a few floats
  * strided far apart; the first of two moves whole blocks of 16 floats, the second transposes
  * 16 rows into long runs. A 256×256×3×3 gradient took 0.122 ms directly and 0.026 + 0.027
  * through {@code Abcd16a}; 512×512×3×3 0.457 and 0.083 + 0.089; 256×256×9 (1-D), 128×128×3×3×3

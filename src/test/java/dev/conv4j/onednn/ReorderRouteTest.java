@@ -59,13 +59,19 @@ class ReorderRouteTest {
         LayoutChoice.clear();
     }
 
-    /** Layers whose weight gradient oneDNN computes in 16×16 tiles, with a kernel of more than one tap; and the tag each goes through. */
+    /**
+     * Layers whose weight gradient oneDNN computes in 16×16 tiles, with a kernel of more than
+     * one tap; and the route each takes ("" for the direct reorder).
+     */
     private static final List<Map.Entry<ConvSpec, String>> SPECS = List.of(
             Map.entry(ConvSpec.conv2d(32, 48, 3).padding(1).build(), "through Abcd16a"),
             Map.entry(ConvSpec.conv2d(32, 32, 3).bias(false).build(), "through Abcd16a"),
             Map.entry(ConvSpec.conv1d(32, 32, 3).build(), "through Abc16a"),
             Map.entry(ConvSpec.conv3d(16, 32, 3).padding(1).build(), "through Abcde16a"),
-            Map.entry(ConvSpec.conv2d(64, 64, 3).groups(2).build(), "through aBcde16b"));
+            Map.entry(ConvSpec.conv2d(64, 64, 3).groups(2).build(), "through aBcde16b"),
+            // a deconvolution's gradient in BAcd16a16b into PyTorch's IOHW would go through
+            // Bacd16b, a layout oneDNN has no tag for: one direct reorder
+            Map.entry(ConvSpec.transposed(2, 32, 48, 3).build(), ""));
 
     @Test void gradientsThroughTheOuterBlock_matchTheReference() {
         List<String> failures = new ArrayList<>();
@@ -79,10 +85,14 @@ class ReorderRouteTest {
                 default -> Shape.of(2, c, 4, 5, 4);
             };
             for (int images : new int[] {0, 1}) {   // whole minibatch, and slices of one image
+                if (images > 0 && spec.transposed()) {
+                    continue;   // transposed convolutions are never sliced
+                }
                 List<String> routes = GradientRoutes.checked(spec, src, images, seed, failures);
                 seed += 2;
                 // in slices, the first slice's reorder and the later ones' (added in) both take the route
-                List<String> expected = images > 0 ? List.of(e.getValue(), e.getValue()) : List.of(e.getValue());
+                List<String> expected = e.getValue().isEmpty() ? List.of()
+                        : images > 0 ? List.of(e.getValue(), e.getValue()) : List.of(e.getValue());
                 if (!expected.equals(routes)) {
                     failures.add(spec + " on " + src + (images > 0 ? " in slices of " + images : "") + ": routes " + routes);
                 }
