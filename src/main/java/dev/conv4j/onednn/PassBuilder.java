@@ -108,15 +108,16 @@ final class PassBuilder {
      * ({@link Matmul1x1#applies}; {@code GEMM_PADDED} only where some rows get padded).
      */
     static boolean forcible(Candidate c, ConvSpec spec, Shape src, Layout userLayout) {
-        if (!c.matmul() || !anyMatmul(spec, src, userLayout)) {
-            return false;
-        }
+        boolean anyEligible = false;
         for (Direction dir : Direction.values()) {
-            if (Matmul1x1.eligible(spec, src, userLayout, dir) && !Matmul1x1.applies(effective(c, dir), spec, src, userLayout, dir)) {
-                return false;
+            if (Matmul1x1.eligible(spec, src, userLayout, dir)) {
+                anyEligible = true;
+                if (!c.matmul() || !Matmul1x1.applies(effective(c, dir), spec, src, userLayout, dir)) {
+                    return false;
+                }
             }
         }
-        return true;
+        return anyEligible;
     }
 
     /**

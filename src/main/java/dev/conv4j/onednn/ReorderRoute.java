@@ -63,7 +63,7 @@ record ReorderRoute(memory.desc md, String label) {
      * {@code oihw} from {@code ABcd16b16a} goes through {@code Abcd16a}.
      */
     static String outerBlockTag(long[] dims, long[] strides, long[] blockedDims, long[] blockSizes) {
-        if (blockedDims.length == 0 || Arrays.stream(blockedDims).distinct().count() != 2) {
+        if (Arrays.stream(blockedDims).distinct().count() != 2) {
             return null;
         }
         Integer[] order = new Integer[dims.length];
