@@ -33,9 +33,11 @@ final class PaddedRows {
     /**
      * The stride, in floats, of rows of {@code floats} floats in a buffer of conv4j's own that
      * a kernel reads many rows of at a time: {@link #PAD_FLOATS} more where {@code floats} is a
-     * multiple of {@link #ALIASING_FLOATS}. Why: {@code sgemm} reading the rows of a 196×1024
-     * matrix 4 KB apart took 0.27 ms where rows 16 floats longer took 0.21 ms, in a minute when
-     * the machine ran the 4 KB-strided reads slowly (it did not always; {@code docs/perf-notes.md}).
+     * multiple of {@link #ALIASING_FLOATS}. Why: oneDNN's {@code sgemm} reads such a product's
+     * rows in place unless their stride is a multiple of 1024 floats; then it first packs them
+     * into buffers of its own, written on every call. A 196×1024 operand took 0.27 ms where
+     * rows 16 floats longer took 0.21 ms, in the minutes when the machine stores slowly into
+     * lines the other core has read (not in others; {@code docs/perf-notes.md}).
      */
     static long paddedRow(long floats) {
         return floats % ALIASING_FLOATS == 0 ? floats + PAD_FLOATS : floats;
