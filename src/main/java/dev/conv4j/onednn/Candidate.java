@@ -7,7 +7,8 @@ import dev.conv4j.engine.LayoutPolicy;
  * for a 1×1 unpadded convolution (stride 1, or a gathered stride for channels-last
  * forward and backward-weights), a oneDNN {@code matmul} on the user's own tensors
  * ({@link Matmul1x1}), with the weights read in place or packed by oneDNN, or for
- * backward-weights the same product on oneDNN's {@code sgemm}. {@link
+ * backward-weights the same product on oneDNN's {@code sgemm}; for backward-weights of a
+ * larger kernel, an {@code sgemm} on the source's columns ({@link Im2col}). {@link
  * LayoutPolicy#AUTO} times the candidates and remembers the winner in {@link LayoutChoice}.
  */
 enum Candidate {
@@ -37,7 +38,13 @@ enum Candidate {
      * padded ({@link PaddedRows#paddedRow}), each where its channels put its rows a multiple of
      * 4 KB apart; the other directions are {@link #MATMUL}.
      */
-    GEMM_PADDED(null);
+    GEMM_PADDED(null),
+    /**
+     * Backward-weights of a layer larger than 1×1 as one {@code sgemm} product of the gradient
+     * and the source's columns ({@link Im2col}), which oneDNN's reorders build first; it writes
+     * the weight gradient in PyTorch's layout. No other direction has it.
+     */
+    GEMM_IM2COL(null);
 
     /** The convolution's layout policy; {@code null} for the matmul candidates. */
     final LayoutPolicy layout;

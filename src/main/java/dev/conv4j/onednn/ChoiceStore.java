@@ -14,7 +14,8 @@ import java.util.Properties;
  * and runs the same kernels as the process that timed them.
  *
  * <p>An entry's key names the machine (CPU model, the ISA oneDNN uses, threads, oneDNN's
- * version: what a choice's implementation index depends on) and the problem ({@link Key});
+ * version: what a choice's implementation index depends on; the set of candidates, which a
+ * decision was made among) and the problem ({@link Key});
  * its value is the candidate (with {@code *N} for a pass in slices of N images), the index, the threads (0: the process's) and the
  * implementation's name, which the caller
  * checks against the pass it builds ({@link PassBuilder}): an entry that names another
@@ -40,7 +41,19 @@ final class ChoiceStore {
     static ChoiceStore ofThisMachine() {
         NativeRuntime rt = NativeRuntime.get();
         return new ChoiceStore(CacheFile.named(FILE_NAME), CacheFile.cpuModel() + ", " + rt.effectiveIsa() + ", threads="
-                + NativeRuntime.threads() + ", oneDNN " + rt.version());
+                + NativeRuntime.threads() + ", oneDNN " + rt.version() + ", candidates " + candidateSet());
+    }
+
+    /**
+     * A short name of the set of candidates AUTO times: decisions kept before a candidate was
+     * added never saw it, and are timed again.
+     */
+    static String candidateSet() {
+        StringBuilder names = new StringBuilder();
+        for (Candidate c : Candidate.values()) {
+            names.append(c.name()).append(' ');
+        }
+        return Integer.toHexString(names.toString().hashCode());
     }
 
     CacheFile file() {

@@ -147,22 +147,31 @@ record DnnlMapping(boolean deconvolution, long[] srcDims, long[] weiDims, long[]
      * a cropped destination is a view of the full tensor with the primitive's smaller dims.
      */
     long[] fullDstStrides() {
-        int n = fullDstDims.length;
+        return activationStrides(fullDstDims, dstTag.equals(channelsLast(fullDstDims.length)));
+    }
+
+    /** Element strides of the source the primitive reads, in its tag's layout. */
+    long[] srcStrides() {
+        return activationStrides(srcDims, srcTag.equals(channelsLast(srcDims.length)));
+    }
+
+    /** Dense strides of an activation of {@code dims} ({N, C, spatial...}), channels-last or channels-first. */
+    private static long[] activationStrides(long[] dims, boolean channelsLast) {
+        int n = dims.length;
         long[] st = new long[n];
-        boolean channelsLast = dstTag.equals(channelsLast(n));
         long acc = 1;
         if (channelsLast) {
             st[1] = acc;
-            acc *= fullDstDims[1];
+            acc *= dims[1];
             for (int d = n - 1; d >= 2; d--) {
                 st[d] = acc;
-                acc *= fullDstDims[d];
+                acc *= dims[d];
             }
             st[0] = acc;
         } else {
             for (int d = n - 1; d >= 0; d--) {
                 st[d] = acc;
-                acc *= fullDstDims[d];
+                acc *= dims[d];
             }
         }
         return st;

@@ -100,6 +100,9 @@ final class Matmul1x1 {
      * gather already).
      */
     static boolean applies(Candidate c, ConvSpec spec, Shape src, Layout userLayout, Direction dir) {
+        if (c == Candidate.GEMM_IM2COL) {
+            return Im2col.applies(spec, src, userLayout, dir);
+        }
         if (!eligible(spec, src, userLayout, dir)) {
             return false;
         }
@@ -162,6 +165,10 @@ final class Matmul1x1 {
         long[] srcDims = m.srcDims();
         long spatial = spatialSize(srcDims);
         boolean asRows = channelRows(spatial, userLayout);
+        if (c == Candidate.GEMM_IM2COL) {
+            Im2col.Columns columns = Im2col.of(eng, m);
+            return columns == null ? null : backwardWeights(eng, m, asRows, false, true, false, false, columns);
+        }
         if (dir == Direction.BWD_W) {
             boolean padded = c == Candidate.GEMM_PADDED;
             PaddedCopies copies = padded ? PaddedCopies.of(asRows, m.strided(), srcDims[1], m.dstDims()[1])
@@ -170,7 +177,7 @@ final class Matmul1x1 {
                 return null;   // rows that need no padding: the same as GEMM
             }
             return backwardWeights(eng, m, asRows, c == Candidate.MATMUL_TRANSPOSED || c == Candidate.GEMM_TRANSPOSED,
-                    c == Candidate.GEMM || c == Candidate.GEMM_TRANSPOSED || padded, copies.source(), copies.gradient());
+                    c == Candidate.GEMM || c == Candidate.GEMM_TRANSPOSED || padded, copies.source(), copies.gradient(), null);
         }
         boolean packed = c == Candidate.MATMUL_PACKED;
         long n = srcDims[0];
@@ -205,20 +212,21 @@ final class Matmul1x1 {
 
     /**
      * Backward-weights, the source gathered first into a dense buffer when strided (or copied
-     * so when {@code copySource}, at stride 1), and the gradient copied so when {@code
-     * copyGradient}: {@code
+     * so when {@code copySource}, at stride 1), or replaced by its {@code columns} (a layer
+     * larger than 1×1, {@link Im2col}: {@code diff_wei[OC, IC·T] = diff_dstᵀ · colsᵀ}), and the
+     * gradient copied so when {@code copyGradient}: {@code
      * diff_wei[OC,IC] = diff_dstᵀ · src}, or ({@code transposed}) {@code diff_weiᵀ[IC,OC] =
      * srcᵀ · diff_dst} into a dense buffer that the pass reorders into diff_wei (bound as the
      * view {@code {IC, OC}} strides {@code {1, IC}}); on a matmul primitive, or on oneDNN's
      * {@code sgemm} when {@code gemm} ({@link GemmStep}).
      */
     private static Ops backwardWeights(engine eng, DnnlMapping m, boolean asRows, boolean transposed, boolean gemm,
-                                       boolean copySource, boolean copyGradient) {
-        long ic = m.srcDims()[1];
+                                       boolean copySource, boolean copyGradient, Im2col.Columns columns) {
+        long ic = columns == null ? m.srcDims()[1] : columns.rows();   // the product's width: diff_wei's row
         long oc = m.dstDims()[1];
         long rows = m.fullDstDims()[0] * spatialSize(m.fullDstDims());   // M: one per output position
-        boolean copiesSourceRows = m.strided() || copySource;   // gathered at a stride, or padded
-        List<Op> ops = new ArrayList<>();
+        boolean copiesSourceRows = columns == null && (m.strided() || copySource);   // gathered at a stride, or padded
+        List<Op> ops = new ArrayList<>(columns == null ? List.of() : columns.ops());
         memory sourceRows = null;
         if (copiesSourceRows) {
             Op g = rowsCopy(eng, Role.SRC, m.srcDims(), m.fullDstDims(), m.strides());
@@ -242,7 +250,8 @@ final class Matmul1x1 {
         // a gathered source's or a copied gradient's rows are the copy's, padded where PaddedRows says.
         long xRow = copiesSourceRows ? PaddedRows.paddedRow(ic) : ic;
         long dyRow = copyGradient ? PaddedRows.paddedRow(oc) : oc;
-        Matrix x = transposed
+        Matrix x = columns != null ? new Matrix(rows, ic, 1, rows)   // the columns, stored [IC·T, M]
+                : transposed
                 ? (asRows ? new Matrix(ic, rows, 1, xRow) : new Matrix(ic, rows, rows, 1))
                 : (asRows ? new Matrix(rows, ic, xRow, 1) : new Matrix(rows, ic, 1, rows));
         Matrix dy = transposed
@@ -258,9 +267,13 @@ final class Matmul1x1 {
         }
         // The weight and bias products both read the gradient: the user's, or its padded copy.
         Args gradient = new Args().operand(eng, new Binding(Role.DIFF_DST, dyArg, dy.md(), m.fullDstDims()), gradientRows);
-        ops.add(main.op(gradient.copy()
-                .operand(eng, new Binding(Role.SRC, xArg, x.md(), m.srcDims()), sourceRows)
-                .bind(new Binding(Role.DIFF_WEI, dnnl.DNNL_ARG_DST, dwUser, m.weiDims()))));
+        Args product = gradient.copy();
+        if (columns != null) {
+            product.fixed(xArg, new memory(x.md(), eng, columns.columns().get_data_handle())).store(columns.columns());
+        } else {
+            product.operand(eng, new Binding(Role.SRC, xArg, x.md(), m.srcDims()), sourceRows);
+        }
+        ops.add(main.op(product.bind(new Binding(Role.DIFF_WEI, dnnl.DNNL_ARG_DST, dwUser, m.weiDims()))));
         long[] bia = m.biaDims();
         if (bia != null) {
             Matrix ones = transposed ? new Matrix(1, rows, rows, 1) : new Matrix(rows, 1, 1, 1);
@@ -273,7 +286,8 @@ final class Matmul1x1 {
                     .bind(new Binding(Role.DIFF_BIA, dnnl.DNNL_ARG_DST, db.md(), bia))
                     .fixed(xArg, ones(eng, ones.md(), rows))));
         }
-        StringBuilder what = new StringBuilder(" (1x1 as ").append(gemm ? "sgemm" : "matmul");
+        StringBuilder what = new StringBuilder(columns != null ? " (as sgemm on im2col columns"
+                : " (1x1 as " + (gemm ? "sgemm" : "matmul"));
         if (copiesSourceRows && !m.strided()) {
             what.append(", source in padded rows");
         } else if (copiesSourceRows) {
@@ -305,6 +319,7 @@ final class Matmul1x1 {
         private final List<Binding> bindings = new ArrayList<>();
         private final List<Integer> fixedArgs = new ArrayList<>();
         private final List<memory> fixedMems = new ArrayList<>();
+        private final List<memory> storage = new ArrayList<>();
 
         /** A second set with what this one holds so far (an op sharing operands with another). */
         Args copy() {
@@ -312,6 +327,7 @@ final class Matmul1x1 {
             c.bindings.addAll(bindings);
             c.fixedArgs.addAll(fixedArgs);
             c.fixedMems.addAll(fixedMems);
+            c.storage.addAll(storage);
             return c;
         }
 
@@ -326,6 +342,12 @@ final class Matmul1x1 {
             return this;
         }
 
+        /** A buffer the op reads through a view of its own ({@link Op#storage}). */
+        Args store(memory buffer) {
+            storage.add(buffer);
+            return this;
+        }
+
         /** The operand {@code b}: the user's tensor, or where {@code copy} is not null that copy, seen as {@code b}'s view. */
         Args operand(engine eng, Binding b, memory copy) {
             return copy == null ? bind(b) : fixed(b.arg(), new memory(b.userMd(), eng, copy.get_data_handle()));
@@ -333,7 +355,7 @@ final class Matmul1x1 {
 
         Op op(primitive_desc pd, GemmStep.Call gemm) {
             return new Op(pd, gemm, bindings, fixedArgs.stream().mapToInt(Integer::intValue).toArray(),
-                    fixedMems.toArray(new memory[0]));
+                    fixedMems.toArray(new memory[0]), storage.toArray(new memory[0]));
         }
     }
 

@@ -63,11 +63,17 @@ final class Pass implements AutoCloseable {
 
     /**
      * One primitive of a pass (a convolution, a matmul, a reorder), or else one {@code sgemm}
-     * ({@code gemm}, with {@code pd} null), its bindings to user tensors, and memories of the
+     * ({@code gemm}, with {@code pd} null), its bindings to user tensors, memories of the
      * pass's own ({@code fixedMems}, e.g. a vector of ones, taken over by the pass) at
-     * {@code fixedArgs}.
+     * {@code fixedArgs}, and buffers of the pass's own that it reads or writes only through
+     * views at offsets ({@code storage}, taken over too).
      */
-    record Op(primitive_desc_base pd, GemmStep.Call gemm, List<Binding> bindings, int[] fixedArgs, memory[] fixedMems) {
+    record Op(primitive_desc_base pd, GemmStep.Call gemm, List<Binding> bindings, int[] fixedArgs, memory[] fixedMems,
+              memory[] storage) {
+        Op(primitive_desc_base pd, GemmStep.Call gemm, List<Binding> bindings, int[] fixedArgs, memory[] fixedMems) {
+            this(pd, gemm, bindings, fixedArgs, fixedMems, new memory[0]);
+        }
+
         Op(primitive_desc_base pd, List<Binding> bindings, int[] fixedArgs, memory[] fixedMems) {
             this(pd, null, bindings, fixedArgs, fixedMems);
         }
@@ -162,6 +168,9 @@ final class Pass implements AutoCloseable {
                 for (int j = 0; j < op.fixedArgs().length; j++) {
                     ids[i] = op.fixedArgs()[j];
                     mems[i++] = owned.own(op.fixedMems()[j]);
+                }
+                for (memory m : op.storage()) {
+                    owned.own(m);
                 }
                 String what = dir.label() + " " + impl;
                 main.add(op.gemm() != null ? new GemmStep(op.gemm(), ids, mems, what)

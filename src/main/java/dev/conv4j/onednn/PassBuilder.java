@@ -105,9 +105,13 @@ final class PassBuilder {
     /**
      * Whether a plan can be forced onto matmul candidate {@code c} (tests): some direction is
      * {@link Matmul1x1#eligible}, and in each such direction what {@code c} is there applies
-     * ({@link Matmul1x1#applies}; {@code GEMM_PADDED} only where some rows get padded).
+     * ({@link Matmul1x1#applies}; {@code GEMM_PADDED} only where some rows get padded); {@code
+     * GEMM_IM2COL} where it applies to backward-weights.
      */
     static boolean forcible(Candidate c, ConvSpec spec, Shape src, Layout userLayout) {
+        if (c == Candidate.GEMM_IM2COL) {
+            return Matmul1x1.applies(c, spec, src, userLayout, Direction.BWD_W);
+        }
         boolean anyEligible = false;
         for (Direction dir : Direction.values()) {
             if (Matmul1x1.eligible(spec, src, userLayout, dir)) {
@@ -134,7 +138,9 @@ final class PassBuilder {
     }
 
     private Pass buildPass(Direction dir) {
-        if (forced != null && Matmul1x1.eligible(spec, srcShape, options.userLayout(), dir)) {
+        if (forced != null && (forced == Candidate.GEMM_IM2COL
+                ? Matmul1x1.applies(forced, spec, srcShape, options.userLayout(), dir)
+                : Matmul1x1.eligible(spec, srcShape, options.userLayout(), dir))) {
             return passOf(dir, new Choice(forced, 0), true);
         }
         LayoutPolicy policy = options.layout();
@@ -240,7 +246,7 @@ final class PassBuilder {
             }
         }
         for (Candidate c : new Candidate[] {Candidate.MATMUL, Candidate.MATMUL_PACKED, Candidate.MATMUL_TRANSPOSED,
-                Candidate.GEMM, Candidate.GEMM_TRANSPOSED, Candidate.GEMM_PADDED}) {
+                Candidate.GEMM, Candidate.GEMM_TRANSPOSED, Candidate.GEMM_PADDED, Candidate.GEMM_IM2COL}) {
             out.add(new Choice(c, 0, threads));
         }
         for (int images : SLICE_IMAGES) {
@@ -386,10 +392,11 @@ final class PassBuilder {
 
     /**
      * What the matmul candidate {@code c} is in {@code dir}: backward-weights reads no weights
-     * (packing them is the plain matmul); only backward-weights has a transposed product and sgemm ones.
+     * (packing them is the plain matmul); only backward-weights has a transposed product and sgemm
+     * ones ({@code GEMM_IM2COL}, for a larger kernel, stays itself: it applies to backward-weights alone).
      */
     private static Candidate effective(Candidate c, Direction dir) {
-        if (dir == Direction.BWD_W) {
+        if (dir == Direction.BWD_W || c == Candidate.GEMM_IM2COL) {
             return c == Candidate.MATMUL_PACKED ? Candidate.MATMUL : c;
         }
         return c == Candidate.MATMUL_TRANSPOSED || c == Candidate.GEMM || c == Candidate.GEMM_TRANSPOSED

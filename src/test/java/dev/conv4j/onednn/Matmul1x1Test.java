@@ -136,8 +136,10 @@ class Matmul1x1Test {
             Shape src = Shape.of(mb, 16, 1, 1);
             for (Layout layout : Layout.values()) {
                 for (Candidate c : Candidate.values()) {
-                    // GEMM_PADDED applies to 1024 input channels or more: its own test below.
-                    if (!c.matmul() || c == Candidate.GEMM_PADDED || !PassBuilder.anyMatmul(spec, src, layout)) {
+                    // GEMM_PADDED applies to 1024 input channels or more: its own test below;
+                    // GEMM_IM2COL to kernels larger than 1x1 (Im2colTest).
+                    if (!c.matmul() || c == Candidate.GEMM_PADDED || c == Candidate.GEMM_IM2COL
+                            || !PassBuilder.anyMatmul(spec, src, layout)) {
                         continue;
                     }
                     try (OneDnnPlan plan = forced(spec, src, layout, c)) {
