@@ -211,6 +211,21 @@ class NoAllocationTest {
         check(plan, options, heap, Layout.CHANNELS_LAST);
     }
 
+    /**
+     * Backward-weights of a 3×3 layer on the source's columns ({@link Candidate#GEMM_IM2COL}):
+     * the border copy, one window copy per tap, the product and the bias product.
+     */
+    @ParameterizedTest(name = "{0} heap={1}")
+    @CsvSource({"CHANNELS_LAST, false", "CHANNELS_LAST, true", "CHANNELS_FIRST, false"})
+    void columnsOfALargerKernel_noHeapAllocationPerCall(Layout layout, boolean heap) {
+        ConvSpec spec = ConvSpec.conv2d(8, 16, 3).stride(2).padding(1).build();
+        Shape shape = Shape.of(1, 8, 9, 7);
+        PlanOptions options = PlanOptions.DEFAULT.withUserLayout(layout);
+        OneDnnPlan plan = new OneDnnPlan(NativeRuntime.get(), spec, shape, options, Candidate.GEMM_IM2COL);
+        assertEquals(Candidate.GEMM_IM2COL, plan.candidate(Direction.BWD_W));
+        check(plan, options, heap, layout);
+    }
+
     static Stream<Layout> layouts() {
         return Stream.of(Layout.CHANNELS_FIRST, Layout.CHANNELS_LAST);
     }

@@ -136,17 +136,33 @@ class ResourceTest {
 
     /** Strided channels-last backward-weights, gathered into a buffer of the pass, forced and under AUTO. */
     @Test void gatheredMatmulPlans_prepareAndClose_pointerCountBackToBaseline() {
-        ConvSpec spec = ConvSpec.conv2d(4, 6, 1).stride(2).build();
-        Shape src = Shape.of(2, 4, 6, 4);
+        prepareCloseCycles(ConvSpec.conv2d(4, 6, 1).stride(2).build(), Shape.of(2, 4, 6, 4), GATHERED);
+    }
+
+    /**
+     * Backward-weights of a 3×3 layer on the source's columns (the zero-bordered copy and the
+     * columns, read and written through views), forced and under AUTO.
+     */
+    @Test void columnPlans_prepareAndClose_pointerCountBackToBaseline() {
+        prepareCloseCycles(ConvSpec.conv2d(4, 6, 3).stride(2).padding(1).build(), Shape.of(2, 4, 7, 6),
+                new Candidate[] {Candidate.GEMM_IM2COL});
+    }
+
+    /**
+     * Twelve plans of {@code spec} on channels-last {@code src}, forced onto {@code forced} in
+     * turn and every fourth under AUTO: a call allocates no native object, and prepare/close
+     * leaves none behind.
+     */
+    private static void prepareCloseCycles(ConvSpec spec, Shape src, Candidate[] forced) {
         PlanOptions options = PlanOptions.DEFAULT.withUserLayout(Layout.CHANNELS_LAST);
-        try (Plan p = new OneDnnPlan(NativeRuntime.get(), spec, src, options, Candidate.MATMUL)) {
+        try (Plan p = new OneDnnPlan(NativeRuntime.get(), spec, src, options, forced[0])) {
             runAll(p, Layout.CHANNELS_LAST);
         }
         long baseline = Pointer.totalCount();
         int cycles = 0;
         for (int i = 0; i < 12; i++) {
             Plan p = i % 4 == 3 ? Engines.onednn().prepare(spec, src, options.withLayout(LayoutPolicy.AUTO))
-                    : new OneDnnPlan(NativeRuntime.get(), spec, src, options, GATHERED[i % GATHERED.length]);
+                    : new OneDnnPlan(NativeRuntime.get(), spec, src, options, forced[i % forced.length]);
             runAll(p, Layout.CHANNELS_LAST);
             if (i == 0) {
                 long before = Pointer.totalCount();
