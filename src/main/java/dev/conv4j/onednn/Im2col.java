@@ -115,7 +115,7 @@ final class Im2col {
         long cols = n * positions;
 
         List<Op> ops = new ArrayList<>();
-        memory border = new memory(new memory.desc(new long[] {n * c * product(padded, 2)}, memory.data_type.f32,
+        memory border = new memory(new memory.desc(new long[] {n * paddedStrides[0]}, memory.data_type.f32,
                 memory.format_tag.a), eng);
         Pointer.memset(border.get_data_handle(), 0, border.get_desc().get_size());   // the border stays 0
         long interior = 0;
@@ -195,13 +195,5 @@ final class Im2col {
             acc *= dims[d];
         }
         return st;
-    }
-
-    private static long product(long[] dims, int from) {
-        long p = 1;
-        for (int d = from; d < dims.length; d++) {
-            p *= dims[d];
-        }
-        return p;
     }
 }
