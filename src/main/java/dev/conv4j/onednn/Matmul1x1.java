@@ -37,6 +37,9 @@ import org.bytedeco.javacpp.FloatPointer;
  *                 bwd_w, GEMM_PADDED: src (at stride 1) and/or diff_dst first copied into rows
  *                        padded by {@link PaddedRows#paddedRow}, where their rows would be a
  *                        multiple of 4 KB apart
+ *                 bwd_w, GEMM_IM2COL, a kernel larger than 1×1 (no 1×1 layer then):
+ *                        diff_wei[OC,IC·T] = diff_dstᵀ[OC,M] · colsᵀ[M,IC·T], the source's
+ *                        columns built first by {@link Im2col}
  * spatial size 1 ({@code [N, C, 1, 1]}): channels-first tensors are the same memory, and take the rows above
  * channels-first  fwd    dst[n][OC,S]   = W[OC,IC] · src[n][IC,S]           batched over n, W broadcast
  *                 bwd_d  diff_src[n][IC,S] = Wᵀ[IC,OC] · diff_dst[n][OC,S]
