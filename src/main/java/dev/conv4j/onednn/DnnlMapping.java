@@ -156,7 +156,7 @@ record DnnlMapping(boolean deconvolution, long[] srcDims, long[] weiDims, long[]
     }
 
     /** Dense strides of an activation of {@code dims} ({N, C, spatial...}), channels-last or channels-first. */
-    private static long[] activationStrides(long[] dims, boolean channelsLast) {
+    static long[] activationStrides(long[] dims, boolean channelsLast) {
         int n = dims.length;
         long[] st = new long[n];
         long acc = 1;

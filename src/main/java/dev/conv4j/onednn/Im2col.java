@@ -110,7 +110,7 @@ final class Im2col {
             taps *= kernel;
             positions *= out[2 + k];
         }
-        long[] paddedStrides = denseStrides(padded);
+        long[] paddedStrides = DnnlMapping.activationStrides(padded, false);
         long rows = c * taps;
         long cols = n * positions;
 
@@ -138,7 +138,7 @@ final class Im2col {
         long[] windowDims = out.clone();
         windowDims[1] = c;
         long[] windowStrides = paddedStrides.clone();
-        long[] outStrides = denseStrides(out);
+        long[] outStrides = DnnlMapping.activationStrides(out, false);
         long[] columnStrides = new long[r + 2];
         columnStrides[0] = positions;
         columnStrides[1] = taps * cols;
@@ -185,15 +185,5 @@ final class Im2col {
         Offset(Pointer base, long bytes) {
             address = base.address() + bytes;
         }
-    }
-
-    private static long[] denseStrides(long[] dims) {
-        long[] st = new long[dims.length];
-        long acc = 1;
-        for (int d = dims.length - 1; d >= 0; d--) {
-            st[d] = acc;
-            acc *= dims[d];
-        }
-        return st;
     }
 }

@@ -103,25 +103,31 @@ final class PassBuilder {
     }
 
     /**
-     * Whether a plan can be forced onto matmul candidate {@code c} (tests): some direction is
-     * {@link Matmul1x1#eligible}, and in each such direction what {@code c} is there applies
-     * ({@link Matmul1x1#applies}; {@code GEMM_PADDED} only where some rows get padded); {@code
-     * GEMM_IM2COL} where it applies to backward-weights.
+     * Whether a plan can be forced onto matmul candidate {@code c} (tests): some direction
+     * {@link #takesForced} it, and in each such direction what {@code c} is there applies
+     * ({@link Matmul1x1#applies}; {@code GEMM_PADDED} only where some rows get padded).
      */
     static boolean forcible(Candidate c, ConvSpec spec, Shape src, Layout userLayout) {
-        if (c == Candidate.GEMM_IM2COL) {
-            return Matmul1x1.applies(c, spec, src, userLayout, Direction.BWD_W);
-        }
-        boolean anyEligible = false;
+        boolean anyTakes = false;
         for (Direction dir : Direction.values()) {
-            if (Matmul1x1.eligible(spec, src, userLayout, dir)) {
-                anyEligible = true;
+            if (takesForced(c, spec, src, userLayout, dir)) {
+                anyTakes = true;
                 if (!c.matmul() || !Matmul1x1.applies(effective(c, dir), spec, src, userLayout, dir)) {
                     return false;
                 }
             }
         }
-        return anyEligible;
+        return anyTakes;
+    }
+
+    /**
+     * Whether {@code dir} of a plan forced onto {@code c} runs on it (the others keep their
+     * convolution): where a 1×1 layer is {@link Matmul1x1#eligible}, or for {@code GEMM_IM2COL}
+     * where it applies (a larger kernel's backward-weights).
+     */
+    private static boolean takesForced(Candidate c, ConvSpec spec, Shape src, Layout userLayout, Direction dir) {
+        return c == Candidate.GEMM_IM2COL ? Matmul1x1.applies(c, spec, src, userLayout, dir)
+                : Matmul1x1.eligible(spec, src, userLayout, dir);
     }
 
     /**
@@ -138,9 +144,7 @@ final class PassBuilder {
     }
 
     private Pass buildPass(Direction dir) {
-        if (forced != null && (forced == Candidate.GEMM_IM2COL
-                ? Matmul1x1.applies(forced, spec, srcShape, options.userLayout(), dir)
-                : Matmul1x1.eligible(spec, srcShape, options.userLayout(), dir))) {
+        if (forced != null && takesForced(forced, spec, srcShape, options.userLayout(), dir)) {
             return passOf(dir, new Choice(forced, 0), true);
         }
         LayoutPolicy policy = options.layout();
