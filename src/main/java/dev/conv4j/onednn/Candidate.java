@@ -44,7 +44,14 @@ enum Candidate {
      * and the source's columns ({@link Im2col}), which oneDNN's reorders build first; it writes
      * the weight gradient in PyTorch's layout. No other direction has it.
      */
-    GEMM_IM2COL(null);
+    GEMM_IM2COL(null),
+    /**
+     * Backward-weights as {@link #GEMM}'s product in {@link ThreadParts}, one per OpenMP thread,
+     * each computing a block of diff_wei from its own copies ({@link
+     * Matmul1x1#backwardWeightsInParts}); the gradient in padded rows where {@link
+     * #GEMM_PADDED} would copy it. Only on two or more threads; the other directions are {@link #MATMUL}.
+     */
+    GEMM_PARTS(null);
 
     /** The convolution's layout policy; {@code null} for the matmul candidates. */
     final LayoutPolicy layout;

@@ -23,17 +23,38 @@ import org.bytedeco.javacpp.FloatPointer;
 final class GemmStep implements Step {
     /**
      * A row-major matrix view of a tensor: {@code rows × cols}, element {@code (r, c)} at
-     * {@code r · rowStride + c · colStride}; one of the strides is 1.
+     * {@code r · rowStride + c · colStride}; one of the strides is 1. A block of a larger
+     * matrix of the same strides starts at its row {@code rowFrom}, column {@code colFrom}
+     * (its memory descriptor carries that offset).
      */
-    record Matrix(long rows, long cols, long rowStride, long colStride) {
+    record Matrix(long rows, long cols, long rowStride, long colStride, long rowFrom, long colFrom) {
         Matrix {
             if (rowStride != 1 && colStride != 1) {
                 throw new IllegalArgumentException("a matrix view needs a unit stride: " + rowStride + ", " + colStride);
             }
         }
 
+        Matrix(long rows, long cols, long rowStride, long colStride) {
+            this(rows, cols, rowStride, colStride, 0, 0);
+        }
+
+        /** Rows {@code [from, from + count)} of this whole matrix. */
+        Matrix rowBlock(long from, long count) {
+            return new Matrix(count, cols, rowStride, colStride, from, 0);
+        }
+
+        /** Columns {@code [from, from + count)} of this whole matrix. */
+        Matrix colBlock(long from, long count) {
+            return new Matrix(rows, count, rowStride, colStride, 0, from);
+        }
+
         memory.desc md() {
-            return new memory.desc(new long[] {rows, cols}, memory.data_type.f32, new long[] {rowStride, colStride});
+            long[] strides = {rowStride, colStride};
+            if (rowFrom == 0 && colFrom == 0) {
+                return new memory.desc(new long[] {rows, cols}, memory.data_type.f32, strides);
+            }
+            memory.desc whole = new memory.desc(new long[] {rowFrom + rows, colFrom + cols}, memory.data_type.f32, strides);
+            return whole.submemory_desc(new long[] {rows, cols}, new long[] {rowFrom, colFrom});
         }
 
         /** Stored transposed: its columns are contiguous (BLAS {@code 'T'}). */
@@ -77,19 +98,39 @@ final class GemmStep implements Step {
     private final dnnl_memory a;
     private final dnnl_memory b;
     private final dnnl_memory c;
-    // Pointers that own nothing: oneDNN writes each memory's data handle into one per call.
-    private final FloatPointer pa = new FloatPointer();
-    private final FloatPointer pb = new FloatPointer();
-    private final FloatPointer pc = new FloatPointer();
+    // Pointers that own nothing: oneDNN writes each memory's data handle into one per call,
+    // moved on by the offset of a block's memory descriptor (oneDNN's primitives add it themselves).
+    private final Handle pa;
+    private final Handle pb;
+    private final Handle pc;
     private final String what;
 
     /** {@code ids}/{@code mems}: the memories bound at the SRC, WEIGHTS and DST arguments. */
     GemmStep(Call call, int[] ids, memory[] mems, String what) {
         this.call = call;
         this.what = what;
-        this.a = find(ids, mems, dnnl.DNNL_ARG_SRC).get();
-        this.b = find(ids, mems, dnnl.DNNL_ARG_WEIGHTS).get();
-        this.c = find(ids, mems, dnnl.DNNL_ARG_DST).get();
+        memory ma = find(ids, mems, dnnl.DNNL_ARG_SRC);
+        memory mb = find(ids, mems, dnnl.DNNL_ARG_WEIGHTS);
+        memory mc = find(ids, mems, dnnl.DNNL_ARG_DST);
+        this.a = ma.get();
+        this.b = mb.get();
+        this.c = mc.get();
+        this.pa = new Handle(ma);
+        this.pb = new Handle(mb);
+        this.pc = new Handle(mc);
+    }
+
+    /** A float pointer at a memory's data plus its descriptor's offset; it owns nothing. */
+    private static final class Handle extends FloatPointer {
+        private final long offsetBytes;
+
+        Handle(memory m) {
+            this.offsetBytes = m.get_desc().get_submemory_offset() * Float.BYTES;
+        }
+
+        void moveToOffset() {
+            address += offsetBytes;
+        }
     }
 
     private static memory find(int[] ids, memory[] mems, int arg) {
@@ -101,12 +142,13 @@ final class GemmStep implements Step {
         throw new IllegalArgumentException("sgemm: no memory bound at argument " + arg);
     }
 
-    /** Points {@code p} at {@code m}'s current data (JavaCPP passes {@code p} as {@code void**}). */
-    private FloatPointer point(FloatPointer p, dnnl_memory m, String problem) {
+    /** Points {@code p} at {@code m}'s current data (JavaCPP passes {@code p} as {@code void**}), at its offset. */
+    private FloatPointer point(Handle p, dnnl_memory m, String problem) {
         int status = dnnl.dnnl_memory_get_data_handle(m, p);
         if (status != 0) {
             throw NativeErrors.status(problem, "get_data_handle for " + what, status);
         }
+        p.moveToOffset();
         return p;
     }
 

@@ -1,9 +1,12 @@
 package dev.conv4j.onednn;
 
+import com.sun.jna.Callback;
+import com.sun.jna.CallbackThreadInitializer;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.javacpp.Loader;
@@ -21,6 +24,9 @@ import org.bytedeco.javacpp.Loader;
  * process's count. The functions are those of the {@code libgomp} the JavaCPP presets loaded
  * with oneDNN, called through JNA; without them (another threading runtime, another OpenMP)
  * {@link #available()} is false and every pass runs on the process's threads.
+ *
+ * <p>It also opens a parallel region of OpenMP's own threads for {@link ThreadParts}, each
+ * thread running Java code of its own ({@link #region}).
  */
 final class OpenMpThreads {
     private OpenMpThreads() {}
@@ -37,6 +43,24 @@ final class OpenMpThreads {
     private static native void omp_set_num_threads(int n);
 
     private static native int omp_get_max_threads();
+
+    private static native int omp_get_thread_num();
+
+    private static native int omp_get_num_threads();
+
+    // The region as GCC's OpenMP code opens one: the team's other threads call fn(data), the
+    // calling thread does its own share in between, and _end waits for the team.
+    private static native void GOMP_parallel_start(Worker fn, long data, int threads);
+
+    private static native void GOMP_parallel_end();
+
+    /**
+     * Java code that OpenMP's other threads of a {@link #region} run, with the region's {@code
+     * data}. JNA calls it directly, with no boxing: a region allocates nothing on the Java heap.
+     */
+    interface Worker extends Callback {
+        void invoke(long data);
+    }
 
     /** Loads oneDNN first ({@link NativeRuntime}): its OpenMP library is the one to bind. */
     private static boolean bind() {
@@ -105,6 +129,41 @@ final class OpenMpThreads {
         if (before != 0) {
             omp_set_num_threads(before);
         }
+    }
+
+    /** The thread count of the process (OpenMP's default), 0 when not {@link #available()}. */
+    static int processThreads() {
+        return PROCESS_THREADS;
+    }
+
+    /**
+     * Runs a parallel region of {@code threads} OpenMP threads: the team's other threads call
+     * {@code worker} ({@link #attachAsDaemons}) with {@code data}, while the calling thread runs
+     * {@code own} with the team's size. OpenMP may give fewer threads than asked (a nested
+     * region gets one). Code inside runs oneDNN on one thread: a primitive or {@code sgemm}
+     * called in a parallel region opens no region of its own. Only when {@link #available()}.
+     */
+    static void region(Worker worker, long data, int threads, IntConsumer own) {
+        GOMP_parallel_start(worker, data, threads);
+        try {
+            own.accept(omp_get_num_threads());
+        } finally {
+            GOMP_parallel_end();
+        }
+    }
+
+    /**
+     * Makes the OpenMP threads that call {@code worker} attach to the JVM, on their first call,
+     * as daemon threads that stay attached (JNA would otherwise attach and detach a thread on
+     * every call). Once per worker, before its first region.
+     */
+    static void attachAsDaemons(Worker worker) {
+        Native.setCallbackThreadInitializer(worker, new CallbackThreadInitializer(true, false, "conv4j-openmp-worker"));
+    }
+
+    /** Inside a {@link #region}: the calling thread's number in the team, 0 for the thread that opened it. */
+    static int threadNumber() {
+        return omp_get_thread_num();
     }
 
     /** {@code body} on {@code threads} threads of the calling thread (0: the process's). */

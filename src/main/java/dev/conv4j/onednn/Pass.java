@@ -19,6 +19,7 @@ import org.bytedeco.dnnl.primitive;
 import org.bytedeco.dnnl.primitive_attr;
 import org.bytedeco.dnnl.primitive_desc_base;
 import org.bytedeco.dnnl.reorder;
+import org.bytedeco.dnnl.stream;
 import org.bytedeco.javacpp.Pointer;
 
 /**
@@ -53,8 +54,14 @@ final class Pass implements AutoCloseable {
     /**
      * The user tensor of {@code role}, seen through {@code userMd} (a plain tag or a strided
      * view), bound to the primitive's argument {@code arg}; {@code dims} counts its elements.
+     * Where {@code whole} is not null, {@code userMd} is a block of the tensor {@code whole}
+     * describes (a descriptor with an offset), read or written in place ({@link UserMemory#view}).
      */
-    record Binding(Role role, int arg, memory.desc userMd, long[] dims) {
+    record Binding(Role role, int arg, memory.desc userMd, long[] dims, memory.desc whole) {
+        Binding(Role role, int arg, memory.desc userMd, long[] dims) {
+            this(role, arg, userMd, dims, null);
+        }
+
         /** A convolution's binding: the role's own argument. */
         static Binding conv(Role role, memory.desc userMd, long[] dims) {
             return new Binding(role, role.arg, userMd, dims);
@@ -66,10 +73,17 @@ final class Pass implements AutoCloseable {
      * ({@code gemm}, with {@code pd} null), its bindings to user tensors, memories of the
      * pass's own ({@code fixedMems}, e.g. a vector of ones, taken over by the pass) at
      * {@code fixedArgs}, and buffers of the pass's own that it reads or writes only through
-     * views at offsets ({@code storage}, taken over too).
+     * views at offsets ({@code storage}, taken over too). An op of {@code part} 0 or more runs
+     * on that OpenMP thread, with the ops of the other parts next to it, in one region
+     * ({@link ThreadParts}); -1: on the pass's threads, as usual.
      */
     record Op(primitive_desc_base pd, GemmStep.Call gemm, List<Binding> bindings, int[] fixedArgs, memory[] fixedMems,
-              memory[] storage) {
+              memory[] storage, int part) {
+        Op(primitive_desc_base pd, GemmStep.Call gemm, List<Binding> bindings, int[] fixedArgs, memory[] fixedMems,
+           memory[] storage) {
+            this(pd, gemm, bindings, fixedArgs, fixedMems, storage, -1);
+        }
+
         Op(primitive_desc_base pd, GemmStep.Call gemm, List<Binding> bindings, int[] fixedArgs, memory[] fixedMems) {
             this(pd, gemm, bindings, fixedArgs, fixedMems, new memory[0]);
         }
@@ -80,6 +94,11 @@ final class Pass implements AutoCloseable {
 
         Op(primitive_desc_base pd, List<Binding> bindings) {
             this(pd, bindings, new int[0], new memory[0]);
+        }
+
+        /** This op as part {@code p} of a {@link ThreadParts} step. */
+        Op inPart(int p) {
+            return new Op(pd, gemm, bindings, fixedArgs, fixedMems, storage, p);
         }
 
         /** The layout the op reads or writes at {@code arg}. */
@@ -132,6 +151,7 @@ final class Pass implements AutoCloseable {
     long weightReordersTimed;   // tests
     long preludeRuns;   // tests: runs before another pass's timed runs ({@link CandidateRace})
     final List<String> twoStepReorders = new ArrayList<>();   // tests: the routes of output reorders built in two steps ({@link ReorderRoute})
+    private final List<ThreadParts> threadParts = new ArrayList<>();
 
     /**
      * Builds the pass of {@code ops}, run in order (call inside a PointerScope); {@code impl}
@@ -156,25 +176,24 @@ final class Pass implements AutoCloseable {
         this.impl = impl;
         try {
             List<Step> main = new ArrayList<>();
+            List<List<Step>> parts = new ArrayList<>();   // the ops of a ThreadParts step being gathered
             for (Op op : ops) {
-                int n = op.bindings().size() + op.fixedArgs().length;
-                int[] ids = new int[n];
-                memory[] mems = new memory[n];
-                int i = 0;
-                for (Binding b : op.bindings()) {
-                    ids[i] = b.arg();
-                    mems[i++] = primitiveMemory(b, op.md(b.arg()));
+                if (op.part() < 0 && !parts.isEmpty()) {
+                    main.add(threadParts(parts));
+                    parts = new ArrayList<>();
                 }
-                for (int j = 0; j < op.fixedArgs().length; j++) {
-                    ids[i] = op.fixedArgs()[j];
-                    mems[i++] = owned.own(op.fixedMems()[j]);
+                if (op.part() < 0) {
+                    main.add(step(op));
+                    continue;
                 }
-                for (memory m : op.storage()) {
-                    owned.own(m);
+                while (parts.size() <= op.part()) {
+                    parts.add(new ArrayList<>());
                 }
-                String what = dir.label() + " " + impl;
-                main.add(op.gemm() != null ? new GemmStep(op.gemm(), ids, mems, what)
-                        : new PrimitiveStep(owned, eng, op.pd(), new primitive(op.pd().get()), what, ids, mems));
+                // A part runs on one thread: its primitive is made for one.
+                parts.get(op.part()).add(OpenMpThreads.on(1, () -> step(op)));
+            }
+            if (!parts.isEmpty()) {
+                main.add(threadParts(parts));
             }
             List<Step> all = new ArrayList<>(before);
             all.addAll(main);
@@ -193,9 +212,56 @@ final class Pass implements AutoCloseable {
         }
     }
 
-    /** The memory a primitive reads or writes for {@code b}; a role bound by two ops is one memory. */
+    /** The step of {@code op}, its memories bound. */
+    private Step step(Op op) {
+        int n = op.bindings().size() + op.fixedArgs().length;
+        int[] ids = new int[n];
+        memory[] mems = new memory[n];
+        int i = 0;
+        for (Binding b : op.bindings()) {
+            ids[i] = b.arg();
+            mems[i++] = primitiveMemory(b, op.md(b.arg()));
+        }
+        for (int j = 0; j < op.fixedArgs().length; j++) {
+            ids[i] = op.fixedArgs()[j];
+            mems[i++] = owned.own(op.fixedMems()[j]);
+        }
+        for (memory m : op.storage()) {
+            owned.own(m);
+        }
+        String what = dir.label() + " " + impl;
+        return op.gemm() != null ? new GemmStep(op.gemm(), ids, mems, what)
+                : new PrimitiveStep(owned, eng, op.pd(), new primitive(op.pd().get()), what, ids, mems);
+    }
+
+    /** The steps of {@code parts} (index: the part) as one step, each part after the first on a stream of its own. */
+    private Step threadParts(List<List<Step>> parts) {
+        List<dnnl_stream> streams = new ArrayList<>();
+        for (int t = 1; t < parts.size(); t++) {
+            streams.add(owned.own(new stream(eng)).get());
+        }
+        ThreadParts step = new ThreadParts(parts, streams);
+        threadParts.add(step);
+        return step;
+    }
+
+    /**
+     * The memory a primitive reads or writes for {@code b}; a role bound by two ops is one
+     * memory, and a block of it ({@link Binding#whole}) a view of that memory.
+     */
     private memory primitiveMemory(Binding b, memory.desc primMd) {
         Role role = b.role();
+        if (b.whole() != null) {
+            if (primMd.notEquals(b.userMd())) {
+                throw new IllegalStateException(role + ": a block read in another layout");
+            }
+            memory whole = primitiveMemory(new Binding(role, b.arg(), b.whole(), b.dims()), b.whole());
+            UserMemory u = user[role.ordinal()];
+            if (whole != u.mem || slices > 1) {
+                throw new IllegalStateException(role + ": a block of a tensor that is not read in place");
+            }
+            return u.view(b.userMd());
+        }
         memory m = primitiveMems[role.ordinal()];
         if (m != null) {
             if (m.get_desc().notEquals(primMd)) {
@@ -548,6 +614,9 @@ final class Pass implements AutoCloseable {
 
     @Override public void close() {
         cachedWei = null;
+        for (ThreadParts t : threadParts) {
+            t.close();
+        }
         for (int i = 0; i < copy.length; i++) {
             if (copy[i] != null) {
                 shared.release(copy[i]);

@@ -188,8 +188,35 @@ final class PassBuilder {
             second.addAll(choices(dir, 1));
             best = CandidateRace.run(eng, stream, second, winner, entrant, earlier, options.weightsUpdated(), prelude);
         }
+        Pass parts = inThreadParts(dir, best.choice());
+        if (parts != null) {
+            best.pass().close();
+            LayoutChoice.decided(key, new Choice(Candidate.GEMM_PARTS, 0, best.choice().threads()), parts.impl);
+            return parts;
+        }
         LayoutChoice.decided(key, best.choice(), best.pass().impl);
         return best.pass();
+    }
+
+    /**
+     * For a race won by backward-weights on one {@code sgemm} call ({@code GEMM}, {@code
+     * GEMM_PADDED}) on two or more threads, the same product in {@link ThreadParts} ({@link
+     * Candidate#GEMM_PARTS}), else null (not such a winner, or the product does not split).
+     *
+     * <p>Why not a candidate of the race: in the race's 20-30 runs it ran 10-30 % slower than
+     * in steady calls, and lost to candidates that were slower in the bench: ResNet-50's
+     * {@code res4a_branch2a} (stride 2) took 0.14-0.17 ms in the race and 0.119 ms in the
+     * bench, where one {@code sgemm} call took 0.135 ms in both. Over ResNet-50 at mb 1 the
+     * winners run in parts kept the geomean of {@code AUTO} against {@code any} within 0.956-0.960
+     * in minutes of slow stores across cores (0.964-0.969 as one call), and moved it by +0.2
+     * to +0.9 % in others ({@code docs/perf-notes.md}).
+     */
+    private Pass inThreadParts(Direction dir, Choice winner) {
+        Candidate c = winner.candidate();
+        if (dir != Direction.BWD_W || (c != Candidate.GEMM && c != Candidate.GEMM_PADDED) || threadParts(winner) < 2) {
+            return null;
+        }
+        return optionalPass(dir, new Choice(Candidate.GEMM_PARTS, 0, winner.threads()));
     }
 
     /**
@@ -404,12 +431,22 @@ final class PassBuilder {
             return c == Candidate.MATMUL_PACKED ? Candidate.MATMUL : c;
         }
         return c == Candidate.MATMUL_TRANSPOSED || c == Candidate.GEMM || c == Candidate.GEMM_TRANSPOSED
-                || c == Candidate.GEMM_PADDED ? Candidate.MATMUL : c;
+                || c == Candidate.GEMM_PADDED || c == Candidate.GEMM_PARTS ? Candidate.MATMUL : c;
+    }
+
+    /**
+     * The {@link ThreadParts} a pass of {@code c} may split its work into: one per thread of the
+     * process for a pass on the process's threads and not in slices, where OpenMP's functions
+     * are at hand; else 1.
+     */
+    static int threadParts(Choice c) {
+        return c.threads() == 0 && c.sliceImages() == 0 && OpenMpThreads.available()
+                ? Math.max(1, OpenMpThreads.processThreads()) : 1;
     }
 
     private Pass matmulPass(Direction dir, Choice c, boolean required) {
         Candidate effective = effective(c.candidate(), dir);
-        Matmul1x1.Ops ops = Matmul1x1.ops(eng, mappingOf(dir, c), options.userLayout(), dir, effective);
+        Matmul1x1.Ops ops = Matmul1x1.ops(eng, mappingOf(dir, c), options.userLayout(), dir, effective, threadParts(c));
         if (ops == null) {
             if (required) {
                 throw NativeErrors.unimplemented(problem, dir, "matmul of a 1x1 convolution");

@@ -26,6 +26,11 @@ final class UserMemory {
 
     final memory mem;
     private final dnnl_memory handle;
+    private final Owned owned;
+    private final engine eng;
+    // Blocks of the tensor that some op reads or writes on its own (a descriptor with an offset): same data handle.
+    private final java.util.List<memory> views = new java.util.ArrayList<>();
+    private dnnl_memory[] viewHandles = new dnnl_memory[0];
     private final DataHandle data = new DataHandle();
     final int elements;
     /** How many slices of {@link #elements} the bound tensor holds: 1 but in a pass computed in slices. */
@@ -41,6 +46,8 @@ final class UserMemory {
 
     UserMemory(Owned owned, memory.desc md, engine eng, long[] dims, int slices) {
         this.slices = slices;
+        this.owned = owned;
+        this.eng = eng;
         this.mem = owned.own(new memory(md, eng, (Pointer) null));   // no buffer of its own
         this.handle = mem.get();
         long n = 1;
@@ -48,6 +55,23 @@ final class UserMemory {
             n *= d;
         }
         this.elements = (int) n;
+    }
+
+    /**
+     * A memory over the same data seen through {@code md}, a block of the tensor (a
+     * descriptor with an offset): pointed wherever this one is. One per descriptor.
+     */
+    memory view(memory.desc md) {
+        for (memory v : views) {
+            if (!v.get_desc().notEquals(md)) {
+                return v;
+            }
+        }
+        memory v = owned.own(new memory(md, eng, (Pointer) null));
+        views.add(v);
+        viewHandles = java.util.Arrays.copyOf(viewHandles, views.size());
+        viewHandles[views.size() - 1] = v.get();
+        return v;
     }
 
     /** Points the memory at {@code t}'s storage (its first slice); copies a heap tensor in when {@code read}. */
@@ -127,6 +151,9 @@ final class UserMemory {
 
     private void setDataHandle(String problem) {
         int status = dnnl.dnnl_memory_set_data_handle(handle, data);
+        for (int i = 0; i < viewHandles.length && status == 0; i++) {
+            status = dnnl.dnnl_memory_set_data_handle(viewHandles[i], data);
+        }
         if (status != 0) {
             throw NativeErrors.status(problem, "set_data_handle", status);
         }

@@ -137,8 +137,9 @@ class Matmul1x1Test {
             for (Layout layout : Layout.values()) {
                 for (Candidate c : Candidate.values()) {
                     // GEMM_PADDED applies to 1024 input channels or more: its own test below;
-                    // GEMM_IM2COL to kernels larger than 1x1 (Im2colTest).
-                    if (!c.matmul() || c == Candidate.GEMM_PADDED || c == Candidate.GEMM_IM2COL
+                    // GEMM_IM2COL to kernels larger than 1x1 (Im2colTest); GEMM_PARTS to 32 channels
+                    // or more on two threads (ThreadPartsTest).
+                    if (!c.matmul() || c == Candidate.GEMM_PADDED || c == Candidate.GEMM_IM2COL || c == Candidate.GEMM_PARTS
                             || !PassBuilder.anyMatmul(spec, src, layout)) {
                         continue;
                     }

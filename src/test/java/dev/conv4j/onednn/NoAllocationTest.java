@@ -226,6 +226,39 @@ class NoAllocationTest {
         check(plan, options, heap, layout);
     }
 
+    /**
+     * Backward-weights in thread parts ({@link Candidate#GEMM_PARTS}): split by input channels,
+     * by output channels with the gradient copied, and with a gathered source. Neither the
+     * calling thread nor OpenMP's other threads, which run Java code of their part, allocate.
+     */
+    @ParameterizedTest(name = "{0} stride {1} heap={2}")
+    @CsvSource({"64, 48, 1, false", "24, 1024, 1, true", "64, 48, 2, false"})
+    void threadParts_noHeapAllocationPerCall(int ic, int oc, int stride, boolean heap) {
+        assumeTrue(OpenMpThreads.available() && OpenMpThreads.processThreads() >= 2);
+        ConvSpec spec = ConvSpec.conv2d(ic, oc, 1).stride(stride).build();
+        Shape shape = Shape.of(1, ic, 4, 6);
+        PlanOptions options = PlanOptions.DEFAULT.withUserLayout(Layout.CHANNELS_LAST);
+        OneDnnPlan plan = new OneDnnPlan(NativeRuntime.get(), spec, shape, options, Candidate.GEMM_PARTS);
+        assertTrue(plan.implementation(Direction.BWD_W).contains("thread parts"), plan.implementation(Direction.BWD_W));
+        long workers = workerBytes();
+        check(plan, options, heap, Layout.CHANNELS_LAST);
+        // check() ran 4 × 3 × (50 + 300) calls of each direction, each backward-weights call a region.
+        long perCall = (workerBytes() - workers) / (3 * (50 + CALLS));
+        assertTrue(perCall < 1, "OpenMP's other threads allocated " + (workerBytes() - workers) + " B");
+    }
+
+    /** Bytes allocated so far by the threads that run parts for OpenMP ({@link OpenMpThreads#attachAsDaemons}). */
+    private static long workerBytes() {
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long bytes = 0;
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().startsWith("conv4j-openmp-worker")) {
+                bytes += Math.max(0, mx.getThreadAllocatedBytes(t.getId()));
+            }
+        }
+        return bytes;
+    }
+
     static Stream<Layout> layouts() {
         return Stream.of(Layout.CHANNELS_FIRST, Layout.CHANNELS_LAST);
     }

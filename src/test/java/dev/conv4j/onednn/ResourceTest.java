@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.conv4j.ConvSpec;
 import dev.conv4j.Direction;
@@ -146,6 +147,13 @@ class ResourceTest {
     @Test void columnPlans_prepareAndClose_pointerCountBackToBaseline() {
         prepareCloseCycles(ConvSpec.conv2d(4, 6, 3).stride(2).padding(1).build(), Shape.of(2, 4, 7, 6),
                 new Candidate[] {Candidate.GEMM_IM2COL});
+    }
+
+    /** Strided backward-weights in thread parts, each gathering its own channels; forced and under AUTO. */
+    @Test void threadPartsPlans_prepareAndClose_pointerCountBackToBaseline() {
+        assumeTrue(OpenMpThreads.available() && OpenMpThreads.processThreads() >= 2);
+        prepareCloseCycles(ConvSpec.conv2d(64, 48, 1).stride(2).build(), Shape.of(2, 64, 6, 4),
+                new Candidate[] {Candidate.GEMM_PARTS});
     }
 
     /**
