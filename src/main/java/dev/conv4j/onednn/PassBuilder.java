@@ -206,10 +206,10 @@ final class PassBuilder {
      * <p>Why not a candidate of the race: in the race's 20-30 runs it ran 10-30 % slower than
      * in steady calls, and lost to candidates that were slower in the bench: ResNet-50's
      * {@code res4a_branch2a} (stride 2) took 0.14-0.17 ms in the race and 0.119 ms in the
-     * bench, where one {@code sgemm} call took 0.135 ms in both. Over ResNet-50 at mb 1 the
-     * winners run in parts kept the geomean of {@code AUTO} against {@code any} within 0.956-0.960
-     * in minutes of slow stores across cores (0.964-0.969 as one call), and moved it by +0.2
-     * to +0.9 % in others ({@code docs/perf-notes.md}).
+     * bench, where one {@code sgemm} call took 0.135 ms in both. Over ResNet-50 at mb 1
+     * ({@code AUTO} against {@code any}), the winners run in parts gave 0.948-0.955 in minutes of
+     * slow stores across cores, where one call had given 0.962-0.973, and 0.951-0.954 in others
+     * (0.950-0.958; {@code docs/perf-notes.md}).
      */
     private Pass inThreadParts(Direction dir, Choice winner) {
         Candidate c = winner.candidate();
