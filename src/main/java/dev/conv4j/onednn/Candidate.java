@@ -49,7 +49,9 @@ enum Candidate {
      * Backward-weights as {@link #GEMM}'s product in {@link ThreadParts}, one per OpenMP thread,
      * each computing a block of diff_wei from its own copies ({@link
      * Matmul1x1#backwardWeightsInParts}); the gradient in padded rows where {@link
-     * #GEMM_PADDED} would copy it. Only on two or more threads; the other directions are {@link #MATMUL}.
+     * #GEMM_PADDED} would copy it. Only on two or more threads; the other directions are {@link
+     * #MATMUL}. {@code AUTO} does not time it: a race won by {@link #GEMM} or {@link #GEMM_PADDED}
+     * runs so ({@code PassBuilder.inThreadParts}).
      */
     GEMM_PARTS(null);
 

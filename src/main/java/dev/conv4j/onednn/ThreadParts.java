@@ -1,5 +1,7 @@
 package dev.conv4j.onednn;
 
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntConsumer;
 import org.bytedeco.dnnl.dnnl_stream;
@@ -27,10 +29,11 @@ final class ThreadParts implements Step, IntConsumer, AutoCloseable {
     private static boolean attached;   // under REGISTRY_LOCK
 
     /**
-     * Before the first step: an empty region, so that OpenMP's threads attach to the JVM now
-     * (tens of milliseconds the first time), not in the first timed run of a pass, which AUTO
-     * would drop as slow. Not in a static initializer: the threads' callback needs this class
-     * initialized, and would wait for it.
+     * Before a step is built: the first time in the process, OpenMP's threads are told to stay
+     * attached to the JVM and the path through Java is warmed up ({@link #warmUp}); every time,
+     * the team is woken ({@link #wakeTeam}). So a pass's first timed runs, which AUTO's race
+     * would drop if slow, pay neither. Not in a static initializer: the threads' callback needs
+     * this class initialized, and would wait for it.
      */
     private static void attachWorkers() {
         boolean first;
@@ -53,11 +56,11 @@ final class ThreadParts implements Step, IntConsumer, AutoCloseable {
      * times a candidate some 20-30 times: with that path interpreted, a run of ResNet-50's
      * {@code res4a_branch2a} backward-weights took 0.15-0.19 ms in the race (its parts began
      * 11-24 µs after the run did) and 0.115-0.12 ms in the bench's steady calls (2-4 µs), and
-     * the race dropped it for a candidate slower in the bench. About 10 ms.
+     * the race dropped it for a candidate slower in the bench.
      */
     private static void warmUp() {
-        List<List<Step>> none = new java.util.ArrayList<>();
-        List<dnnl_stream> streams = new java.util.ArrayList<>();
+        List<List<Step>> none = new ArrayList<>();
+        List<dnnl_stream> streams = new ArrayList<>();
         int threads = Math.max(1, OpenMpThreads.processThreads());
         for (int t = 0; t < threads; t++) {
             none.add(List.of());
@@ -148,7 +151,7 @@ final class ThreadParts implements Step, IntConsumer, AutoCloseable {
                     return i;
                 }
             }
-            ThreadParts[] grown = java.util.Arrays.copyOf(slots, slots.length * 2);
+            ThreadParts[] grown = Arrays.copyOf(slots, slots.length * 2);
             grown[slots.length] = p;
             registry = grown;
             return slots.length;
@@ -172,7 +175,7 @@ final class ThreadParts implements Step, IntConsumer, AutoCloseable {
     @Override public void run(dnnl_stream stream, String problem) {
         this.problem = problem;
         streams[0] = stream;
-        java.util.Arrays.fill(failures, null);
+        Arrays.fill(failures, null);
         runs++;
         OpenMpThreads.region(WORKER, id, parts.length, this);
         for (Throwable f : failures) {

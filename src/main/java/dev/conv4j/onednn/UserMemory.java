@@ -3,6 +3,9 @@ package dev.conv4j.onednn;
 import dev.conv4j.tensor.Tensor;
 import java.nio.Buffer;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import org.bytedeco.dnnl.dnnl_memory;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.global.dnnl;
@@ -29,7 +32,7 @@ final class UserMemory {
     private final Owned owned;
     private final engine eng;
     // Blocks of the tensor that some op reads or writes on its own (a descriptor with an offset): same data handle.
-    private final java.util.List<memory> views = new java.util.ArrayList<>();
+    private final List<memory> views = new ArrayList<>();
     private dnnl_memory[] viewHandles = new dnnl_memory[0];
     private final DataHandle data = new DataHandle();
     final int elements;
@@ -69,7 +72,7 @@ final class UserMemory {
         }
         memory v = owned.own(new memory(md, eng, (Pointer) null));
         views.add(v);
-        viewHandles = java.util.Arrays.copyOf(viewHandles, views.size());
+        viewHandles = Arrays.copyOf(viewHandles, views.size());
         viewHandles[views.size() - 1] = v.get();
         return v;
     }
