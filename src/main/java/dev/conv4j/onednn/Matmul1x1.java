@@ -412,16 +412,21 @@ final class Matmul1x1 {
     }
 
     /**
-     * A part's block of an operand: a copy of its own ({@code copy}, whose one fixed memory holds
-     * it) or a block of the user's tensor read in place ({@code inPlace}), seen as {@code matrix}.
+     * A part's block of an operand, seen as {@code matrix}: a copy of its own ({@code copy}, whose
+     * one fixed memory holds it), or else a block of the user's tensor of {@code role} read in
+     * place ({@code dims}: the tensor's; {@code whole}: the matrix the block lies in).
      */
-    private record Operand(Matrix matrix, Op copy, Binding inPlace) {
+    private record Operand(Matrix matrix, Op copy, Role role, long[] dims, memory.desc whole) {
+        static Operand copied(Matrix matrix, Op copy) {
+            return new Operand(matrix, copy, null, null, null);
+        }
+
         /** Binds it at {@code arg} of {@code args}: the copy through a view of its own, or the user's block. */
         void bindTo(Args args, engine eng, int arg) {
             if (copy != null) {
                 args.fixed(arg, new memory(matrix.md(), eng, copy.fixedMems()[0].get_data_handle()));
             } else {
-                args.bind(new Binding(inPlace.role(), arg, inPlace.userMd(), inPlace.dims(), inPlace.whole()));
+                args.bind(new Binding(role, arg, matrix.md(), dims, whole));
             }
         }
     }
@@ -429,22 +434,20 @@ final class Matmul1x1 {
     /** Source columns {@code [from, from + count)}: gathered into a copy of the part's own at a stride, else in place. */
     private static Operand sourceBlock(engine eng, DnnlMapping m, Matrix x, long from, long count) {
         if (!m.strided()) {
-            Matrix block = x.colBlock(from, count);
-            return new Operand(block, null, new Binding(Role.SRC, 0, block.md(), m.srcDims(), x.md()));
+            return new Operand(x.colBlock(from, count), null, Role.SRC, m.srcDims(), x.md());
         }
         Op copy = OpenMpThreads.on(1, () -> rowsCopy(eng, Role.SRC, m.srcDims(), m.fullDstDims(), m.strides(), from, count));
-        return copy == null ? null : new Operand(new Matrix(x.rows(), count, PaddedRows.paddedRow(count), 1), copy, null);
+        return copy == null ? null : Operand.copied(new Matrix(x.rows(), count, PaddedRows.paddedRow(count), 1), copy);
     }
 
     /** Gradient rows {@code [from, from + count)} ({@code [count, M]}): copied into padded rows of the part's own, else in place. */
     private static Operand gradientBlock(engine eng, DnnlMapping m, Matrix dy, long from, long count, boolean copy) {
         long[] dst = m.fullDstDims();
         if (!copy) {
-            Matrix block = dy.rowBlock(from, count);
-            return new Operand(block, null, new Binding(Role.DIFF_DST, 0, block.md(), dst, dy.md()));
+            return new Operand(dy.rowBlock(from, count), null, Role.DIFF_DST, dst, dy.md());
         }
         Op op = OpenMpThreads.on(1, () -> rowsCopy(eng, Role.DIFF_DST, dst, dst, unitStrides(dst.length - 2), from, count));
-        return op == null ? null : new Operand(new Matrix(count, dy.cols(), 1, PaddedRows.paddedRow(count)), op, null);
+        return op == null ? null : Operand.copied(new Matrix(count, dy.cols(), 1, PaddedRows.paddedRow(count)), op);
     }
 
     /**

@@ -179,7 +179,7 @@ final class Pass implements AutoCloseable {
             List<List<Step>> parts = new ArrayList<>();   // the ops of a ThreadParts step being gathered
             for (Op op : ops) {
                 if (op.part() < 0 && !parts.isEmpty()) {
-                    main.add(threadParts(parts));
+                    main.add(partsStep(parts));
                     parts = new ArrayList<>();
                 }
                 if (op.part() < 0) {
@@ -193,7 +193,7 @@ final class Pass implements AutoCloseable {
                 parts.get(op.part()).add(OpenMpThreads.on(1, () -> step(op)));
             }
             if (!parts.isEmpty()) {
-                main.add(threadParts(parts));
+                main.add(partsStep(parts));
             }
             List<Step> all = new ArrayList<>(before);
             all.addAll(main);
@@ -235,7 +235,7 @@ final class Pass implements AutoCloseable {
     }
 
     /** The steps of {@code parts} (index: the part) as one step, each part after the first on a stream of its own. */
-    private Step threadParts(List<List<Step>> parts) {
+    private Step partsStep(List<List<Step>> parts) {
         List<dnnl_stream> streams = new ArrayList<>();
         for (int t = 1; t < parts.size(); t++) {
             streams.add(owned.own(new stream(eng)).get());

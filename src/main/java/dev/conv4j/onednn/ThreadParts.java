@@ -205,15 +205,13 @@ final class ThreadParts implements Step, IntConsumer, AutoCloseable {
         }
         ThreadParts p = registry[(int) id];
         int t = OpenMpThreads.threadNumber();
-        if (p != null && t > 0 && t < p.parts.length) {
+        // Reading runs (volatile) first: what the run set before the region opened is seen here.
+        if (p != null && p.runs > 0 && t > 0 && t < p.parts.length) {
             p.runPart(t);
         }
     }
 
     private void runPart(int t) {
-        if (runs == 0) {
-            return;   // never: a region opens only after a run began (the read orders what follows)
-        }
         try {
             for (Step s : parts[t]) {
                 s.run(streams[t], problem);
